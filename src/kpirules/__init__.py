@@ -1,0 +1,120 @@
+"""kpirules: a declarative rules engine for performance-assessment and bonus policies.
+
+The public API: `load_policy`, `Policy.evaluate`, `Result`, `read_facts`, and the errors.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version as _version
+
+from . import evaluate as _evaluate
+from . import facts as _facts
+from .errors import EvaluationError, FactError, FactViolation, KpiRulesError, PolicyError, UsageError
+from .loader import load as _load, read_source as _read_source
+from .result import Result
+from .source import SourceFile as _SourceFile
+
+try:
+    __version__ = _version("kpirules")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = ["load_policy", "load_policy_text", "read_facts", "Policy", "Result", "KpiRulesError",
+           "PolicyError", "FactError", "FactViolation", "EvaluationError", "UsageError"]
+
+
+class Policy:
+    """A loaded, checked and compiled policy: evaluate it as often as you like."""
+
+    def __init__(self, model, programs, diagnostics):
+        self._model = model
+        self._programs = programs
+        self.diagnostics = diagnostics  # warnings found while checking
+
+    @property
+    def name(self) -> str:
+        return self._model.name
+
+    @property
+    def label(self):
+        return self._model.label
+
+    @property
+    def version(self):
+        return self._model.version
+
+    @property
+    def sha256(self) -> str:
+        return self._model.sha256
+
+    @property
+    def path(self) -> str:
+        return self._model.source.path
+
+    @property
+    def evaluations(self) -> tuple:
+        """Names of the policy's evaluations, in written order."""
+        return tuple(ev.name for ev in self._model.evaluations)
+
+    def facts_of(self, evaluation=None) -> tuple:
+        """The fact declarations of an evaluation (name, label, rule as written)."""
+        ev = self._program(evaluation).evaluation
+        return tuple((f.name, f.label, f.rule) for f in ev.facts)
+
+    def _program(self, evaluation):
+        if evaluation is None:
+            if len(self._programs) == 1:
+                return next(iter(self._programs.values()))
+            raise UsageError(f"policy `{self.name}` has several evaluations; name one of: "
+                             + ", ".join(self.evaluations))
+        try:
+            return self._programs[evaluation]
+        except KeyError:
+            raise UsageError(f"policy `{self.name}` has no evaluation `{evaluation}`; it has: "
+                             + ", ".join(self.evaluations)) from None
+
+    def evaluate(self, facts, evaluation=None, explain=False) -> Result:
+        """Validate `facts` (a dict, e.g. from `read_facts`) and compute every value exactly.
+
+        Raises FactError (with every violation) for bad facts and EvaluationError when a value
+        cannot be computed (e.g. a division by zero the policy does not handle).
+        """
+        program = self._program(evaluation)
+        ev = program.evaluation
+        valid, warnings = _facts.validate(ev, facts)
+        env, trace = _evaluate.run(program, valid, explain)
+        order = sorted(ev.values, key=lambda d: (d.span.end if d.kind == "scorecard" else d.span.start))
+        values = {d.name: _evaluate.public_value(env[d.name], _evaluate.keeps_digits(d)) for d in order}
+        outputs = tuple(d.name for d in order if d.kind == "output")
+        return Result(policy={"name": self.name, "version": self.version, "sha256": self.sha256},
+                      evaluation=ev.name, values=values, outputs=outputs, trace=trace,
+                      facts={f.name: valid[f.name] for f in ev.facts}, warnings=warnings)
+
+
+def load_policy(path) -> Policy:
+    """Read, check and compile a `.rules` file. Raises PolicyError with every diagnostic."""
+    return Policy(*_load(_read_source(path)))
+
+
+def load_policy_text(text: str, path: str = "<policy>") -> Policy:
+    """Like load_policy, from text in memory (path is used in diagnostics)."""
+    return Policy(*_load(_SourceFile(path=path, text=text)))
+
+
+def read_facts(path_or_text, *, is_text=False) -> dict:
+    """Read a JSON fact file exactly (numbers never pass through float). Raises FactError."""
+    if is_text:
+        return _facts.read_json(path_or_text)
+    try:
+        with open(path_or_text, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        raise FactError([FactViolation(path="$", code="F002",
+                                       message=f"fact file `{path_or_text}` does not exist")]) from None
+    except UnicodeDecodeError:
+        raise FactError([FactViolation(path="$", code="F002",
+                                       message=f"fact file `{path_or_text}` is not UTF-8 text")]) from None
+    except OSError as exc:
+        raise FactError([FactViolation(path="$", code="F002",
+                                       message=f"cannot read `{path_or_text}`: {exc.strerror or exc}")]) from None
+    return _facts.read_json(text)

@@ -1,0 +1,139 @@
+"""Checked-model stage: a policy with every name resolved, every type known, values in order.
+
+The checker builds these from the surface tree; the compiler turns them into closures.
+Expressions stay surface nodes (they are already resolved by the checker's scope rules).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from .source import SourceFile, Span
+
+model = attrs.frozen(kw_only=True)
+
+
+@model
+class Type:
+    """The type of a fact or value.
+
+    kind: number, boolean, text, enum, list, record, item (an item's name, inside a gate).
+    For numbers, `money` is the power of money (0 plain, 1 money; None for the literal 0, which
+    fits any unit) and `display` says how people read it (number, integer, count, percent, money,
+    points).
+    """
+    kind: str
+    money: int | None = 0
+    display: str = "number"
+    values: tuple = ()        # enum values
+    element: "Type | None" = None  # list element
+    fields: tuple = ()        # list of records: ((name, Type, label), ...)
+    keys: tuple = ()          # record keys
+
+    def describe(self) -> str:
+        if self.kind == "number":
+            if self.money is None:
+                return "number"
+            if self.money == 1:
+                return "money"
+            if self.money == 0:
+                return "percent" if self.display == "percent" else self.display
+            return f"money^{self.money}"
+        if self.kind == "enum":
+            return "one of " + ", ".join(self.values)
+        if self.kind == "list":
+            if self.fields:
+                return "list of records"
+            return f"list of {self.element.describe()}"
+        if self.kind == "record":
+            return f"record of {self.element.describe()}"
+        return self.kind
+
+
+NUMBER = Type(kind="number")
+POINTS = Type(kind="number", display="points")
+MONEY = Type(kind="number", money=1, display="money")
+BOOLEAN = Type(kind="boolean", money=0, display="boolean")
+TEXT = Type(kind="text", money=0, display="text")
+
+
+@model
+class Bound:
+    """A constraint on a fact: `op` is one of >=, <=, >, <, ==, !=, or `matching`."""
+    op: str
+    value: object          # an expression node (literal or fact name), or a regex string
+    span: Span = attrs.field(eq=False, repr=False)
+
+
+@model
+class FactDecl:
+    name: str
+    label: str | None
+    type: Type
+    bounds: tuple           # Bound, for scalars; for lists, the bounds of each element
+    field_bounds: tuple = ()  # lists of records: ((field, (Bound, ...)), ...)
+    limit: int | None = None
+    rule: str = ""            # the declaration as written, e.g. `integer in 1..4`
+    span: Span = attrs.field(eq=False, repr=False)
+
+
+@model
+class TableModel:
+    name: str
+    label: str | None
+    key_kind: str           # number, text or enum (keys written as bare names)
+    value_type: Type
+    rows: tuple             # ((key, value), ...) with keys Decimal or str, values exact
+    span: Span = attrs.field(eq=False, repr=False)
+
+
+@model
+class ValueDef:
+    """A computed value: `let`, `output`, a scorecard item, or a scorecard total.
+
+    kind: let, output, item, scorecard. `node` is the surface node it came from.
+    `deps` are the names it reads, in first-use order.
+    """
+    kind: str
+    name: str
+    label: str | None
+    type: Type
+    node: object
+    deps: tuple
+    cites: tuple
+    span: Span = attrs.field(eq=False, repr=False)
+    scorecard: str | None = None   # items: the scorecard they belong to
+    gates: tuple = ()              # items: the Gate nodes that decide whether they count
+
+
+@model
+class EvaluationModel:
+    name: str
+    label: str | None
+    facts: tuple            # FactDecl in written order
+    values: tuple           # ValueDef in an order where each follows what it reads
+    span: Span = attrs.field(eq=False, repr=False)
+
+
+@model
+class PolicyModel:
+    name: str
+    label: str | None
+    version: str | None
+    source: SourceFile = attrs.field(eq=False, repr=False)
+    sha256: str
+    tables: tuple           # TableModel
+    evaluations: tuple      # EvaluationModel
+    diagnostics: tuple = () # warnings that did not stop the load
+
+    def evaluation(self, name: str) -> EvaluationModel | None:
+        for ev in self.evaluations:
+            if ev.name == name:
+                return ev
+        return None
+
+    def table(self, name: str) -> TableModel | None:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        return None

@@ -1,0 +1,381 @@
+"""Syntax stage: the surface tree of a policy, one frozen class per construct, each with its span.
+
+Equality ignores spans, so two texts that say the same thing parse to equal trees.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+from .source import Span
+
+
+def _span():
+    return attrs.field(eq=False, repr=False)
+
+
+node = attrs.frozen(kw_only=True)
+
+
+# ---- expressions ------------------------------------------------------------------------------
+
+@node
+class Number:
+    """`20`, `0.5`, `85%` (value 0.85, unit percent), `10万` and `800元` (unit money)."""
+    value: Decimal
+    unit: str  # "number", "percent" or "money"
+    span: Span = _span()
+
+
+@node
+class Text:
+    """`"开拓型"`."""
+    value: str
+    span: Span = _span()
+
+
+@node
+class Bool:
+    """`true`, `false`."""
+    value: bool
+    span: Span = _span()
+
+
+@node
+class Name:
+    """`projects_won`: a fact, value, table or list field."""
+    name: str
+    span: Span = _span()
+
+
+@node
+class ItemRef:
+    """`item`: inside a gate, the name of the item the gate is deciding on."""
+    span: Span = _span()
+
+
+@node
+class Unary:
+    """`-x` (op "neg"), `not x` (op "not")."""
+    op: str
+    operand: object
+    span: Span = _span()
+
+
+@node
+class Binary:
+    """`a + b`, `a - b`, `a * b`, `a / b`, `a and b`, `a or b`."""
+    op: str
+    left: object
+    right: object
+    span: Span = _span()
+
+
+@node
+class Compare:
+    """`a >= b` and the other comparisons."""
+    op: str
+    left: object
+    right: object
+    span: Span = _span()
+
+
+@node
+class Conditional:
+    """`if cond then a else b`."""
+    condition: object
+    then: object
+    otherwise: object
+    span: Span = _span()
+
+
+@node
+class Index:
+    """`quarter_split[quarter]` (table lookup), `rollout[item]` (record key)."""
+    target: object
+    key: object
+    span: Span = _span()
+
+
+@node
+class Field:
+    """`rollout.sales_tools`."""
+    target: object
+    name: str
+    span: Span = _span()
+
+
+@node
+class Call:
+    """`sum(attendance_violations)`, `max(a, b)`."""
+    function: str
+    args: tuple
+    span: Span = _span()
+
+
+# ---- fact types -------------------------------------------------------------------------------
+
+@node
+class RangeConstraint:
+    """`in 1..4` (both ends included)."""
+    low: object
+    high: object
+    span: Span = _span()
+
+
+@node
+class CompareConstraint:
+    """`>= 0`, `<= proposals_total`."""
+    op: str
+    bound: object
+    span: Span = _span()
+
+
+@node
+class PatternConstraint:
+    """`matching "^[0-9]{4}-[0-9]{2}$"`."""
+    pattern: str
+    span: Span = _span()
+
+
+@node
+class ScalarType:
+    """`integer in 1..4`, `money >= 0`, `count <= proposals_total`, `boolean`, `text`."""
+    kind: str
+    constraints: tuple = ()
+    span: Span = _span()
+
+
+@node
+class EnumType:
+    """`one of senior, assistant`."""
+    values: tuple
+    span: Span = _span()
+
+
+@node
+class FieldDecl:
+    """`contract_amount "成交金额": money >= 0` inside a list of records."""
+    name: str
+    label: str | None
+    type: object
+    span: Span = _span()
+
+
+@node
+class ListType:
+    """`list of number in 1..2`, `list of (id: text, amount: money >= 0) at most 4`."""
+    element: object  # ScalarType or EnumType, or a tuple of FieldDecl for records
+    limit: int | None = None
+    span: Span = _span()
+
+    @property
+    def is_records(self) -> bool:
+        return isinstance(self.element, tuple)
+
+
+@node
+class RecordType:
+    """`record of boolean (market_activity, sales_training)`."""
+    kind: str
+    keys: tuple
+    span: Span = _span()
+
+
+@node
+class Fact:
+    """`fact base_salary "季度基本工资": money >= 0`."""
+    name: str
+    label: str | None
+    type: object
+    span: Span = _span()
+
+
+# ---- clauses ----------------------------------------------------------------------------------
+
+@node
+class Floor:
+    """`floor 0`: the value is raised to at least this."""
+    value: object
+    span: Span = _span()
+
+
+@node
+class Cap:
+    """`cap 100`: the value is lowered to at most this."""
+    value: object
+    span: Span = _span()
+
+
+@node
+class Round:
+    """`round half up to 0.01`; with `each`, applies to every line of an aggregate."""
+    mode: str  # "half up", "half even", "half down", "up", "down", "ceiling", "floor"
+    quantum: Decimal
+    each: bool = False
+    span: Span = _span()
+
+
+@node
+class Cite:
+    """`cite "原文"`: the source's words for the clause it sits on."""
+    text: str
+    span: Span = _span()
+
+
+@node
+class Filter:
+    """`only if contract_amount >= 10万 else "成交金额不足10万元"`."""
+    condition: object
+    reason: str | None
+    span: Span = _span()
+
+
+# ---- definitions ------------------------------------------------------------------------------
+
+@node
+class Aggregate:
+    """`sum over projects of collected * 1.5%`, `count over projects`."""
+    function: str
+    list_name: str
+    body: object | None
+    list_span: Span = _span()
+    span: Span = _span()
+
+
+@node
+class Definition:
+    """`let NAME "label" = expr` or `output NAME "label" = expr`, with clauses."""
+    kind: str  # "let" or "output"
+    name: str
+    label: str | None
+    value: object
+    clauses: tuple
+    name_span: Span = _span()
+    span: Span = _span()
+
+
+@node
+class Table:
+    """`table quarter_split "季度任务分解" (quarter) -> percent:` with rows `1 -> 15%`."""
+    name: str
+    label: str | None
+    key_name: str
+    value_type: str
+    rows: tuple
+    span: Span = _span()
+
+
+@node
+class Row:
+    """`1 -> 15%` in a table."""
+    key: object  # Decimal, str (text) or Name
+    value: object
+    span: Span = _span()
+
+
+@node
+class Adjust:
+    """`minus 5 if not sales_training_on_plan`, `minus 2 per shortfall`, `plus 1`."""
+    sign: str  # "minus" or "plus"
+    amount: object
+    per: object | None
+    condition: object | None
+    span: Span = _span()
+
+
+@node
+class Override:
+    """`score 0 if not competitor_analysis_delivered`."""
+    value: object
+    condition: object
+    span: Span = _span()
+
+
+@node
+class LadderStep:
+    """`minus 2 per full 5% below`."""
+    sign: str
+    points: object
+    rule: str  # "full", "started" or "prorated"
+    step: object
+    direction: str  # "below" or "above"
+    span: Span = _span()
+
+
+@node
+class Ladder:
+    """`ladder won / supported standard 85%, if none: standard` with its step lines."""
+    rate: object
+    standard: object
+    none_rule: object | None  # None, "standard" or an expression
+    steps: tuple
+    cites: tuple = ()
+    span: Span = _span()
+
+
+@node
+class Item:
+    """`item proposal_excellence "售前优秀方案率" weight 20, knowledge:` with its body."""
+    name: str
+    label: str | None
+    weight: Decimal
+    tags: tuple
+    body: tuple  # Adjust, Override, Ladder, Floor, Cap, Cite in written order
+    name_span: Span = _span()
+    span: Span = _span()
+
+
+@node
+class Gate:
+    """`gate knowledge items: count only if rollout[item] else "reason"`."""
+    tag: str
+    condition: object
+    reason: str | None
+    clauses: tuple
+    span: Span = _span()
+
+
+@node
+class Scorecard:
+    """`scorecard kpi_score "KPI得分" total 100:` with items, gates and clauses."""
+    name: str
+    label: str | None
+    total: Decimal | None
+    items: tuple
+    gates: tuple
+    clauses: tuple
+    name_span: Span = _span()
+    span: Span = _span()
+
+
+@node
+class Evaluation:
+    """`evaluation quarterly "季度考核":` with facts, definitions and scorecards."""
+    name: str
+    label: str | None
+    facts: tuple
+    body: tuple  # Definition and Scorecard in written order
+    span: Span = _span()
+
+
+@node
+class Import:
+    """`import ladders.success_rate`."""
+    path: tuple
+    span: Span = _span()
+
+
+@node
+class Policy:
+    """A whole policy file."""
+    name: str
+    label: str | None
+    version: str | None
+    imports: tuple
+    tables: tuple
+    definitions: tuple
+    evaluations: tuple
+    span: Span = _span()
