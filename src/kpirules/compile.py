@@ -38,6 +38,8 @@ class CompiledValue:
 class Program:
     evaluation: m.EvaluationModel
     values: tuple  # CompiledValue, in dependency order
+    tables: dict   # table name -> {key: value}, for explanations
+    table_display: dict  # table name -> how its values read (percent, money, ...)
 
 
 class Compiler:
@@ -193,7 +195,10 @@ class Compiler:
             return CompiledValue(definition=d, run=body)
 
         def run(env, events):
-            return post(body(env, events), env, events)
+            raw = body(env, events)
+            if events is not None:
+                events.append({"kind": "computed", "value": raw})
+            return post(raw, env, events)
         return CompiledValue(definition=d, run=run)
 
     def _aggregate(self, agg: n.Aggregate, clauses):
@@ -435,5 +440,6 @@ def compile_policy(policy: m.PolicyModel) -> dict:
     for ev in policy.evaluations:
         compiler.facts = {f.name: f for f in ev.facts}
         values = tuple(compiler.value(d, d.gates) for d in ev.values)
-        programs[ev.name] = Program(evaluation=ev, values=values)
+        programs[ev.name] = Program(evaluation=ev, values=values, tables=compiler._table_dicts,
+                                    table_display={t.name: t.value_type.display for t in policy.tables})
     return programs

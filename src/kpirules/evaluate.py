@@ -7,6 +7,7 @@ result.py turns them into JSON and renderers read only that.
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 from . import exact as x
 from . import model as m
@@ -26,6 +27,7 @@ def run(program: Program, facts: dict, explain: bool = False):
                 raise EvaluationError(f.message, cv.definition.name, f.span) from None
         return env, None
     nodes = []
+    shown = dict(facts)  # what the trace shows for each name: facts as given, values as returned
     for cv in program.values:
         d = cv.definition
         events: list = []
@@ -34,11 +36,20 @@ def run(program: Program, facts: dict, explain: bool = False):
         except Failure as f:
             raise EvaluationError(f.message, d.name, f.span) from None
         env[d.name] = value
-        nodes.append(_node(d, value, events, env, program.evaluation))
+        shown[d.name] = public_value(value, keeps_digits(d))
+        nodes.append(_node(d, value, events, shown, program))
     return env, nodes
 
 
 # ---- trace nodes ------------------------------------------------------------------------------
+
+class _Tables(dict):
+    """Table rows by name, plus how each table's values read (for the substituted formula)."""
+
+    def __init__(self, rows, display):
+        super().__init__(rows)
+        self.display = display
+
 
 def keeps_digits(d: m.ValueDef) -> bool:
     """A value with a declared rounding is shown with its quantum's digits (`7488.00`)."""
@@ -57,7 +68,9 @@ def public_value(v, keep_digits=False):
     return x.to_decimal(v) if keep_digits else x.canonical(v)
 
 
-def _node(d: m.ValueDef, value, events, env, ev: m.EvaluationModel) -> dict:
+def _node(d: m.ValueDef, value, events, env, program: Program) -> dict:
+    ev = program.evaluation
+    tables = _Tables(program.tables, program.table_display)
     node = {
         "id": f"{ev.name}.{d.name}",
         "kind": {"let": "value", "output": "output", "item": "item", "scorecard": "scorecard"}[d.kind],
@@ -68,17 +81,22 @@ def _node(d: m.ValueDef, value, events, env, ev: m.EvaluationModel) -> dict:
         "span": d.span,
         "cites": list(d.cites),
         "inputs": [_input(name, env, ev) for name in d.deps if name in env],
-        "events": [_event(e) for e in events if e["kind"] != "line"],
+        "events": [_event(e) for e in events if e["kind"] not in ("line", "computed")],
     }
+    computed = [e["value"] for e in events if e["kind"] == "computed"]
+    if computed:
+        node["computed"] = computed[0]
+    if isinstance(value, Fraction):
+        node["fraction"] = f"{value.numerator}/{value.denominator}"
     if d.kind in ("let", "output"):
         expr = d.node.value
         node["formula"] = expr.span.text
         if isinstance(expr, n.Aggregate):
-            node["lines"] = [_line(e) for e in events if e["kind"] == "line"]
+            node["lines"] = [_line(e, expr, env, tables) for e in events if e["kind"] == "line"]
             node["aggregate"] = expr.function
         else:
-            node["substituted"] = substitute(expr, env)
-            node["lookups"] = _lookups(expr, env)
+            node["substituted"] = substitute(expr, env, tables)
+            node["lookups"] = _lookups(expr, env, tables)
     elif d.kind == "item":
         item: n.Item = d.node
         node["weight"] = item.weight
@@ -89,7 +107,7 @@ def _node(d: m.ValueDef, value, events, env, ev: m.EvaluationModel) -> dict:
         node["items"] = [f"{ev.name}.{i.name}" for i in sc.items]
         node["total"] = sc.total
         node["formula"] = " + ".join(i.name for i in sc.items)
-        node["substituted"] = " + ".join(_show(env[i.name], "points") for i in sc.items)
+        node["substituted"] = " + ".join(_show(env[i.name]) for i in sc.items)
     return node
 
 
@@ -106,23 +124,31 @@ def _input(name, env, ev: m.EvaluationModel) -> dict:
 
 
 def _event(e: dict) -> dict:
-    out = {k: v for k, v in e.items()}
+    out = dict(e)
+    if isinstance(e.get("rate"), Fraction):
+        out["rate_fraction"] = f"{e['rate'].numerator}/{e['rate'].denominator}"
     return out
 
 
-def _line(e: dict) -> dict:
-    return dict(e)
+def _line(e: dict, agg: n.Aggregate, env, tables) -> dict:
+    out = dict(e)
+    if e["included"] and agg.body is not None:
+        line = e["line"] if isinstance(e["line"], dict) else {agg.list_name: e["line"]}
+        out["substituted"] = substitute(agg.body, {**env, **line}, tables)
+    return out
 
 
-def _lookups(expr, env) -> list:
+def _lookups(expr, env, tables) -> list:
     out = []
     stack = [expr]
     while stack:
         e = stack.pop()
-        if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name not in env:
+        if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name in tables:
             try:
                 key = _eval_simple(e.key, env)
-                out.append({"table": e.target.name, "key": key, "text": e.span.text})
+                out.append({"table": e.target.name, "key": key, "text": e.span.text,
+                            "value": tables[e.target.name].get(key),
+                            "display": tables.display.get(e.target.name, "number")})
             except KeyError:
                 pass
         for attr in ("left", "right", "operand", "condition", "then", "otherwise", "target", "key"):
@@ -147,9 +173,9 @@ def _eval_simple(e, env):
 _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7}
 
 
-def substitute(expr, env, tables=None) -> str:
+def substitute(expr, env, tables) -> str:
     """The formula with every name replaced by its value: the arithmetic an auditor re-does."""
-    text, _ = _sub(expr, env)
+    text, _ = _sub(expr, env, tables)
     return text
 
 
@@ -159,11 +185,11 @@ def _show(v, display="number") -> str:
     if isinstance(v, str):
         return f'"{v}"'
     if display == "percent":
-        return x.to_string(x.mul(x.to_decimal(v) if not x.is_exact_decimal(v) else v, Decimal(100))) + "%"
+        return x.to_string(x.canonical(x.mul(x.to_decimal(v), Decimal(100)))) + "%"
     return x.to_string(v)
 
 
-def _sub(e, env):
+def _sub(e, env, tables):
     if isinstance(e, n.Number):
         return e.span.text, 9
     if isinstance(e, (n.Text, n.Bool)):
@@ -173,23 +199,27 @@ def _sub(e, env):
             return _show(env[e.name]), 9
         return e.name, 9
     if isinstance(e, n.Unary):
-        inner, p = _sub(e.operand, env)
+        inner, p = _sub(e.operand, env, tables)
         if e.op == "not":
             return f"not {inner}", 3
         return f"-{inner}" if p >= 7 else f"-({inner})", 7
     if isinstance(e, (n.Binary, n.Compare)):
         prec = _PRECEDENCE["cmp"] if isinstance(e, n.Compare) else _PRECEDENCE[e.op]
-        left, lp = _sub(e.left, env)
-        right, rp = _sub(e.right, env)
+        left, lp = _sub(e.left, env, tables)
+        right, rp = _sub(e.right, env, tables)
         if lp < prec:
             left = f"({left})"
         if rp < prec or (rp == prec and e.op in ("-", "/")):
             right = f"({right})"
         op = {"*": "×", "/": "÷"}.get(e.op, e.op)
         return f"{left} {op} {right}", prec
-    if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name not in env:
-        return e.span.text, 9
+    if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name in tables:
+        try:
+            value = tables[e.target.name][_eval_simple(e.key, env)]
+        except KeyError:
+            return e.span.text, 9
+        return _show(value, tables.display.get(e.target.name, "number")), 9
     if isinstance(e, n.Call):
-        args = ", ".join(_sub(a, env)[0] for a in e.args)
+        args = ", ".join(_sub(a, env, tables)[0] for a in e.args)
         return f"{e.function}({args})", 9
     return e.span.text, 9

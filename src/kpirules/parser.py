@@ -66,7 +66,7 @@ class _Build(Transformer_NonRecursive):
     def _span(self, meta) -> Span:
         if getattr(meta, "empty", True):
             return Span(source=self.source, start=0, end=0)
-        return Span(source=self.source, start=meta.start_pos, end=meta.end_pos)
+        return Span(source=self.source, start=meta.start_pos, end=_trim_end(self.source.text, meta.start_pos, meta.end_pos))
 
     def _tok_span(self, tok: Token) -> Span:
         return Span(source=self.source, start=tok.start_pos, end=tok.end_pos)
@@ -453,6 +453,18 @@ class _Limit:
 
     def __init__(self, value):
         self.value = value
+
+
+def _trim_end(text: str, start: int, end: int) -> int:
+    """A rule's span ends at its last token, not at the newlines and comment lines after it."""
+    while True:
+        while end > start and text[end - 1] in " \t\r\n":
+            end -= 1
+        line_start = text.rfind("\n", start, end) + 1
+        if line_start > start and text[line_start:end].lstrip(" \t").startswith("#"):
+            end = line_start
+            continue
+        return end
 
 
 def _unquote(tok) -> str:

@@ -46,7 +46,7 @@ def jsonable(v):
     if isinstance(v, (Decimal, Fraction)):
         return x.to_string(v)
     if isinstance(v, int):
-        return str(v)
+        return v  # list indices and counts of the trace itself; policy numbers are Decimals
     if isinstance(v, Span):
         return v.as_json()
     if isinstance(v, dict):
