@@ -30,6 +30,8 @@ class Policy:
         self._model = model
         self._programs = programs
         self.diagnostics = diagnostics  # warnings found while checking
+        self._plans = {}
+        self._info = {"name": model.name, "version": model.version, "sha256": model.sha256}
 
     @property
     def name(self) -> str:
@@ -81,14 +83,18 @@ class Policy:
         """
         program = self._program(evaluation)
         ev = program.evaluation
-        valid, warnings = _facts.validate(ev, facts)
-        env, trace = _evaluate.run(program, valid, explain)
-        order = sorted(ev.values, key=lambda d: (d.span.end if d.kind == "scorecard" else d.span.start))
-        values = {d.name: _evaluate.public_value(env[d.name], _evaluate.keeps_digits(d)) for d in order}
-        outputs = tuple(d.name for d in order if d.kind == "output")
-        return Result(policy={"name": self.name, "version": self.version, "sha256": self.sha256},
-                      evaluation=ev.name, values=values, outputs=outputs, trace=trace,
-                      facts={f.name: valid[f.name] for f in ev.facts}, warnings=warnings)
+        valid, warnings = _facts.validate(ev, facts, program.check_facts)
+        plan = self._plans.get(ev.name)
+        if plan is None:
+            plan = self._plans[ev.name] = _evaluate.output_plan(program)
+        values = None if explain or program.fast is None else _evaluate.fast_values(program, valid, plan)
+        trace = None
+        if values is None:
+            env, trace = _evaluate.run(program, valid, explain)
+            values = {name: convert(env[name]) for name, _, convert in plan}
+        outputs = tuple(d.name for d in ev.values if d.kind == "output")
+        return Result(policy=self._info, evaluation=ev.name, values=values, outputs=outputs, trace=trace,
+                      facts=valid, warnings=warnings)
 
 
 def load_policy(path) -> Policy:

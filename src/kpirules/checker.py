@@ -41,6 +41,7 @@ class Checker:
     def __init__(self, source: SourceFile):
         self.source = source
         self.diags: list = []
+        self.suggested: set = set()   # names offered by a "did you mean" (no W401 for them)
 
     # ---- helpers -------------------------------------------------------------------------------
     def err(self, code, message, span, help=None):
@@ -48,6 +49,13 @@ class Checker:
 
     def warn(self, code, message, span, help=None):
         self.diags.append(warning(code, message, span, help))
+
+    def did_you_mean(self, name, candidates) -> str | None:
+        candidates = list(candidates)
+        help = did_you_mean(name, candidates)
+        if help is not None:
+            self.suggested.update(c for c in candidates if help == f"did you mean `{c}`?")
+        return help
 
     # ---- entry ---------------------------------------------------------------------------------
     def check(self, policy: n.Policy) -> m.PolicyModel | None:
@@ -100,10 +108,11 @@ class Checker:
         out = {}
         for t in policy.tables:
             if t.name in out:
-                self.err("E202", f"duplicate table `{t.name}`", t.span)
+                self.err("E202", f"duplicate table `{t.name}`", t.span,
+                         f"the first is at line {out[t.name].span.line}")
                 continue
             value_type = _scalar_type(t.value_type)
-            rows, keys, kinds = [], set(), set()
+            rows, keys, kinds = [], {}, set()
             for row in t.rows:
                 if isinstance(row.key, Decimal):
                     key, kind = row.key, "number"
@@ -113,13 +122,15 @@ class Checker:
                     key, kind = row.key, "text"
                 kinds.add("number" if kind == "number" else "text")
                 if key in keys:
-                    self.err("E311", f"table `{t.name}` has two rows for key `{key}`", row.span)
+                    self.err("E311", f"table `{t.name}` has two rows for key `{_show_key(key)}`", row.span,
+                             f"the first is at line {keys[key].line}; keep one row per key")
                     continue
-                keys.add(key)
+                keys[key] = row.span
                 value = self._constant(row.value, value_type, t)
                 rows.append((key, value))
             if len(kinds) > 1:
-                self.err("E305", f"table `{t.name}` mixes number keys and text keys", t.span)
+                self.err("E305", f"table `{t.name}` mixes number keys and text keys", t.span,
+                         "give every row the same kind of key: all numbers, or all names")
             key_kind = "number" if kinds == {"number"} else ("enum" if all(
                 isinstance(r.key, n.Name) for r in t.rows) else "text")
             out[t.name] = m.TableModel(name=t.name, label=t.label, key_kind=key_kind,
@@ -134,17 +145,21 @@ class Checker:
         if value_type.kind == "number" and isinstance(expr, n.Number):
             if expr.unit == "money" and value_type.money != 1:
                 self.err("E306", f"table `{table.name}` holds {value_type.describe()}, not money",
-                         expr.span)
+                         expr.span, f"write a {value_type.describe()} here, or declare the table "
+                         "`-> money`")
             if expr.unit == "percent" and value_type.display not in ("percent", "number"):
                 self.err("E306", f"table `{table.name}` holds {value_type.describe()}, not a percentage",
-                         expr.span)
+                         expr.span, f"write a {value_type.describe()} here, or declare the table "
+                         "`-> percent`")
             return -expr.value if negative else expr.value
         if value_type.kind == "text" and isinstance(expr, n.Text):
             return expr.value
         if value_type.kind == "boolean" and isinstance(expr, n.Bool):
             return expr.value
         self.err("E306", f"table `{table.name}` holds {value_type.describe()}; this cell must be a "
-                 f"literal of that type", expr.span)
+                 f"literal of that type", expr.span,
+                 "table cells are written out, e.g. `15%`, `200万`, `true` or `\"text\"`; "
+                 "compute with them in a `let`")
         return None
 
     # ---- evaluations ---------------------------------------------------------------------------
@@ -178,7 +193,8 @@ class Checker:
         for d, top in values:
             typed.extend(self._value(d, scope, tables, used, top))
         for f in facts:
-            if f.name not in used:
+            # A fact offered as "did you mean" for a misspelled name is meant to be used.
+            if f.name not in used and f.name not in self.suggested:
                 self.warn("W401", f"fact `{f.name}` is declared but never used", f.span,
                           "remove it, or use it in a value")
         return m.EvaluationModel(name=ev.name, label=ev.label, facts=tuple(fact_decls),
@@ -218,16 +234,20 @@ class Checker:
         for c in t.constraints:
             if isinstance(c, n.PatternConstraint):
                 if t.kind != "text":
-                    self.err("E301", "`matching` applies to text facts", c.span)
+                    self.err("E301", f"`matching` applies to text facts, not {t.kind}", c.span,
+                             "declare the fact as `text matching \"...\"`")
                 import re
                 try:
                     re.compile(c.pattern)
                 except re.error as exc:
-                    self.err("E312", f"invalid pattern: {exc}", c.span)
+                    self.err("E312", f"invalid pattern `{c.pattern}`: {exc}", c.span,
+                             "a pattern is a regular expression, e.g. `\"[0-9]{4}-[0-9]{2}\"`")
                 out.append(m.Bound(op="matching", value=c.pattern, span=c.span))
                 continue
             if t.kind in ("text", "boolean"):
-                self.err("E301", f"a {t.kind} fact cannot have a range", c.span)
+                self.err("E301", f"a {t.kind} fact cannot have a range", c.span,
+                         "ranges and comparisons bound numbers; use `matching` for text"
+                         if t.kind == "text" else "remove the bound")
                 continue
             pairs = [(">=", c.low), ("<=", c.high)] if isinstance(c, n.RangeConstraint) else [(c.op, c.bound)]
             for op, expr in pairs:
@@ -235,9 +255,14 @@ class Checker:
                 bt = self.type_of(expr, ctx)
                 used.update(ctx.used)
                 if any(dep == owner for dep in ctx.deps):
-                    self.err("E210", f"fact `{owner}` is bounded by itself", expr.span)
-                if any(scope.get(dep) and scope[dep].kind != "fact" for dep in ctx.deps):
-                    self.err("E301", "a fact's bound may use only literals and other facts", expr.span)
+                    self.err("E210", f"fact `{owner}` is bounded by itself", expr.span,
+                             "bound it with a literal or another fact")
+                computed = [dep for dep in ctx.deps if scope.get(dep) and scope[dep].kind != "fact"]
+                if computed:
+                    self.err("E212", f"the bound of fact `{owner}` reads `{computed[0]}`, which is "
+                             "computed; a bound may use only literals and other facts", expr.span,
+                             "facts are checked before anything is computed; move the check into a "
+                             "value, e.g. with `cap`")
                 if bt is not None:
                     self._same_unit(ftype, bt, expr.span, "compare")
                 out.append(m.Bound(op=op, value=expr, span=c.span))
@@ -339,9 +364,10 @@ class Checker:
         if sym is None or sym.kind != "fact" or sym.type is None or sym.type.kind != "list":
             if sym is None:
                 self.err("E201", f"unknown list `{agg.list_name}`", agg.list_span,
-                         did_you_mean(agg.list_name, [k for k, s in ctx.scope.items() if s.kind == "fact"]))
+                         self.did_you_mean(agg.list_name, [k for k, s in ctx.scope.items() if s.kind == "fact"]))
             else:
-                self.err("E301", f"`{agg.list_name}` is not a list fact", agg.list_span)
+                self.err("E301", f"`{agg.list_name}` is not a list fact", agg.list_span,
+                         "`sum over` and `count over` read a fact declared `list of ...`")
             return None
         ctx.deps.append(agg.list_name)
         ctx.used.add(agg.list_name)
@@ -386,7 +412,7 @@ class Checker:
         for gate in sc.gates:
             if gate.tag not in tags:
                 self.err("E206", f"no item of scorecard `{sc.name}` is tagged `{gate.tag}`", gate.span,
-                         did_you_mean(gate.tag, tags) or "tag items with `weight N, TAG:`")
+                         did_you_mean(gate.tag, tags) or f"tag items with `weight N, {gate.tag}:`")
                 continue
             gates_by_tag.setdefault(gate.tag, []).append(gate)
         gate_deps = {}
@@ -461,7 +487,8 @@ class Checker:
                     self._points(step.points, ctx, "a ladder's points")
                     self._points(step.step, ctx, "a ladder's step")
                     if isinstance(step.step, n.Number) and step.step.value <= 0:
-                        self.err("E312", "a ladder's step must be greater than zero", step.step.span)
+                        self.err("E314", "a ladder's step must be greater than zero", step.step.span,
+                                 "write the size of one step, e.g. `per full 5% below`")
             elif isinstance(s, (n.Floor, n.Cap)):
                 self._points(s.value, ctx, "`floor`" if isinstance(s, n.Floor) else "`cap`")
 
@@ -517,7 +544,7 @@ class Checker:
         sym = ctx.scope.get(e.name)
         if sym is None:
             candidates = list(ctx.scope) + list(ctx.fields)
-            self.err("E201", f"unknown name `{e.name}`", e.span, did_you_mean(e.name, candidates))
+            self.err("E201", f"unknown name `{e.name}`", e.span, self.did_you_mean(e.name, candidates))
             return None
         if sym.kind == "table":
             self.err("E301", f"table `{e.name}` must be looked up with a key", e.span,
@@ -529,7 +556,8 @@ class Checker:
 
     def _t_item(self, e, ctx: Ctx):
         if not ctx.in_gate:
-            self.err("E207", "`item` can only be used in a gate", e.span)
+            self.err("E207", "`item` can only be used in a gate", e.span,
+                     "`item` names the item a gate decides on, e.g. `only if rollout[item]`")
             return None
         return m.Type(kind="item", money=0, display="text")
 
@@ -539,7 +567,8 @@ class Checker:
             return None
         if e.op == "not":
             if t.kind != "boolean":
-                self.err("E303", f"`not` needs a condition, not {t.describe()}", e.operand.span)
+                self.err("E303", f"`not` needs a condition, not {t.describe()}", e.operand.span,
+                         "a condition is a comparison (`x >= 90%`) or a boolean fact")
                 return None
             return m.BOOLEAN
         if t.kind != "number":
@@ -561,11 +590,13 @@ class Checker:
         for t, side in ((lt, e.left), (rt, e.right)):
             if t.kind != "number":
                 other = rt if side is e.left else lt
+                help = ("a condition is not a number: write `if CONDITION then AMOUNT else 0`"
+                        if t.kind == "boolean" else None)
                 if e.op == "+":
                     self.err("E301", f"cannot add {lt.describe()} to {rt.describe()}" if lt.kind != "number"
-                             else f"cannot add {rt.describe()} to {lt.describe()}", e.span)
+                             else f"cannot add {rt.describe()} to {lt.describe()}", e.span, help)
                 else:
-                    self.err("E301", f"cannot {verb} {t.describe()}", side.span)
+                    self.err("E301", f"cannot {verb} {t.describe()}", side.span, help)
                 del other
                 return None
         if e.op in ("+", "-"):
@@ -592,7 +623,7 @@ class Checker:
             if e.op not in ("==", "!="):
                 self.err("E301", f"`{e.op}` does not apply to {enum.describe()}", e.span)
             elif isinstance(other_node, n.Text) and other_node.value not in enum.values:
-                self.err("E305", f"`\"{other_node.value}\"` is not one of {', '.join(enum.values)}",
+                self.err("E203", f"`{other_node.value}` is not one of {_listing(enum.values)}",
                          other_node.span, did_you_mean(other_node.value, enum.values))
             elif other.kind not in ("enum", "text"):
                 self.err("E301", f"cannot compare {enum.describe()} with {other.describe()}", e.span)
@@ -626,8 +657,8 @@ class Checker:
                 return tt.element
             if isinstance(e.key, n.Text):
                 if e.key.value not in tt.keys:
-                    self.err("E205", f"record has no key `{e.key.value}`", e.key.span,
-                             did_you_mean(e.key.value, tt.keys))
+                    self.err("E205", f"record `{_src(e.target)}` has no key `{e.key.value}`", e.key.span,
+                             did_you_mean(e.key.value, tt.keys) or f"its keys are {_listing(tt.keys)}")
                 return tt.element
             self.err("E301", "a record is read with a key name, e.g. `rollout.sales_tools`", e.key.span)
             return None
@@ -649,8 +680,8 @@ class Checker:
                 return value_type
             for key, row in zip(names, table.rows):
                 if key not in kt.values:
-                    self.err("E305", f"table `{table.name}` has a row `{key}` that is not one of "
-                             f"{', '.join(kt.values)}", row.span, did_you_mean(key, kt.values))
+                    self.err("E203", f"table `{table.name}` has a row `{key}` that is not one of "
+                             f"{_listing(kt.values)}", row.span, did_you_mean(key, kt.values))
             missing = [v for v in kt.values if v not in names]
             if missing:
                 self.err("E307", f"table `{table.name}` has no row for "
@@ -703,7 +734,8 @@ class Checker:
             self.err("E301", f"{tt.describe()} has no fields", e.span)
             return None
         if e.name not in tt.keys:
-            self.err("E205", f"record has no key `{e.name}`", e.span, did_you_mean(e.name, tt.keys))
+            self.err("E205", f"record `{_src(e.target)}` has no key `{e.name}`", e.span,
+                     did_you_mean(e.name, tt.keys) or f"its keys are {_listing(tt.keys)}")
             return None
         return tt.element
 
@@ -725,11 +757,16 @@ class Checker:
         if e.function not in FUNCTIONS:
             self.err("E204", f"unknown function `{e.function}`", e.span,
                      did_you_mean(e.function, sorted(FUNCTIONS | {"sum", "count"}))
-                     or "functions: " + ", ".join(sorted(FUNCTIONS | {"sum", "count"})))
+                     or "the functions are " + _listing(sorted(FUNCTIONS | {"sum", "count"})))
+            for a in e.args:  # still read the arguments: their names are used, their errors real
+                self.type_of(a, ctx)
             return None
         if e.function == "abs" and len(e.args) != 1 or e.function != "abs" and len(e.args) < 2:
-            self.err("E304", f"`{e.function}` takes {'one argument' if e.function == 'abs' else 'two or more arguments'}",
-                     e.span)
+            self.err("E304", f"`{e.function}` takes {'one argument' if e.function == 'abs' else 'two or more arguments'}"
+                     f", not {len(e.args)}", e.span,
+                     "write `abs(x)`" if e.function == "abs" else f"write `{e.function}(a, b)`")
+            for a in e.args:
+                self.type_of(a, ctx)
             return None
         types = [self.type_of(a, ctx) for a in e.args]
         if any(t is None for t in types):
@@ -753,6 +790,16 @@ _TYPERS = {
     n.Conditional: Checker._t_conditional, n.Index: Checker._t_index, n.Field: Checker._t_field,
     n.Call: Checker._t_call,
 }
+
+
+def _listing(words) -> str:
+    """`a`, `b` or `c`: user words in backticks, for messages."""
+    words = [f"`{w}`" for w in words]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _show_key(key) -> str:
+    return _fmt(key) if isinstance(key, Decimal) else str(key)
 
 
 def _fmt(d: Decimal) -> str:

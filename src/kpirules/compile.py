@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import attrs
 
+from . import codegen, facts
 from . import exact as x
 from . import model as m
 from . import nodes as n
@@ -40,6 +41,8 @@ class Program:
     values: tuple  # CompiledValue, in dependency order
     tables: dict   # table name -> {key: value}, for explanations
     table_display: dict  # table name -> how its values read (percent, money, ...)
+    fast: object = None  # generated function for evaluations without a trace (codegen.py)
+    check_facts: object = None  # facts.compile_fast: the validator for plain valid fact sets
 
 
 class Compiler:
@@ -440,6 +443,8 @@ def compile_policy(policy: m.PolicyModel) -> dict:
     for ev in policy.evaluations:
         compiler.facts = {f.name: f for f in ev.facts}
         values = tuple(compiler.value(d, d.gates) for d in ev.values)
-        programs[ev.name] = Program(evaluation=ev, values=values, tables=compiler._table_dicts,
-                                    table_display={t.name: t.value_type.display for t in policy.tables})
+        program = Program(evaluation=ev, values=values, tables=compiler._table_dicts,
+                          table_display={t.name: t.value_type.display for t in policy.tables})
+        programs[ev.name] = attrs.evolve(program, fast=codegen.generate(program, compiler._table_dicts),
+                                         check_facts=facts.compile_fast(ev))
     return programs

@@ -54,13 +54,68 @@ def warning(code: str, message: str, span: Span | None = None, help: str | None 
     return Diagnostic(code=code, severity=WARNING, message=message, span=span, help=help)
 
 
+# A source line longer than this (in terminal columns) is shown as a window around the caret.
+MAX_LINE_WIDTH = 100
+_TAB = "    "
+
+
+def _shown(ch: str) -> str:
+    """How one source character is echoed: tabs as spaces; invisible characters made visible.
+
+    Echoing a bidi override or a zero-width space as is would hide or reorder what the line says
+    (the very problem a diagnostic may be reporting), so they are shown as `<U+202E>`.
+    """
+    if ch == "\t":
+        return _TAB
+    if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cn", "Cs"):
+        return f"<U+{ord(ch):04X}>"
+    return ch
+
+
+def _char_width(ch: str) -> int:
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
 def _width(text: str) -> int:
-    """Display width in a terminal: CJK characters take two columns."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    """Display width in a terminal: CJK characters take two columns, combining marks none."""
+    return sum(_char_width(c) for ch in text for c in _shown(ch))
+
+
+def _display(text: str) -> str:
+    return "".join(_shown(ch) for ch in text)
+
+
+def _window(text: str, start: int, end: int) -> tuple[str, int, int]:
+    """The part of a long line to show, and the caret's column and length within it."""
+    if _width(text) <= MAX_LINE_WIDTH:
+        return _display(text), _width(text[:start]), max(1, _width(text[start:end]))
+    lo = start
+    while lo > 0 and _width(text[lo - 1:start]) <= 20:  # some context before the caret
+        lo -= 1
+    hi = lo
+    while hi < len(text) and _width(text[lo:hi + 1]) <= MAX_LINE_WIDTH:
+        hi += 1
+    head = "..." if lo > 0 else ""
+    tail = "..." if hi < len(text) else ""
+    shown = head + _display(text[lo:hi]) + tail
+    column = len(head) + _width(text[lo:start])
+    length = max(1, _width(text[start:min(end, hi)]))
+    return shown, column, length
 
 
 def render(diag: Diagnostic) -> str:
-    """The one format for every user-facing error (a contract, see docs/diagnostics.md)."""
+    """The one format for every user-facing error (a contract, see docs/diagnostics.md).
+
+    ```
+    policy.rules:41:12: error[E201]: unknown name `projets_won`
+       41 |     rate projets_won / projects_supported
+          |          ^^^^^^^^^^^
+       help: did you mean `projects_won`?
+    ```
+    The location counts columns in characters from 1; the caret line counts terminal columns.
+    """
     head = f"{diag.severity}[{diag.code}]: {diag.message}"
     if diag.span is None:
         lines = [head]
@@ -72,10 +127,10 @@ def render(diag: Diagnostic) -> str:
         end_line, end_col = src.line_col(diag.span.end)
         if end_line != line:
             end_col = len(text) + 1
+        shown, column, length = _window(text, col - 1, max(end_col - 1, col - 1))
         gutter = " " * len(str(line))
-        underline = max(1, _width(text[col - 1:end_col - 1]))
-        lines.append(f"   {line} | {text}")
-        lines.append(f"   {gutter} | {' ' * _width(text[:col - 1])}{'^' * underline}")
+        lines.append(f"   {line} | {shown}".rstrip(" "))
+        lines.append(f"   {gutter} | {' ' * column}{'^' * length}")
     if diag.help:
         lines.append(f"   help: {diag.help}")
     return "\n".join(lines)

@@ -12,8 +12,40 @@ from fractions import Fraction
 from . import exact as x
 from . import model as m
 from . import nodes as n
+from . import codegen
 from .compile import Failure, Program
 from .errors import EvaluationError
+
+
+def fast_values(program: Program, facts: dict, plan) -> dict | None:
+    """Public values from the generated fast path, or None when it cannot prove them exact."""
+    try:
+        raw, inexact = program.fast(facts)
+    except (codegen.Fallback, ArithmeticError, LookupError, TypeError):
+        return None
+    if not inexact:
+        return {name: convert(raw[i]) for name, i, convert in plan}
+    try:
+        return {name: convert(codegen.shown(raw[i]) if i in inexact else raw[i]) for name, i, convert in plan}
+    except codegen.Fallback:
+        return None
+
+
+def output_plan(program: Program) -> tuple:
+    """(name, index in the program, converter) for each value, in written order; built once."""
+    values = program.evaluation.values
+    index = {d.name: i for i, d in enumerate(values)}
+    order = sorted(values, key=lambda d: (d.span.end if d.kind == "scorecard" else d.span.start))
+    plan = []
+    for d in order:
+        if d.type.kind != "number":
+            convert = public_value
+        elif keeps_digits(d):
+            convert = x.to_decimal
+        else:
+            convert = x.canonical
+        plan.append((d.name, index[d.name], convert))
+    return tuple(plan)
 
 
 def run(program: Program, facts: dict, explain: bool = False):

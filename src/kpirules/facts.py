@@ -390,8 +390,15 @@ def _why_not_decimal(text: str, display: str = "number") -> str:
     return f"not a decimal number; {plain}"
 
 
-def validate(evaluation: m.EvaluationModel, facts) -> tuple[dict, tuple]:
-    """Validated facts (name -> exact value) and warnings, or FactError with every violation."""
+def validate(evaluation: m.EvaluationModel, facts, fast=None) -> tuple[dict, tuple]:
+    """Validated facts (name -> exact value) and warnings, or FactError with every violation.
+
+    `fast` is the evaluation's `compile_fast` validator, tried first when given.
+    """
+    if fast is not None:
+        done = fast(facts)
+        if done is not None:
+            return done, ()
     if not isinstance(facts, Mapping):
         raise FactError([FactViolation(path="$", code="F101",
                                        message=f"expected an object of facts (`{{...}}`), got {_show(facts)}")])
@@ -445,3 +452,202 @@ def _in_order(violations, declared) -> list:
         return (index.get(root(f.path), len(index)), tuple(int(i) for i in re.findall(r"\[([0-9]+)\]", f.path)))
 
     return sorted(violations, key=key)
+
+
+# ---- the fast path -------------------------------------------------------------------------
+# Most fact sets are valid. For them, a validator specialised to the evaluation at load time
+# accepts only the plainest valid shapes and returns None at the first doubt; `validate` (above)
+# then runs and reports every violation. Both return the same values for a valid fact set.
+
+_LIMIT = Decimal(10) ** MAX_EXPONENT
+_OPS = {">=": Decimal.__ge__, "<=": Decimal.__le__, ">": Decimal.__gt__, "<": Decimal.__lt__,
+        "==": Decimal.__eq__, "!=": Decimal.__ne__}
+
+
+def _fast_number(v):
+    """A plain exact number, or None."""
+    t = type(v)
+    if t is Decimal:
+        if not v.is_finite():
+            return None
+    elif t is int:
+        v = Decimal(v)
+    elif t is str and _DECIMAL_STRING.fullmatch(v):
+        v = Decimal(v)
+    else:
+        return None
+    if not -_LIMIT < v < _LIMIT or (v != 0 and abs(v.adjusted()) >= MAX_EXPONENT):
+        return None
+    if not v:
+        return abs(v)
+    if len(v.as_tuple().digits) > MAX_DIGITS:
+        return None
+    return v
+
+
+def _fast_scalar(t: m.Type, bounds):
+    """A checker for one scalar of type `t` with literal `bounds`; relations are checked later."""
+    checks = []
+    for b in bounds:
+        if b.op == "matching":
+            pattern = re.compile(b.value)
+            checks.append(lambda v, p=pattern: p.fullmatch(v) is not None)
+        elif isinstance(b.value, n.Number):
+            op, bound = _OPS[b.op], b.value.value
+            checks.append(lambda v, op=op, bound=bound: op(v, bound))
+    if t.kind == "number":
+        limits = tuple((_OPS[b.op], b.value.value) for b in bounds
+                       if b.op != "matching" and isinstance(b.value, n.Number))
+        if t.display in ("integer", "count"):
+            low = Decimal(0) if t.display == "count" else -_LIMIT
+
+            def integer(v):
+                tv = type(v)
+                if tv is int:
+                    d = Decimal(v)
+                elif tv is Decimal or (tv is str and _DECIMAL_STRING.fullmatch(v)):
+                    d = Decimal(v)
+                    if not d.is_finite() or d != d.to_integral_value():
+                        return None
+                    d = Decimal(int(d))
+                else:
+                    return None
+                if not low <= d < _LIMIT:
+                    return None
+                for op, bound in limits:
+                    if not op(d, bound):
+                        return None
+                return d
+            return integer
+
+        def number(v):
+            d = _fast_number(v)
+            if d is None:
+                return None
+            for op, bound in limits:
+                if not op(d, bound):
+                    return None
+            return d
+        return number
+    if t.kind == "boolean":
+        return lambda v: v if type(v) is bool else None
+    if t.kind == "text":
+        def text(v):
+            if type(v) is not str:
+                return None
+            for c in checks:
+                if not c(v):
+                    return None
+            return v
+        return text
+    if t.kind == "enum":
+        allowed = frozenset(t.values)
+        return lambda v: v if type(v) is str and v in allowed else None
+    return None
+
+
+_FAIL = object()
+
+
+def compile_fast(evaluation: m.EvaluationModel):
+    """facts -> validated dict, or None when only the full validator can decide."""
+    readers = []
+    relations = []
+    for decl in evaluation.facts:
+        reader = _fast_reader(decl)
+        if reader is None:
+            return None
+        readers.append((decl.name, reader))
+        for b in decl.bounds:
+            if b.op != "matching" and not isinstance(b.value, n.Number):
+                if not isinstance(b.value, n.Name) or decl.type.kind != "number":
+                    return None  # arithmetic in a bound, or a relation on list elements
+                relations.append((decl.name, _OPS[b.op], b.value.name))
+    count = len(readers)
+
+    def fast(facts):
+        if type(facts) not in (dict, Pairs) or len(facts) != count or getattr(facts, "duplicates", None):
+            return None
+        out = {}
+        for name, reader in readers:
+            v = facts.get(name, _FAIL)
+            if v is _FAIL:
+                return None
+            v = reader(v)
+            if v is None:
+                return None
+            out[name] = v
+        for name, op, other in relations:
+            if not op(out[name], out[other]):
+                return None
+        return out
+    return fast
+
+
+def _fast_reader(decl: m.FactDecl):
+    t = decl.type
+    if t.kind in ("number", "boolean", "text", "enum"):
+        return _fast_scalar(t, decl.bounds)
+    if t.kind == "record":
+        keys = t.keys
+        element = _fast_scalar(t.element, ())
+        if element is None:
+            return None
+
+        def record(v):
+            if type(v) not in (dict, Pairs) or len(v) != len(keys) or getattr(v, "duplicates", None):
+                return None
+            out = {}
+            for k in keys:
+                if k not in v:
+                    return None
+                e = element(v[k])
+                if e is None:
+                    return None
+                out[k] = e
+            return out
+        return record
+    if t.kind == "list":
+        limit = decl.limit
+        if t.fields:
+            fields = []
+            bounds = dict(decl.field_bounds)
+            for name, ftype, _label in t.fields:
+                reader = _fast_scalar(ftype, bounds.get(name, ()))
+                if reader is None or any(b.op != "matching" and not isinstance(b.value, n.Number)
+                                         for b in bounds.get(name, ())):
+                    return None
+                fields.append((name, reader))
+            width = len(fields)
+
+            def line(v):
+                if type(v) not in (dict, Pairs) or len(v) != width or getattr(v, "duplicates", None):
+                    return None
+                out = {}
+                for name, reader in fields:
+                    e = v.get(name, _FAIL)
+                    if e is _FAIL:
+                        return None
+                    e = reader(e)
+                    if e is None:
+                        return None
+                    out[name] = e
+                return out
+            element = line
+        else:
+            element = _fast_scalar(t.element, decl.bounds)
+            if element is None:
+                return None
+
+        def items(v):
+            if type(v) is not list or (limit is not None and len(v) > limit):
+                return None
+            out = []
+            for e in v:
+                e = element(e)
+                if e is None:
+                    return None
+                out.append(e)
+            return out
+        return items
+    return None

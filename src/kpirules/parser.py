@@ -35,6 +35,48 @@ class _Indenter(Indenter):
     DEDENT_type = "_DEDENT"
     tab_len = 8
 
+    def process(self, stream):
+        return super().process(self._limit_brackets(stream))
+
+    def _limit_brackets(self, stream):
+        # Brackets build no node, so the depth measured on nodes cannot see `((((a))))`; count
+        # them on the token stream and stop at the first one too many (E104).
+        level = 0
+        for tok in stream:
+            if tok.type in self.OPEN_PAREN_types:
+                level += 1
+                if level > MAX_DEPTH:
+                    raise _TooDeep(tok)
+            elif tok.type in self.CLOSE_PAREN_types:
+                level = max(0, level - 1)
+            yield tok
+
+    def handle_NL(self, token):
+        # Lark's DedentError carries only a message; keep the token, to point at the line (E103).
+        levels = list(self.indent_level)
+        try:
+            yield from super().handle_NL(token)
+        except DedentError:
+            indent_str = token.rsplit("\n", 1)[1]
+            width = indent_str.count(" ") + indent_str.count("\t") * self.tab_len
+            raise _BadDedent(token, width, levels) from None
+
+
+class _TooDeep(Exception):
+    """Brackets nested past MAX_DEPTH; raised from the token stream, caught in `parse`."""
+
+    def __init__(self, token):
+        super().__init__("brackets nest too deeply")
+        self.token = token
+
+
+class _BadDedent(Exception):
+    """A line dedented to a width no enclosing block has; raised by `_Indenter.handle_NL`."""
+
+    def __init__(self, token, width, levels):
+        super().__init__("bad dedent")
+        self.token, self.width, self.levels = token, width, levels
+
 
 class ParseFailure(Exception):
     def __init__(self, diagnostics):
@@ -485,6 +527,10 @@ def _unquote(tok) -> str:
 
 
 # ---- error reporting ------------------------------------------------------------------------
+#
+# Lark's exceptions are turned into diagnostics here and nowhere else. What a user reads never
+# names a Lark terminal (RPAR, _NL, NAME): every terminal is described in words or shown as
+# written, and long lists of expected terminals are grouped ("an expression", "an operator").
 
 # What a terminal means to a policy author; keywords and punctuation are shown as written.
 _TERMINAL_WORDS = {
@@ -498,17 +544,36 @@ _TERMINAL_WORDS = {
     "_INDENT": "an indented block",
     "_DEDENT": "the end of the indented block",
     "$END": "the end of the file",
+    "COMMENT": "a comment",
 }
 
-_EXPRESSION_STARTERS = {"NAME", "NUMBER", "PERCENT", "WAN", "YUAN", "STRING"}
+# Terminals that can start an expression; when most are allowed, say "an expression".
+_EXPRESSION_STARTERS = frozenset({"NAME", "NUMBER", "PERCENT", "WAN", "YUAN", "STRING", "LPAR",
+                                  "MINUS", "NOT", "IF", "TRUE", "FALSE", "ITEM", "SUM", "COUNT"})
+# Terminals that continue an expression; when several are allowed, say "an operator".
+_OPERATOR_TEXTS = frozenset({"+", "-", "*", "/", "×", "÷", ">=", "<=", "==", "!=", ">", "<",
+                             "and", "or", "[", "."})
+_STEP_RULES = ("FULL", "STARTED", "PRORATED")
+# Listed after the backticked words, in this order.
+_ENDINGS = ("the end of the line", "the end of the indented block", "the end of the file")
 
-# Characters that word processors put into text; what to type instead (ASCII).
+# Characters that word processors and Chinese input methods put into text, and what to type
+# instead. Full-width forms of ASCII (U+FF01-FF5E) are handled generally in `_lookalike`.
 _LOOKALIKES = {
-    "\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\uff1a": ":", "\uff0c": ",",
-    "\uff08": "(", "\uff09": ")", "\uff05": "%", "\uff1b": ";", "\u3002": ".", "\uff0e": ".",
-    "\u00a0": "a plain space", "\u3000": "a plain space", "\u2013": "-", "\u2014": "-", "\u2212": "-",
-    "\uff0b": "+", "\uff1d": "=", "\uff1e": ">", "\uff1c": "<", "\uff3b": "[", "\uff3d": "]",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": '"', "\u2019": '"', "\u300c": '"',
+    "\u300d": '"', "\u300e": '"', "\u300f": '"', "\u3001": ",", "\u3002": ".", "\u3010": "[",
+    "\u3011": "]", "\u2026": "..", "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
+    "\u2014": "-", "\u2015": "-", "\u2212": "-", "\u00b7": ".", "\uff02": '"', "\uff07": '"',
 }
+_SPACES_HELP = "replace it with a plain space"
+
+
+def _lookalike(ch: str) -> str | None:
+    if ch in _LOOKALIKES:
+        return _LOOKALIKES[ch]
+    if "\uff01" <= ch <= "\uff5e":  # full-width ASCII: `：` is `:`, `（` is `(`, `％` is `%`
+        return chr(ord(ch) - 0xFEE0)
+    return None
 
 
 def _lark() -> Lark:
@@ -521,28 +586,43 @@ def _parser_instance() -> Lark:
                 maybe_placeholders=True)
 
 
+def _terminal_text(parser: Lark, name: str) -> str | None:
+    """The text of a keyword or punctuation terminal (`per`, `:`), or None for a pattern."""
+    try:
+        term = parser.get_terminal(name)
+    except KeyError:
+        return None
+    return term.pattern.value if term.pattern.type == "str" else None
+
+
 def _describe(parser: Lark, names) -> str:
+    """The expected terminals in words: "`:`, a quoted text such as `"..."` or the end of the line"."""
+    names = set(names) - {"COMMENT"}
     words = []
-    names = set(names)
-    if len(names & _EXPRESSION_STARTERS) >= 3:
-        names -= _EXPRESSION_STARTERS | {"LPAR", "MINUS", "NOT", "IF", "TRUE", "FALSE", "ITEM", "SUM", "COUNT"}
+    if {"NAME", "NUMBER"} <= names and len(names & _EXPRESSION_STARTERS) >= 4:
+        names -= _EXPRESSION_STARTERS
         words.append("an expression")
-    for name in sorted(names):
+    operators = {name for name in names if _terminal_text(parser, name) in _OPERATOR_TEXTS}
+    if len(operators) >= 4:
+        names -= operators | {"LPAR"}
+        words.append("an operator (`+`, `*`, `>=`, `and`, ...)")
+    if set(_STEP_RULES) <= names:
+        names -= set(_STEP_RULES)
+        words.append("`full`, `started` or `prorated`")
+    for name in names:
         if name in _TERMINAL_WORDS:
             words.append(_TERMINAL_WORDS[name])
             continue
-        try:
-            term = parser.get_terminal(name)
-        except KeyError:
-            words.append(name.lower())
-            continue
-        if term.pattern.type == "str":
-            words.append(f"`{term.pattern.value}`")
-        else:
-            words.append(name.lower())
-    words = sorted(set(words), key=lambda w: (not w.startswith("`"), w))
-    if len(words) > 8:
-        words = words[:8] + ["..."]
+        text = _terminal_text(parser, name)
+        # An unknown name is never shown raw: it would be a Lark terminal name like `RPAR`.
+        words.append(f"`{text}`" if text is not None else "something else")
+    words = sorted(set(words), key=lambda w: (w in _ENDINGS, _ENDINGS.index(w) if w in _ENDINGS else 0,
+                                             not w.startswith("`"), w))
+    if not words:
+        return "something else"
+    if len(words) > 10:
+        shown = ", ".join(words[:9])
+        return f"one of {shown}, or {len(words) - 9} other kinds of words"
     if len(words) == 1:
         return words[0]
     return ", ".join(words[:-1]) + " or " + words[-1]
@@ -552,7 +632,7 @@ def _found(tok: Token) -> str:
     if tok.type == "_NL":
         return "end of line"
     if tok.type == "_INDENT":
-        return "indented line"
+        return "indentation"
     if tok.type == "_DEDENT":
         return "end of the indented block"
     if tok.type == "$END":
@@ -560,66 +640,299 @@ def _found(tok: Token) -> str:
     return f"`{tok}`"
 
 
+def _expected(parser: Lark, text: str, exc) -> set:
+    """Terminals the parser could really take where it failed.
+
+    The LALR tables reduce before they look at a wrong token, so `exc.expected` often lacks what
+    could have continued the last phrase (after `x = a`, the operators). Replaying the tokens up
+    to the failure and asking the parser what it accepts there gives the full set; the replay runs
+    only when a policy is already broken.
+    """
+    stop = getattr(exc, "pos_in_stream", None)
+    tok = getattr(exc, "token", None)
+    try:
+        if stop is not None and stop >= 0 and (tok is None or tok.type not in ("_INDENT", "_DEDENT")):
+            if not text.endswith("\n"):
+                text += "\n"
+            ip = parser.parse_interactive(text)
+            try:
+                for t in ip.lexer_thread.lex(ip.parser_state):
+                    if t.start_pos is not None and t.start_pos >= stop:
+                        break
+                    ip.feed_token(t)
+            except UnexpectedCharacters:
+                pass  # the character that failed: the parser state is the one before it
+            accepts = ip.accepts()
+            if accepts:
+                return set(accepts)
+    except Exception:  # noqa: BLE001 - the replay only improves a message; fall back below
+        pass
+    expected = set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+    try:
+        accepts = set(exc.accepts) if getattr(exc, "interactive_parser", None) is not None else set()
+    except Exception:  # noqa: BLE001
+        accepts = set()
+    return accepts or expected
+
+
+def _is_keyword(parser: Lark, tok: Token) -> bool:
+    text = _terminal_text(parser, tok.type)
+    return text is not None and text.isidentifier()
+
+
+def _keyword_texts(parser: Lark, names) -> list[str]:
+    return sorted(t for t in (_terminal_text(parser, name) for name in names) if t and t.isidentifier())
+
+
+def _skip_blank(text: str, pos: int) -> int:
+    """The offset of the next character that is not a space, tab, newline or comment."""
+    while pos < len(text):
+        ch = text[pos]
+        if ch in " \t\r\n\f":
+            pos += 1
+        elif ch == "#":
+            end = text.find("\n", pos)
+            pos = len(text) if end < 0 else end
+        else:
+            break
+    return pos
+
+
+def _end_span(source: SourceFile) -> Span:
+    """A zero-width span just after the last character that is not blank or a comment."""
+    text, pos, last = source.text, 0, 0
+    while True:
+        pos = _skip_blank(text, pos)
+        if pos >= len(text):
+            break
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        hash_at = _comment_start(text[pos:end])
+        last = pos + len(text[pos:end][:hash_at].rstrip())
+        pos = end
+    return Span(source=source, start=last, end=last)
+
+
+def _comment_start(line: str) -> int:
+    """Where a `#` comment starts in a line (outside quoted text), or len(line)."""
+    quoted = False
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if ch == "\\" and quoted:
+            i += 2
+            continue
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "#" and not quoted:
+            return i
+        i += 1
+    return len(line)
+
+
+def _unclosed_bracket(text: str, before: int):
+    """The offset of a `(` or `[` opened before `before` that the whole file never closes."""
+    stack = []
+    for line_start, line in _lines(text):
+        code = line[:_comment_start(line)]
+        quoted = False
+        i = 0
+        while i < len(code):
+            ch = code[i]
+            if quoted:
+                if ch == "\\":
+                    i += 1
+                elif ch == '"':
+                    quoted = False
+            elif ch == '"':
+                quoted = True
+            elif ch in "([":
+                stack.append(line_start + i)
+            elif ch in ")]" and stack:
+                stack.pop()
+            i += 1
+    opened = [pos for pos in stack if pos < before]
+    return opened[-1] if opened else None
+
+
+def _lines(text: str):
+    start = 0
+    while start <= len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            yield start, text[start:]
+            return
+        yield start, text[start:end]
+        start = end + 1
+
+
+def _char_name(ch: str) -> str:
+    """`U+201C left double quotation mark`: the code point, then its Unicode name if it has one."""
+    name = unicodedata.name(ch, "").lower()
+    return f"U+{ord(ch):04X}" + (f" {name}" if name else "")
+
+
+def _character_diagnostic(parser: Lark, source: SourceFile, exc: UnexpectedCharacters):
+    offset = exc.pos_in_stream
+    text = source.text
+    ch = text[offset] if offset < len(text) else ""
+    span = Span(source=source, start=offset, end=offset + 1)
+    if ch == '"':
+        return _text_literal_diagnostic(source, offset)
+    if ch == "\r":
+        return error("E101", "a carriage return without a line feed", span,
+                     "save the file with Unix (LF) or Windows (CRLF) line endings")
+    category = unicodedata.category(ch) if ch else "Cn"
+    if category == "Zs":
+        return error("E101", f"unexpected {unicodedata.name(ch, 'space').lower()} ({f'U+{ord(ch):04X}'})",
+                     span, _SPACES_HELP)
+    if category in ("Cf", "Cc", "Zl", "Zp", "Co", "Cn", "Cs"):
+        return _invisible(source, offset)
+    instead = _lookalike(ch)
+    if instead is not None:
+        return error("E101", f"unexpected character `{ch}` ({_char_name(ch)})", span,
+                     f"use `{instead}` instead")
+    expected = _expected(parser, text, exc)
+    return error("E101", f"unexpected character `{ch}` ({_char_name(ch)})", span,
+                 f"expected {_describe(parser, expected)}" if expected else "delete it")
+
+
+def _invisible(source: SourceFile, offset: int):
+    ch = source.text[offset]
+    name = unicodedata.name(ch, "").lower()
+    return error("E101", f"invisible character U+{ord(ch):04X}" + (f" ({name})" if name else "")
+                 + " is not allowed",
+                 Span(source=source, start=offset, end=offset + 1),
+                 "delete it; such characters come from pasted text and can hide what a line says")
+
+
+def _text_literal_diagnostic(source: SourceFile, offset: int):
+    """A `"` that does not start a valid quoted text: no closing quote, or a bad escape."""
+    text = source.text
+    end = text.find("\n", offset)
+    end = len(text) if end < 0 else end
+    i = offset + 1
+    while i < end:
+        ch = text[i]
+        if ch == "\\":
+            nxt = text[i + 1] if i + 1 < end else ""
+            if nxt not in ('"', "\\", "n", "t"):
+                shown = f"\\{nxt}" if nxt else "\\"
+                return error("E107", f"unknown escape `{shown}` in quoted text",
+                             Span(source=source, start=i, end=min(i + 2, end)),
+                             'write `\\\\` for a backslash; the escapes are `\\"`, `\\\\`, `\\n` and `\\t`')
+            i += 2
+            continue
+        if ch == '"':
+            break
+        i += 1
+    return error("E107", "unterminated quoted text: it must end on the same line",
+                 Span(source=source, start=offset, end=offset + 1), 'add the closing `"`')
+
+
+def _token_diagnostic(parser: Lark, source: SourceFile, exc):
+    text = source.text
+    tok = getattr(exc, "token", None)
+    expected = _expected(parser, text, exc)
+    at_end = (tok is None or tok.type in ("$END", "<EOF>") or getattr(tok, "start_pos", None) is None
+              or (tok.type == "_DEDENT" and _skip_blank(text, tok.start_pos or 0) >= len(text)))
+    if at_end and not text[_skip_blank(text, 0):]:
+        what = "empty" if not text.strip() else "only comments"
+        return error("E102", f"the policy file is {what}" if what == "empty" else
+                     "the policy file has only comments", _end_span(source) if text.strip() else
+                     Span(source=source, start=0, end=0),
+                     'expected `policy NAME` first, e.g. `policy u8_presales version "2026.1"`')
+    position = len(text) if at_end else tok.start_pos
+    bracket = _unclosed_bracket(text, position)
+    if bracket is not None and (at_end or source.line_col(bracket)[0] < source.line_col(position)[0]):
+        ch = text[bracket]
+        close = ")" if ch == "(" else "]"
+        return error("E108", f"`{ch}` is never closed", Span(source=source, start=bracket, end=bracket + 1),
+                     f"add the missing `{close}`; until it is closed, line breaks do not end the line")
+    if at_end:
+        return error("E102", "unexpected end of the file", _end_span(source),
+                     f"expected {_describe(parser, expected)}")
+    if tok.type == "_INDENT":
+        # The token borrows the newline's position; the indented line starts where it ends.
+        start = _skip_blank(text, tok.start_pos)
+        line = source.line_col(start)[0]
+        return error("E103", "this line is indented more than the line above",
+                     Span(source=source, start=start, end=start + 1),
+                     f"indent it like the line above; expected {_describe(parser, expected - {'_INDENT'})}"
+                     if expected - {"_INDENT", "_DEDENT"} else
+                     f"indent it like the line above (line {line - 1})")
+    if tok.type == "_DEDENT":
+        start = _skip_blank(text, tok.start_pos)
+        return error("E100", "unexpected end of the indented block",
+                     Span(source=source, start=start, end=start + 1),
+                     f"expected {_describe(parser, expected)} before this line")
+    if tok.type == "_NL":
+        start = tok.start_pos
+        # A `_NL` token may begin with a comment: point after the code, where the line ends.
+        line_no = source.line_col(start)[0]
+        line = source.line_text(line_no)
+        code_end = len(line[:_comment_start(line)].rstrip())
+        line_start = start - (source.line_col(start)[1] - 1)
+        start = min(start, line_start + code_end)
+        return error("E100", "unexpected end of line", Span(source=source, start=start, end=start + 1),
+                     f"expected {_describe(parser, expected)}")
+    span = Span(source=source, start=tok.start_pos, end=tok.end_pos or tok.start_pos + 1)
+    if "POLICY" in expected:
+        return error("E100", f"unexpected {_found(tok)}", span,
+                     'expected `policy NAME` first, e.g. `policy u8_presales version "2026.1"`')
+    if set(_STEP_RULES) <= expected:
+        return error("E100", f"unexpected {_found(tok)}: a ladder step needs `full`, `started` or "
+                     "`prorated` after `per`", span,
+                     "expected `full` (whole steps only), `started` (a begun step counts) or "
+                     "`prorated` (steps count in proportion), e.g. `minus 2 per full 5% below`")
+    if "NAME" in expected and _is_keyword(parser, tok):
+        return error("E100", f"`{tok}` is a keyword and cannot be used as a name", span,
+                     f"choose another name, e.g. `{tok}_value`")
+    help = f"expected {_describe(parser, expected)}"
+    if tok.type == "NAME":
+        suggestion = _close_keyword(str(tok), _keyword_texts(parser, expected))
+        if suggestion:
+            help = f"did you mean `{suggestion}`? {help}"
+    return error("E100", f"unexpected {_found(tok)}", span, help)
+
+
+def _close_keyword(word: str, keywords) -> str | None:
+    import difflib
+    match = difflib.get_close_matches(word, keywords, n=1, cutoff=0.7)
+    return match[0] if match else None
+
+
 def _syntax_diagnostic(parser: Lark, source: SourceFile, exc: Exception):
     if isinstance(exc, UnexpectedCharacters):
-        offset = exc.pos_in_stream
-        ch = source.text[offset] if offset < len(source.text) else ""
-        span = Span(source=source, start=offset, end=offset + 1)
-        name = unicodedata.name(ch, "")
-        code_point = f"U+{ord(ch):04X}" + (f" {name}" if name else "")
-        if ch in _LOOKALIKES:
-            return error("E101", f"unexpected character `{ch}` ({code_point})", span,
-                         f"use `{_LOOKALIKES[ch]}` instead" if len(_LOOKALIKES[ch]) == 1
-                         else f"use {_LOOKALIKES[ch]} instead")
-        if ch == '"':
-            return error("E101", "unterminated text: a quoted text must end on the same line", span,
-                         "add the closing `\"`")
-        if unicodedata.category(ch) in ("Cf", "Cc", "Zl", "Zp") and ch not in "\n\r\t":
-            return error("E101", f"invisible character {code_point} is not allowed", span,
-                         "delete it; retype the line if it was pasted")
-        expected = _describe(parser, exc.allowed or ())
-        return error("E101", f"unexpected character `{ch}` ({code_point})", span,
-                     f"expected {expected}" if exc.allowed else None)
+        return _character_diagnostic(parser, source, exc)
     if isinstance(exc, (UnexpectedToken, UnexpectedEOF)):
-        tok = getattr(exc, "token", None)
-        if tok is None or tok.type == "$END" or getattr(tok, "start_pos", None) is None:
-            end = len(source.text.rstrip())
-            span = Span(source=source, start=max(0, end - 1), end=max(0, end))
-            expected = _describe(parser, exc.expected)
-            return error("E102", "unexpected end of the file", span, f"expected {expected}")
-        start = tok.start_pos
-        if tok.type == "_NL":
-            start = tok.start_pos
-            span = Span(source=source, start=start, end=start + 1)
-        elif tok.type in ("_INDENT", "_DEDENT"):
-            # Point at the first character of the line whose indentation surprised the parser.
-            line_start = source.text.rfind("\n", 0, max(start, 1)) + 1
-            pos = start
-            while pos < len(source.text) and source.text[pos] in " \t":
-                pos += 1
-            span = Span(source=source, start=pos if tok.type == "_INDENT" else start,
-                        end=(pos if tok.type == "_INDENT" else start) + 1)
-            del line_start
-        else:
-            span = Span(source=source, start=start, end=tok.end_pos or start + 1)
-        expected = _describe(parser, exc.expected)
-        return error("E100", f"unexpected {_found(tok)}", span, f"expected {expected}")
+        return _token_diagnostic(parser, source, exc)
     return error("E100", "cannot read this policy", Span(source=source, start=0, end=1))
+
+
+def _depth_diagnostic(span: Span, message: str):
+    # Point at the first word of the expression: its whole text may fill thousands of columns.
+    text = span.source.text
+    end = span.start + 1
+    while end < span.end and (text[end].isalnum() or text[end] == "_") and text[span.start].isalnum():
+        end += 1
+    return error("E104", message, Span(source=span.source, start=span.start, end=end),
+                 "split the expression into named `let` values")
 
 
 def parse(source: SourceFile) -> n.Policy:
     """Parse a policy text. Raises ParseFailure carrying diagnostics; never another exception."""
     text = source.text
     if len(text) > MAX_SOURCE_CHARS:
-        raise ParseFailure([error("E106", f"policy file has {len(text)} characters; at most "
+        raise ParseFailure([error("E106", f"the policy file has {len(text)} characters; at most "
                                   f"{MAX_SOURCE_CHARS} are allowed", Span(source=source, start=0, end=1),
-                                  "split the policy into modules")])
-    bidi = _first_control_character(text)
-    if bidi is not None:
-        ch = text[bidi]
-        raise ParseFailure([error(
-            "E101", f"invisible character U+{ord(ch):04X} {unicodedata.name(ch, '')} is not allowed",
-            Span(source=source, start=bidi, end=bidi + 1), "delete it; retype the line if it was pasted")])
+                                  "split the policy into smaller files")])
+    hidden = _first_control_character(text)
+    if hidden is not None:
+        raise ParseFailure([_invisible(source, hidden)])
+    mixed = _mixed_indentation(source)
+    if mixed is not None:
+        raise ParseFailure([mixed])
     parser = _lark()
     build = _Build(source)
     if not text.endswith("\n"):
@@ -627,48 +940,79 @@ def parse(source: SourceFile) -> n.Policy:
     try:
         tree = parser.parse(text)
         policy = build.transform(tree)
+    except _TooDeep as exc:
+        raise ParseFailure([error(
+            "E104", f"brackets nest more than {MAX_DEPTH} levels deep",
+            Span(source=source, start=exc.token.start_pos, end=exc.token.start_pos + 1),
+            "split the expression into named `let` values")]) from None
+    except _BadDedent as exc:
+        raise ParseFailure([_dedent_diagnostic(source, exc)]) from None
     except (UnexpectedInput, UnexpectedEOF) as exc:
         raise ParseFailure([_syntax_diagnostic(parser, source, exc)]) from None
-    except DedentError as exc:
-        raise ParseFailure([_dedent_diagnostic(source, str(exc))]) from None
-    except RecursionError:
+    except DedentError:  # pragma: no cover - _Indenter turns these into _BadDedent
+        raise ParseFailure([error("E103", "this line's indentation does not match any enclosing block",
+                                  Span(source=source, start=0, end=1))]) from None
+    except RecursionError:  # pragma: no cover - the limits above are meant to make this unreachable
         raise ParseFailure([error("E104", f"the policy nests too deeply (at most {MAX_DEPTH} levels)",
                                   Span(source=source, start=0, end=1),
                                   "split the expression into named `let` values")]) from None
     if build.max_depth > MAX_DEPTH:
-        raise ParseFailure([error("E104", f"expression nests {build.max_depth} levels deep; at most "
-                                  f"{MAX_DEPTH} are allowed", build.deepest,
-                                  "split the expression into named `let` values")])
+        raise ParseFailure([_depth_diagnostic(build.deepest, f"expression nests {build.max_depth} "
+                                              f"levels deep; at most {MAX_DEPTH} are allowed")])
     if build.literal_problems:
         raise ParseFailure(build.literal_problems)
     return policy
 
 
-def _dedent_diagnostic(source: SourceFile, message: str):
-    # Lark's message names the offending indentation width; find the first line that has it.
-    import re
-    m = re.search(r"Unexpected dedent to column (\d+)", message)
-    width = int(m.group(1)) if m else None
-    offset = 0
-    if width is not None:
-        pos = 0
-        for line in source.text.splitlines(keepends=True):
-            stripped = line.lstrip(" \t")
-            indent = len(line) - len(stripped)
-            if stripped.strip() and not stripped.startswith("#") and indent == width:
-                offset = pos + indent
-                break
-            pos += len(line)
-    return error("E103", "this line's indentation does not match any enclosing block",
-                 Span(source=source, start=offset, end=offset + 1),
-                 "indent it exactly like the lines of the block it belongs to")
+def _dedent_diagnostic(source: SourceFile, exc: "_BadDedent"):
+    start = _skip_blank(source.text, exc.token.start_pos)
+    width = exc.width
+    levels = " or ".join(str(w) for w in exc.levels)
+    return error("E103", f"this line is indented by {width} columns, which matches no enclosing block",
+                 Span(source=source, start=start, end=start + 1),
+                 f"indent it like the lines of the block it belongs to ({levels} columns)")
+
+
+def _mixed_indentation(source: SourceFile):
+    """Tabs and spaces mixed in indentation: the parser counts a tab as 8 columns, editors as 2-8."""
+    first = None  # (indent character, line number) of the first indented line
+    for line_start, line in _lines(source.text):
+        body = line.lstrip(" \t")
+        if not body.strip() or body.startswith("#"):
+            continue
+        indent = line[:len(line) - len(body)]
+        if not indent:
+            continue
+        line_no = source.line_col(line_start)[0]
+        if " " in indent and "\t" in indent:
+            pos = line_start + min(indent.index(" "), indent.index("\t"))
+            other = "\t" if indent[0] == " " else " "
+            pos = line_start + indent.index(other)
+            return error("E103", "this line's indentation mixes tabs and spaces",
+                         Span(source=source, start=pos, end=pos + 1),
+                         "indent with spaces only")
+        kind = indent[0]
+        if first is None:
+            first = (kind, line_no)
+        elif kind != first[0]:
+            used, before = ("a tab", "spaces") if kind == "\t" else ("spaces", "tabs")
+            return error("E103", f"this line is indented with {used}, but line {first[1]} with {before}",
+                         Span(source=source, start=line_start, end=line_start + 1),
+                         "indent every line with spaces only (a tab's width depends on the editor)")
+    return None
+
+
+# Invisible characters that change how text is displayed or joined (Trojan Source, CVE-2021-42574)
+# are refused anywhere in the file, comments and quoted texts included.
+_HIDDEN = frozenset("\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068"
+                    "\u2069\u200e\u200f\u061c\u00ad\u180e")
 
 
 def _first_control_character(text: str):
     for i, ch in enumerate(text):
-        if ord(ch) < 32 and ch not in "\n\r\t":
+        if (ord(ch) < 32 and ch not in "\n\r\t\f") or 0x7F <= ord(ch) < 0xA0:
             return i
-        if ch in "\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f":
+        if ch in _HIDDEN:
             if ch == "\ufeff" and i == 0:
                 continue
             return i
