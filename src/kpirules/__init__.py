@@ -75,6 +75,12 @@ class Policy:
             raise UsageError(f"policy `{self.name}` has no evaluation `{evaluation}`; it has: "
                              + ", ".join(self.evaluations)) from None
 
+    def _plan(self, program):
+        ev = program.evaluation
+        plan = (_evaluate.output_plan(program), tuple(d.name for d in ev.values if d.kind == "output"))
+        self._plans[ev.name] = plan
+        return plan
+
     def evaluate(self, facts, evaluation=None, explain=False) -> Result:
         """Validate `facts` (a dict, e.g. from `read_facts`) and compute every value exactly.
 
@@ -84,15 +90,12 @@ class Policy:
         program = self._program(evaluation)
         ev = program.evaluation
         valid, warnings = _facts.validate(ev, facts, program.check_facts)
-        plan = self._plans.get(ev.name)
-        if plan is None:
-            plan = self._plans[ev.name] = _evaluate.output_plan(program)
+        plan, outputs = self._plans.get(ev.name) or self._plan(program)
         values = None if explain or program.fast is None else _evaluate.fast_values(program, valid, plan)
         trace = None
         if values is None:
             env, trace = _evaluate.run(program, valid, explain)
             values = {name: convert(env[name]) for name, _, convert in plan}
-        outputs = tuple(d.name for d in ev.values if d.kind == "output")
         return Result(policy=self._info, evaluation=ev.name, values=values, outputs=outputs, trace=trace,
                       facts=valid, warnings=warnings)
 

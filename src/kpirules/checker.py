@@ -76,7 +76,7 @@ class Checker:
                 top_defs.append(d)
         if not policy.evaluations:
             self.err("E211", "the policy has no evaluation", policy.span,
-                     "add `evaluation NAME:` with its facts and values")
+                     "add an evaluation with its facts and values, e.g. `evaluation monthly:`")
         evaluations = []
         seen = {}
         for ev in policy.evaluations:

@@ -197,7 +197,9 @@ def canonical(value) -> Decimal:
 
     Used for values the policy does not round; a declared rounding keeps its quantum's digits.
     """
-    d = to_decimal(value)
-    if d == d.to_integral_value():
-        return d.quantize(ONE, context=_ROUNDING)
+    d = value if type(value) is Decimal else to_decimal(value)
+    whole = d.to_integral_value()
+    if d == whole:
+        # to_integral_value keeps a positive exponent (1E+3); spell such a value out in full.
+        return whole if whole.as_tuple().exponent == 0 else whole.quantize(ONE, context=_ROUNDING)
     return d.normalize(context=_ROUNDING)

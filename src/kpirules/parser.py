@@ -499,6 +499,8 @@ class _Limit:
 
 def _trim_end(text: str, start: int, end: int) -> int:
     """A rule's span ends at its last token, not at the newlines and comment lines after it."""
+    # `parse` adds a final newline the source may lack; a span must not reach past the source.
+    end = min(end, len(text))
     while True:
         while end > start and text[end - 1] in " \t\r\n":
             end -= 1
@@ -841,7 +843,7 @@ def _token_diagnostic(parser: Lark, source: SourceFile, exc):
         return error("E102", f"the policy file is {what}" if what == "empty" else
                      "the policy file has only comments", _end_span(source) if text.strip() else
                      Span(source=source, start=0, end=0),
-                     'expected `policy NAME` first, e.g. `policy u8_presales version "2026.1"`')
+                     'expected `policy` and the policy\'s name first, e.g. `policy u8_presales version "2026.1"`')
     position = len(text) if at_end else tok.start_pos
     bracket = _unclosed_bracket(text, position)
     if bracket is not None and (at_end or source.line_col(bracket)[0] < source.line_col(position)[0]):
@@ -879,7 +881,7 @@ def _token_diagnostic(parser: Lark, source: SourceFile, exc):
     span = Span(source=source, start=tok.start_pos, end=tok.end_pos or tok.start_pos + 1)
     if "POLICY" in expected:
         return error("E100", f"unexpected {_found(tok)}", span,
-                     'expected `policy NAME` first, e.g. `policy u8_presales version "2026.1"`')
+                     'expected `policy` and the policy\'s name first, e.g. `policy u8_presales version "2026.1"`')
     if set(_STEP_RULES) <= expected:
         return error("E100", f"unexpected {_found(tok)}: a ladder step needs `full`, `started` or "
                      "`prorated` after `per`", span,
