@@ -75,7 +75,8 @@ def cmd_check(args) -> int:
 
 
 def _fact_errors(path, exc: FactError) -> str:
-    return "\n".join(f"{path}: {v.severity}[{v.code}]: `{v.path}`: {v.message}" for v in exc.violations)
+    return "\n".join(f"{path}: {v.severity}[{v.code}]: `{v.path}`: {v.message}"
+                     for v in tuple(exc.violations) + tuple(exc.warnings))
 
 
 def cmd_eval(args) -> int:

@@ -150,7 +150,8 @@ def _input(name, env, ev: m.EvaluationModel) -> dict:
                     "display": f.type.display}
     for d in ev.values:
         if d.name == name:
-            return {"name": name, "label": d.label, "kind": d.kind, "value": env[name],
+            kind = {"let": "value"}.get(d.kind, d.kind)
+            return {"name": name, "label": d.label, "kind": kind, "value": env[name],
                     "display": d.type.display}
     return {"name": name, "label": None, "kind": "value", "value": env[name], "display": "number"}
 
@@ -216,6 +217,10 @@ def _show(v, display="number") -> str:
         return "true" if v else "false"
     if isinstance(v, str):
         return f'"{v}"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_show(i) for i in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_show(i)}" for k, i in v.items()) + "}"
     if display == "percent":
         return x.to_string(x.canonical(x.mul(x.to_decimal(v), Decimal(100)))) + "%"
     return x.to_string(v)

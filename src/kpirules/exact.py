@@ -134,11 +134,15 @@ def round_to(value, quantum: Decimal, mode: str):
     """Round to a multiple of `quantum` (0.01, 1, 0.05, 10...) with a named mode, exactly."""
     rounding = ROUNDING_MODES[mode]
     if type(value) is Decimal and _is_power_of_ten(quantum):
-        return value.quantize(quantum.normalize(), rounding=rounding, context=_ROUNDING)
+        q = quantum.normalize()
+        if q.as_tuple().exponent > 0:  # to 10, 100...: spell the result out, not 1.24E+3
+            return value.quantize(q, rounding=rounding, context=_ROUNDING).quantize(ONE, context=_ROUNDING)
+        return value.quantize(q, rounding=rounding, context=_ROUNDING)
     # General quantum or a fraction: count whole quanta, then round the remainder by the mode.
     units = _frac(value) / _frac(quantum)
     whole = _round_fraction(units, rounding)
-    return EXACT.multiply(Decimal(whole), quantum)
+    result = EXACT.multiply(Decimal(whole), quantum)
+    return result.quantize(ONE, context=_ROUNDING) if result.as_tuple().exponent > 0 else result
 
 
 def _is_power_of_ten(q: Decimal) -> bool:
