@@ -144,19 +144,19 @@ class Checker:
             negative, expr = True, expr.operand
         if value_type.kind == "number" and isinstance(expr, n.Number):
             if expr.unit == "money" and value_type.money != 1:
-                self.err("E306", f"table `{table.name}` holds {value_type.describe()}, not money",
-                         expr.span, f"write a {value_type.describe()} here, or declare the table "
+                self.err("E306", f"table `{table.name}` holds {_describe(value_type)}, not money",
+                         expr.span, f"write a {_describe(value_type)} here, or declare the table "
                          "`-> money`")
             if expr.unit == "percent" and value_type.display not in ("percent", "number"):
-                self.err("E306", f"table `{table.name}` holds {value_type.describe()}, not a percentage",
-                         expr.span, f"write a {value_type.describe()} here, or declare the table "
+                self.err("E306", f"table `{table.name}` holds {_describe(value_type)}, not a percentage",
+                         expr.span, f"write a {_describe(value_type)} here, or declare the table "
                          "`-> percent`")
             return -expr.value if negative else expr.value
         if value_type.kind == "text" and isinstance(expr, n.Text):
             return expr.value
         if value_type.kind == "boolean" and isinstance(expr, n.Bool):
             return expr.value
-        self.err("E306", f"table `{table.name}` holds {value_type.describe()}; this cell must be a "
+        self.err("E306", f"table `{table.name}` holds {_describe(value_type)}; this cell must be a "
                  f"literal of that type", expr.span,
                  "table cells are written out, e.g. `15%`, `200万`, `true` or `\"text\"`; "
                  "compute with them in a `let`")
@@ -348,7 +348,7 @@ class Checker:
                 if vtype is not None and ct is not None:
                     if vtype.kind != "number":
                         self.err("E301", f"`{'floor' if isinstance(c, n.Floor) else 'cap'}` applies to numbers, "
-                                 f"not {vtype.describe()}", c.span)
+                                 f"not {_describe(vtype)}", c.span)
                     else:
                         self._same_unit(vtype, ct, c.value.span, "compare")
             elif isinstance(c, n.Round):
@@ -356,7 +356,7 @@ class Checker:
                     self.err("E308", "rounding quantum must be greater than zero", c.span,
                              "write e.g. `round half up to 0.01`")
                 if vtype is not None and vtype.kind != "number":
-                    self.err("E301", f"`round` applies to numbers, not {vtype.describe()}", c.span)
+                    self.err("E301", f"`round` applies to numbers, not {_describe(vtype)}", c.span)
         return vtype
 
     def _aggregate(self, agg: n.Aggregate, clauses, ctx: Ctx):
@@ -396,7 +396,7 @@ class Checker:
         else:
             body_type = self.type_of(agg.body, line_ctx)
         if body_type is not None and body_type.kind != "number":
-            self.err("E301", f"`sum over` adds numbers, not {body_type.describe()}", agg.span)
+            self.err("E301", f"`sum over` adds numbers, not {_describe(body_type)}", agg.span)
             return None
         return body_type
 
@@ -497,25 +497,27 @@ class Checker:
         if t is None:
             return
         if t.kind != "number":
-            self.err("E301", f"{what} needs a number, not {t.describe()}", expr.span)
+            self.err("E301", f"{what} needs a number, not {_describe(t)}", expr.span)
         elif t.money not in (0, None):
-            self.err("E302", f"{what} needs points or a plain number, not {t.describe()}", expr.span,
+            self.err("E302", f"{what} needs points or a plain number, not {_describe(t)}", expr.span,
                      "divide money by money to get a rate")
 
     def _boolean(self, expr, ctx, what):
         t = self.type_of(expr, ctx)
         if t is not None and t.kind != "boolean":
-            self.err("E303", f"{what} needs a condition (true or false), not {t.describe()}", expr.span)
+            self.err("E303", f"{what} needs a condition (true or false), not {_describe(t)}", expr.span,
+                     f"compare it, e.g. `{_src(expr)} > 0`, or use a boolean fact"
+                     if t.kind == "number" else "a condition is a comparison or a boolean fact")
 
     def _same_unit(self, a: m.Type, b: m.Type, span, verb) -> bool:
         if a.kind != "number" or b.kind != "number":
             if a.kind == b.kind and a.kind in ("text", "enum", "boolean") and verb == "compare":
                 return True
-            self.err("E301", f"cannot {verb} {a.describe()} with {b.describe()}", span)
+            self.err("E301", f"cannot {verb} {_describe(a)} with {_describe(b)}", span)
             return False
         if a.money is None or b.money is None or a.money == b.money:
             return True
-        self.err("E302", f"cannot {verb} {a.describe()} with {b.describe()}", span,
+        self.err("E302", f"cannot {verb} {_describe(a)} with {_describe(b)}", span,
                  "write money amounts with `元` or `万` (e.g. `10万`), and rates as percentages")
         return False
 
@@ -567,12 +569,12 @@ class Checker:
             return None
         if e.op == "not":
             if t.kind != "boolean":
-                self.err("E303", f"`not` needs a condition, not {t.describe()}", e.operand.span,
+                self.err("E303", f"`not` needs a condition, not {_describe(t)}", e.operand.span,
                          "a condition is a comparison (`x >= 90%`) or a boolean fact")
                 return None
             return m.BOOLEAN
         if t.kind != "number":
-            self.err("E301", f"cannot negate {t.describe()}", e.span)
+            self.err("E301", f"cannot negate {_describe(t)}", e.span)
             return None
         return t
 
@@ -583,7 +585,7 @@ class Checker:
         if e.op in ("and", "or"):
             for t, side in ((lt, e.left), (rt, e.right)):
                 if t.kind != "boolean":
-                    self.err("E303", f"`{e.op}` needs conditions, not {t.describe()}", side.span)
+                    self.err("E303", f"`{e.op}` needs conditions, not {_describe(t)}", side.span)
                     return None
             return m.BOOLEAN
         verb = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}[e.op]
@@ -593,10 +595,10 @@ class Checker:
                 help = ("a condition is not a number: write `if CONDITION then AMOUNT else 0`"
                         if t.kind == "boolean" else None)
                 if e.op == "+":
-                    self.err("E301", f"cannot add {lt.describe()} to {rt.describe()}" if lt.kind != "number"
-                             else f"cannot add {rt.describe()} to {lt.describe()}", e.span, help)
+                    self.err("E301", f"cannot add {_describe(lt)} to {_describe(rt)}" if lt.kind != "number"
+                             else f"cannot add {_describe(rt)} to {_describe(lt)}", e.span, help)
                 else:
-                    self.err("E301", f"cannot {verb} {t.describe()}", side.span, help)
+                    self.err("E301", f"cannot {verb} {_describe(t)}", side.span, help)
                 del other
                 return None
         if e.op in ("+", "-"):
@@ -621,15 +623,15 @@ class Checker:
         if lt.kind == "enum" or rt.kind == "enum":
             enum, other, other_node = (lt, rt, e.right) if lt.kind == "enum" else (rt, lt, e.left)
             if e.op not in ("==", "!="):
-                self.err("E301", f"`{e.op}` does not apply to {enum.describe()}", e.span)
+                self.err("E301", f"`{e.op}` does not apply to {_describe(enum)}", e.span)
             elif isinstance(other_node, n.Text) and other_node.value not in enum.values:
-                self.err("E203", f"`{other_node.value}` is not one of {_listing(enum.values)}",
+                self.err("E203", f"`{other_node.value}` is not one of {_listing(enum.values, 'and')}",
                          other_node.span, did_you_mean(other_node.value, enum.values))
             elif other.kind not in ("enum", "text"):
-                self.err("E301", f"cannot compare {enum.describe()} with {other.describe()}", e.span)
+                self.err("E301", f"cannot compare {_describe(enum)} with {_describe(other)}", e.span)
             return m.BOOLEAN
         if e.op not in ("==", "!=") and (lt.kind != "number" or rt.kind != "number"):
-            self.err("E301", f"`{e.op}` compares numbers, not {lt.describe()} and {rt.describe()}", e.span)
+            self.err("E301", f"`{e.op}` compares numbers, not {_describe(lt)} and {_describe(rt)}", e.span)
             return m.BOOLEAN
         self._same_unit(lt, rt, e.span, "compare")
         return m.BOOLEAN
@@ -641,7 +643,7 @@ class Checker:
             return None
         if a.kind != b.kind or (a.kind == "number" and not self._same_unit(a, b, e.span, "mix")):
             if a.kind != b.kind:
-                self.err("E301", f"the branches of `if` differ: {a.describe()} and {b.describe()}", e.span)
+                self.err("E301", f"the branches of `if` differ: {_describe(a)} and {_describe(b)}", e.span)
             return None
         return a if a.money is not None else b
 
@@ -658,11 +660,11 @@ class Checker:
             if isinstance(e.key, n.Text):
                 if e.key.value not in tt.keys:
                     self.err("E205", f"record `{_src(e.target)}` has no key `{e.key.value}`", e.key.span,
-                             did_you_mean(e.key.value, tt.keys) or f"its keys are {_listing(tt.keys)}")
+                             did_you_mean(e.key.value, tt.keys) or f"its keys are {_listing(tt.keys, 'and')}")
                 return tt.element
             self.err("E301", "a record is read with a key name, e.g. `rollout.sales_tools`", e.key.span)
             return None
-        self.err("E301", f"cannot look up a key in {tt.describe()}", e.span)
+        self.err("E301", f"cannot look up a key in {_describe(tt)}", e.span)
         return None
 
     def _table_lookup(self, e: n.Index, table: n.Table, ctx):
@@ -676,12 +678,13 @@ class Checker:
         if kt.kind == "enum":
             if numeric:
                 self.err("E305", f"table `{table.name}` has number keys; `{_src(e.key)}` is "
-                         f"{kt.describe()}", e.key.span)
+                         f"{_describe(kt)}", e.key.span, "look it up with a number, or give the table "
+                         "a row for each value")
                 return value_type
             for key, row in zip(names, table.rows):
                 if key not in kt.values:
                     self.err("E203", f"table `{table.name}` has a row `{key}` that is not one of "
-                             f"{_listing(kt.values)}", row.span, did_you_mean(key, kt.values))
+                             f"{_listing(kt.values, 'and')}", row.span, did_you_mean(key, kt.values))
             missing = [v for v in kt.values if v not in names]
             if missing:
                 self.err("E307", f"table `{table.name}` has no row for "
@@ -698,7 +701,7 @@ class Checker:
                 self.err("E305", f"table `{table.name}` has number keys; `{_src(e.key)}` is text",
                          e.key.span)
         else:
-            self.err("E305", f"cannot look up table `{table.name}` with {kt.describe()}", e.key.span)
+            self.err("E305", f"cannot look up table `{table.name}` with {_describe(kt)}", e.key.span)
         return value_type
 
     def _integer_coverage(self, key, table, ctx):
@@ -731,11 +734,11 @@ class Checker:
         if tt is None:
             return None
         if tt.kind != "record":
-            self.err("E301", f"{tt.describe()} has no fields", e.span)
+            self.err("E301", f"{_describe(tt)} has no fields", e.span)
             return None
         if e.name not in tt.keys:
             self.err("E205", f"record `{_src(e.target)}` has no key `{e.name}`", e.span,
-                     did_you_mean(e.name, tt.keys) or f"its keys are {_listing(tt.keys)}")
+                     did_you_mean(e.name, tt.keys) or f"its keys are {_listing(tt.keys, 'and')}")
             return None
         return tt.element
 
@@ -746,7 +749,7 @@ class Checker:
             if t is None:
                 return None
             if t.kind != "list":
-                self.err("E301", f"`{e.function}` needs a list, not {t.describe()}", arg.span)
+                self.err("E301", f"`{e.function}` needs a list, not {_describe(t)}", arg.span)
                 return None
             if e.function == "count":
                 return m.Type(kind="number", display="count")
@@ -774,7 +777,7 @@ class Checker:
         result = types[0]
         for t, a in zip(types, e.args):
             if t.kind != "number":
-                self.err("E301", f"`{e.function}` needs numbers, not {t.describe()}", a.span)
+                self.err("E301", f"`{e.function}` needs numbers, not {_describe(t)}", a.span)
                 return None
             if not self._same_unit(result, t, a.span, "compare"):
                 return None
@@ -792,10 +795,21 @@ _TYPERS = {
 }
 
 
-def _listing(words) -> str:
+def _listing(words, last="or") -> str:
     """`a`, `b` or `c`: user words in backticks, for messages."""
     words = [f"`{w}`" for w in words]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" {last} " + words[-1]
+
+
+def _describe(t: m.Type) -> str:
+    """A type in words, for messages; enum values are user text, so they go in backticks."""
+    if t.kind == "enum":
+        return "one of " + ", ".join(f"`{v}`" for v in t.values)
+    if t.kind == "list" and not t.fields and t.element is not None:
+        return f"list of {_describe(t.element)}"
+    if t.kind == "record" and t.element is not None:
+        return f"record of {_describe(t.element)}"
+    return t.describe()
 
 
 def _show_key(key) -> str:

@@ -7,6 +7,7 @@ recurses, however deep the input nests; depth is measured on the way and limited
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 from importlib import resources
@@ -618,13 +619,15 @@ def _describe(parser: Lark, names) -> str:
         text = _terminal_text(parser, name)
         # An unknown name is never shown raw: it would be a Lark terminal name like `RPAR`.
         words.append(f"`{text}`" if text is not None else "something else")
+    groups = [w for w in words if w.startswith(("an expression", "an operator", "`full`"))]
+    # Keywords and punctuation first, then the groups, then the rest; the endings last.
     words = sorted(set(words), key=lambda w: (w in _ENDINGS, _ENDINGS.index(w) if w in _ENDINGS else 0,
-                                             not w.startswith("`"), w))
+                                              w in groups, not w.startswith("`"), w))
     if not words:
         return "something else"
-    if len(words) > 10:
-        shown = ", ".join(words[:9])
-        return f"one of {shown}, or {len(words) - 9} other kinds of words"
+    if len(words) > 10:  # too many to list: the groups say most, so they go first
+        words = groups + [w for w in words if w not in groups]
+        return f"one of {', '.join(words[:9])} or {len(words) - 9} more"
     if len(words) == 1:
         return words[0]
     return ", ".join(words[:-1]) + " or " + words[-1]
@@ -642,8 +645,8 @@ def _found(tok: Token) -> str:
     return f"`{tok}`"
 
 
-def _expected(parser: Lark, text: str, exc) -> set:
-    """Terminals the parser could really take where it failed.
+def _expected(parser: Lark, text: str, exc) -> tuple[set, Token | None]:
+    """Terminals the parser could really take where it failed, and the token before that.
 
     The LALR tables reduce before they look at a wrong token, so `exc.expected` often lacks what
     could have continued the last phrase (after `x = a`, the operators). Replaying the tokens up
@@ -652,6 +655,9 @@ def _expected(parser: Lark, text: str, exc) -> set:
     """
     stop = getattr(exc, "pos_in_stream", None)
     tok = getattr(exc, "token", None)
+    last = None
+    if tok is not None and tok.type in ("$END", "<EOF>"):
+        stop = len(text) + 1  # replay every token: the parser failed at the end of the file
     try:
         if stop is not None and stop >= 0 and (tok is None or tok.type not in ("_INDENT", "_DEDENT")):
             if not text.endswith("\n"):
@@ -662,11 +668,12 @@ def _expected(parser: Lark, text: str, exc) -> set:
                     if t.start_pos is not None and t.start_pos >= stop:
                         break
                     ip.feed_token(t)
+                    last = t
             except UnexpectedCharacters:
                 pass  # the character that failed: the parser state is the one before it
             accepts = ip.accepts()
             if accepts:
-                return set(accepts)
+                return set(accepts), last
     except Exception:  # noqa: BLE001 - the replay only improves a message; fall back below
         pass
     expected = set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
@@ -674,7 +681,7 @@ def _expected(parser: Lark, text: str, exc) -> set:
         accepts = set(exc.accepts) if getattr(exc, "interactive_parser", None) is not None else set()
     except Exception:  # noqa: BLE001
         accepts = set()
-    return accepts or expected
+    return accepts or expected, last
 
 
 def _is_keyword(parser: Lark, tok: Token) -> bool:
@@ -794,7 +801,7 @@ def _character_diagnostic(parser: Lark, source: SourceFile, exc: UnexpectedChara
     if instead is not None:
         return error("E101", f"unexpected character `{ch}` ({_char_name(ch)})", span,
                      f"use `{instead}` instead")
-    expected = _expected(parser, text, exc)
+    expected, _ = _expected(parser, text, exc)
     return error("E101", f"unexpected character `{ch}` ({_char_name(ch)})", span,
                  f"expected {_describe(parser, expected)}" if expected else "delete it")
 
@@ -835,7 +842,10 @@ def _text_literal_diagnostic(source: SourceFile, offset: int):
 def _token_diagnostic(parser: Lark, source: SourceFile, exc):
     text = source.text
     tok = getattr(exc, "token", None)
-    expected = _expected(parser, text, exc)
+    expected, last = _expected(parser, text, exc)
+    declared = _declared_keyword(parser, source, last)
+    if declared is not None:
+        return declared
     at_end = (tok is None or tok.type in ("$END", "<EOF>") or getattr(tok, "start_pos", None) is None
               or (tok.type == "_DEDENT" and _skip_blank(text, tok.start_pos or 0) >= len(text)))
     if at_end and not text[_skip_blank(text, 0):]:
@@ -887,15 +897,30 @@ def _token_diagnostic(parser: Lark, source: SourceFile, exc):
                      "`prorated` after `per`", span,
                      "expected `full` (whole steps only), `started` (a begun step counts) or "
                      "`prorated` (steps count in proportion), e.g. `minus 2 per full 5% below`")
-    if "NAME" in expected and _is_keyword(parser, tok):
-        return error("E100", f"`{tok}` is a keyword and cannot be used as a name", span,
-                     f"choose another name, e.g. `{tok}_value`")
     help = f"expected {_describe(parser, expected)}"
     if tok.type == "NAME":
         suggestion = _close_keyword(str(tok), _keyword_texts(parser, expected))
         if suggestion:
             help = f"did you mean `{suggestion}`? {help}"
     return error("E100", f"unexpected {_found(tok)}", span, help)
+
+
+def _declared_keyword(parser: Lark, source: SourceFile, tok: Token | None):
+    """A keyword that the policy also declares as a name (`fact count: count`), read as a keyword.
+
+    The lexer reads `count` as a name right after `fact`, so the declaration passes, but in an
+    expression `count` is the keyword of `count(...)` and the line fails further on.
+    """
+    if tok is None or not _is_keyword(parser, tok) or tok.start_pos is None:
+        return None
+    m = re.search(r"^[ \t]*(?:fact|let|output|scorecard|item|table)[ \t]+" + re.escape(str(tok)) + r"\b",
+                  source.text, flags=re.M)
+    if m is None or m.end() >= tok.end_pos:
+        return None
+    line = source.line_col(m.start())[0]
+    return error("E100", f"`{tok}` is a keyword and cannot be used as a name",
+                 Span(source=source, start=tok.start_pos, end=tok.end_pos),
+                 f"rename `{tok}` where line {line} declares it, e.g. to `{tok}_value`")
 
 
 def _close_keyword(word: str, keywords) -> str | None:
@@ -969,7 +994,8 @@ def parse(source: SourceFile) -> n.Policy:
 def _dedent_diagnostic(source: SourceFile, exc: "_BadDedent"):
     start = _skip_blank(source.text, exc.token.start_pos)
     width = exc.width
-    levels = " or ".join(str(w) for w in exc.levels)
+    levels = ", ".join(str(w) for w in exc.levels[:-1]) + " or " + str(exc.levels[-1]) \
+        if len(exc.levels) > 1 else str(exc.levels[0])
     return error("E103", f"this line is indented by {width} columns, which matches no enclosing block",
                  Span(source=source, start=start, end=start + 1),
                  f"indent it like the lines of the block it belongs to ({levels} columns)")
@@ -987,7 +1013,6 @@ def _mixed_indentation(source: SourceFile):
             continue
         line_no = source.line_col(line_start)[0]
         if " " in indent and "\t" in indent:
-            pos = line_start + min(indent.index(" "), indent.index("\t"))
             other = "\t" if indent[0] == " " else " "
             pos = line_start + indent.index(other)
             return error("E103", "this line's indentation mixes tabs and spaces",
@@ -1010,15 +1035,13 @@ _HIDDEN = frozenset("\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202
                     "\u2069\u200e\u200f\u061c\u00ad\u180e")
 
 
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f" + "".join(sorted(_HIDDEN)) + "]")
+
+
 def _first_control_character(text: str):
-    for i, ch in enumerate(text):
-        if (ord(ch) < 32 and ch not in "\n\r\t\f") or 0x7F <= ord(ch) < 0xA0:
-            return i
-        if ch in _HIDDEN:
-            if ch == "\ufeff" and i == 0:
-                continue
-            return i
-    return None
+    """The offset of the first control or invisible character (tab, form feed, CR, LF allowed)."""
+    m = _FORBIDDEN.search(text)
+    return m.start() if m else None
 
 
 def parse_text(text: str, path: str = "<policy>") -> n.Policy:
