@@ -102,7 +102,7 @@ def test_unknown_list_in_sum_over():
      4, 36, "duplicate field `id`", None),
 ])
 def test_duplicate_names(lines, line, col, message, help):
-    [d] = errors(policy(*lines))
+    d = only(policy(*lines), "E202")
     assert at(d) == ("E202", line, col, message) and d.help == help
 
 

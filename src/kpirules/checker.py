@@ -276,7 +276,7 @@ class Checker:
             by_name[d.name] = (d, top)
             if isinstance(d, n.Scorecard):
                 for item in d.items:
-                    by_name[item.name] = (item, top)
+                    by_name.setdefault(item.name, (item, top))  # a clash is E202; keep the first
         reads = {}
         for name, (d, _) in by_name.items():
             reads[name] = [x for x in _names_read(d) if x in by_name and x != name or
@@ -309,7 +309,7 @@ class Checker:
         d = by_name[name][0]
         deps = list(reads[name])
         if isinstance(d, n.Scorecard):
-            deps = [i.name for i in d.items] + deps
+            deps = [i.name for i in d.items if by_name.get(i.name, (None,))[0] is i] + deps
         for dep in deps:
             if dep in by_name:
                 self._visit(dep, reads, by_name, state, order, path + [name])
