@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import kpirules
+
 from kpirules import PolicyError, load_policy_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,10 +176,13 @@ def test_item_outside_a_gate():
     assert at(d) == ("E207", 5, 19, "`item` can only be used in a gate")
 
 
-def test_import_and_top_level_output_and_no_evaluation():
-    assert [at(d) for d in check('policy demo\nimport common.rates\nlet r = 1%\n')] == [
-        ("E211", 1, 1, "the policy has no evaluation"),
-        ("E208", 2, 1, "module `common.rates` cannot be imported here")]
+def test_missing_import_and_top_level_output_and_no_evaluation():
+    # Imports are resolved by the loader before checking: a missing module stops the load (E208).
+    with pytest.raises(kpirules.PolicyError) as exc:
+        kpirules.load_policy_text('policy demo\nimport common.rates\nlet r = 1%\n', "/nonexistent/demo.rules")
+    assert [at(d) for d in exc.value.diagnostics] == [("E208", 2, 1, "module `common.rates` not found")]
+    assert [at(d) for d in check('policy demo\nlet r = 1%\n')] == [
+        ("E211", 1, 1, "the policy has no evaluation")]
     d = errors('policy demo\noutput r = 1%\nevaluation e:\n    fact s: money\n    output b = s * r\n')[0]
     assert at(d) == ("E209", 2, 8, "output `r` must be inside an evaluation")
 

@@ -10,7 +10,7 @@ from importlib.metadata import PackageNotFoundError, version as _version
 from . import evaluate as _evaluate
 from . import facts as _facts
 from .errors import EvaluationError, FactError, FactViolation, KpiRulesError, PolicyError, UsageError
-from .loader import load as _load, read_source as _read_source
+from .loader import load as _load, read_source as _read_source, strip_bom as _strip_bom
 from .result import Result
 from .source import SourceFile as _SourceFile
 
@@ -107,7 +107,7 @@ def load_policy(path) -> Policy:
 
 def load_policy_text(text: str, path: str = "<policy>") -> Policy:
     """Like load_policy, from text in memory (path is used in diagnostics)."""
-    return Policy(*_load(_SourceFile(path=path, text=text)))
+    return Policy(*_load(_SourceFile(path=path, text=_strip_bom(text))))
 
 
 def read_facts(path_or_text, *, is_text=False) -> dict:

@@ -7,6 +7,7 @@ dependencies, lints); each adds diagnostics and none raises, so one run reports 
 from __future__ import annotations
 
 import hashlib
+import re
 from decimal import Decimal
 
 import attrs
@@ -17,6 +18,12 @@ from .diagnostics import did_you_mean, error, warning
 from .source import SourceFile
 
 FUNCTIONS = {"max", "min", "abs"}
+
+
+# Words that can start or join an expression: a fact or value so named could never be read back
+# in a formula (elsewhere the parser tells keywords and names apart by position).
+RESERVED = frozenset({"if", "then", "else", "not", "and", "or", "true", "false", "item", "sum", "count",
+                      "blend"})
 
 
 @attrs.define
@@ -59,14 +66,29 @@ class Checker:
 
     # ---- entry ---------------------------------------------------------------------------------
     def check(self, policy: n.Policy) -> m.PolicyModel | None:
-        for imp in policy.imports:
-            self.err("E208", f"module `{'.'.join(imp.path)}` cannot be imported here",
-                     imp.span, "imports of ruleset modules are not available in this version")
+        # Imports were resolved by the loader: their definitions are in the tree already.
         tables = self._tables(policy)
         top_scope: dict = {}
         for t in policy.tables:
             if t.name in tables and tables[t.name].span is t.span:
                 self._declare(top_scope, t.name, Symbol("table", None, t, t.span), t.span)
+        bands = {}
+        for b in policy.bands:
+            if self._declare(top_scope, b.name, Symbol("bands", m.TEXT, b, b.span), b.span):
+                bands[b.name] = self._bands(b)
+        self.ladders = {}
+        for lad in policy.ladders:
+            if self._declare(top_scope, lad.name, Symbol("ladder", None, lad, lad.span), lad.span):
+                self.ladders[lad.name] = lad
+                self._ladder_steps(lad.steps, Ctx(scope={}))
+        self.functions = {}
+        for fn in policy.functions:
+            if self._declare(top_scope, fn.name, Symbol("function", None, fn, fn.name_span), fn.name_span):
+                self.functions[fn.name] = fn
+        self.function_types = {}
+        for fn in policy.functions:
+            if self.functions.get(fn.name) is fn:
+                self._function(fn, top_scope)
         top_defs = []
         for d in policy.definitions:
             if d.kind == "output":
@@ -74,7 +96,7 @@ class Checker:
                          "use `let` for a value shared by every evaluation")
             if self._declare(top_scope, d.name, Symbol("value", None, d, d.name_span), d.name_span):
                 top_defs.append(d)
-        if not policy.evaluations:
+        if not policy.evaluations and not policy.is_module:
             self.err("E211", "the policy has no evaluation", policy.span,
                      "add an evaluation with its facts and values, e.g. `evaluation monthly:`")
         evaluations = []
@@ -86,13 +108,149 @@ class Checker:
                 continue
             seen[ev.name] = ev.span
             evaluations.append(self._evaluation(ev, top_scope, top_defs, tables))
+        self._names_not_reserved(policy)
+        for ex in policy.examples:
+            self._example(ex, evaluations)
         if any(d.is_error for d in self.diags):
             return None
         return m.PolicyModel(name=policy.name, label=policy.label, version=policy.version,
                              source=self.source,
                              sha256=hashlib.sha256(self.source.text.encode("utf-8")).hexdigest(),
                              tables=tuple(tables.values()), evaluations=tuple(evaluations),
-                             diagnostics=tuple(self.diags))
+                             bands=tuple(bands.values()), functions=tuple(self.functions.values()),
+                             examples=tuple(policy.examples), diagnostics=tuple(self.diags))
+
+    # ---- shared definitions ----------------------------------------------------------------------
+    def _bands(self, b: n.Bands) -> m.BandsModel:
+        """Bands must cover their declared range exactly once: no gap, no overlap, at exact edges."""
+        low, high = _literal(b.low), _literal(b.high)
+        if low is None or high is None or low > high:
+            self.err("E315", f"bands `{b.name}` need a range of two numbers, low first", b.span,
+                     "write e.g. `bands grades in 0..100:`")
+            return m.BandsModel(name=b.name, label=b.label, low=low or Decimal(0), high=high or Decimal(0),
+                                bands=(), span=b.span)
+        intervals = []
+        for band in b.bands:
+            lo = _literal(band.low) if band.low is not None else None
+            hi = _literal(band.high) if band.high is not None else None
+            if (band.low is not None and lo is None) or (band.high is not None and hi is None):
+                self.err("E315", f"band `{band.name}` needs plain numbers as its edges", band.span)
+                continue
+            lo, lo_in = (low, True) if lo is None else (lo, band.low_inclusive)
+            hi, hi_in = (high, True) if hi is None else (hi, band.high_inclusive)
+            if lo > hi or (lo == hi and not (lo_in and hi_in)):
+                self.err("E315", f"band `{band.name}` is empty", band.span, "its lower edge must be below its upper edge")
+                continue
+            intervals.append((lo, lo_in, hi, hi_in, band))
+        names = [i[4].name for i in intervals]
+        for dup in {x for x in names if names.count(x) > 1}:
+            self.err("E202", f"bands `{b.name}` name `{dup}` twice", b.span)
+        ordered = sorted(intervals, key=lambda i: (i[0], not i[1]))
+        # Walk up from the range's low end. Covered so far: [low, at] when at_in, else [low, at).
+        at, at_in = low, False
+        for lo, lo_in, hi, hi_in, band in ordered:
+            starts_right = (lo == at and lo_in != at_in)
+            if not starts_right:
+                if lo > at or (lo == at and not lo_in and not at_in):
+                    witness = at if not at_in else (at + lo) / 2
+                    self.err("E315", f"bands `{b.name}` leave a gap: {_fmt_any(witness)} falls in no band",
+                             band.span, f"make the band before `{band.name}` end exactly where it begins")
+                else:
+                    witness = at if lo == at else (lo + at) / 2
+                    self.err("E315", f"bands `{b.name}` overlap: {_fmt_any(witness)} falls in `{band.name}` "
+                             f"and in the band before it", band.span,
+                             "each value must fall in exactly one band: end one with `below X`, "
+                             "start the next with `from X`")
+            if hi > at or (hi == at and hi_in and not at_in):
+                at, at_in = hi, hi_in
+        if ordered and (at < high or not at_in):
+            witness = at if not at_in else (at + high) / 2
+            self.err("E315", f"bands `{b.name}` leave a gap: {_fmt_any(witness)} falls in no band", b.span,
+                     f"the bands must reach the top of the range, {_fmt_any(high)}, included")
+        return m.BandsModel(name=b.name, label=b.label, low=low, high=high,
+                            bands=tuple((band.name, lo, lo_in, hi, hi_in) for lo, lo_in, hi, hi_in, band in ordered),
+                            span=b.span)
+
+    def _ladder_steps(self, steps, ctx):
+        directions = set()
+        for step in steps:
+            if not isinstance(step, n.LadderStep):
+                continue
+            if step.direction in directions:
+                self.err("E313", f"the ladder has two `{step.direction}` lines", step.span,
+                         "keep one line per direction")
+            directions.add(step.direction)
+            self._points(step.points, ctx, "a ladder's points")
+            self._points(step.step, ctx, "a ladder's step")
+            if isinstance(step.step, n.Number) and step.step.value <= 0:
+                self.err("E314", "a ladder's step must be greater than zero", step.step.span,
+                         "write a positive step, e.g. `per full 5%`")
+
+    def _function(self, fn: n.Function, top_scope):
+        scope = {k: v for k, v in top_scope.items() if v.kind in ("table", "bands", "function")}
+        for p in fn.params:
+            if p.name in scope and scope[p.name].kind == "param":
+                self.err("E202", f"duplicate parameter `{p.name}`", p.span)
+            scope[p.name] = Symbol("param", _scalar_type(p.kind), p, p.span)
+        self._calling = getattr(self, "_calling", ())
+        if fn.name in self._calling:
+            return None
+        self._calling = self._calling + (fn.name,)
+        ctx = Ctx(scope=scope)
+        t = self.type_of(fn.body, ctx)
+        t = self._clauses(fn.clauses, t, ctx)
+        for c in fn.clauses:
+            if isinstance(c, n.Filter) or (isinstance(c, n.Round) and c.each):
+                self.err("E309", "a function takes `floor`, `cap`, `round` and `cite` only", c.span)
+        self._calling = self._calling[:-1]
+        if t is not None and t.money is None:
+            t = m.NUMBER
+        self.function_types[fn.name] = t
+        return t
+
+    def _names_not_reserved(self, policy: n.Policy):
+        """Declared names that the grammar reserves can never be read back in a formula (E215)."""
+        found = []
+        for ev in policy.evaluations:
+            found.extend((f.name, f.span) for f in ev.facts)
+            for stmt in ev.body:
+                found.append((stmt.name, getattr(stmt, "name_span", stmt.span)))
+                found.extend((i.name, i.name_span) for i in getattr(stmt, "items", ()))
+        found.extend((d.name, d.name_span) for d in policy.definitions)
+        found.extend((t.name, t.span) for t in policy.tables)
+        for name, span in found:
+            if name in RESERVED:
+                self.err("E215", f"`{name}` is a keyword and cannot name a fact or value", span,
+                         f"rename it, e.g. `{name}_value`")
+
+    def _example(self, ex: n.Example, evaluations):
+        """An example must name an evaluation, facts it declares and values it computes (E214)."""
+        if ex.evaluation is None:
+            if len(evaluations) != 1:
+                self.err("E214", f"example `{ex.name}` must say which evaluation it is for", ex.span,
+                         "write `example \"...\" for " + " | ".join(e.name for e in evaluations) + ":`")
+                return
+            ev = evaluations[0]
+        else:
+            ev = next((e for e in evaluations if e.name == ex.evaluation), None)
+            if ev is None:
+                self.err("E214", f"example `{ex.name}` is for an unknown evaluation `{ex.evaluation}`", ex.span,
+                         self.did_you_mean(ex.evaluation, [e.name for e in evaluations]))
+                return
+        facts = {f.name: f for f in ev.facts}
+        for path, _value in ex.given:
+            if path[0] not in facts:
+                self.err("E214", f"example `{ex.name}` gives an unknown fact `{path[0]}`", ex.span,
+                         self.did_you_mean(path[0], facts))
+        values = {d.name for d in ev.values}
+        for name, _value, span in ex.expect:
+            if name not in values:
+                self.err("E214", f"example `{ex.name}` expects an unknown value `{name}`", span,
+                         self.did_you_mean(name, values) or f"evaluation `{ev.name}` computes: "
+                         + ", ".join(sorted(values)))
+        if not ex.expect and not ex.errors:
+            self.err("E214", f"example `{ex.name}` expects nothing", ex.span,
+                     "add `expect NAME = VALUE` or `expect error at \"FACT\"`")
 
     def _declare(self, scope, name, symbol, span) -> bool:
         if name in scope:
@@ -208,6 +366,11 @@ class Checker:
             bounds = self._bounds(t, ftype, scope, used, f.name)
         elif isinstance(t, n.ListType):
             limit = t.limit
+            if t.minimum is not None and t.limit is not None and t.minimum > t.limit:
+                self.err("E317", f"list `{f.name}` must have at least {t.minimum} and at most {t.limit} "
+                         f"entries", t.span, "no list can do both")
+            if t.total is not None:
+                total = self._list_total(f, t)
             if t.is_records:
                 names = set()
                 fb = []
@@ -227,7 +390,24 @@ class Checker:
             if len(set(t.keys)) != len(t.keys):
                 self.err("E202", "a record key is listed twice", t.span)
         return m.FactDecl(name=f.name, label=f.label, type=ftype, bounds=bounds,
-                          field_bounds=field_bounds, limit=limit, rule=f.type.span.text, span=f.span)
+                          field_bounds=field_bounds, limit=limit, rule=f.type.span.text, span=f.span,
+                          minimum=getattr(t, "minimum", None),
+                          total=total if isinstance(t, n.ListType) and t.total is not None else None)
+
+    def _list_total(self, f: n.Fact, t: n.ListType):
+        """`with points adding up to 80`: a numeric field of a list of records, and a plain number."""
+        field, expr = t.total
+        fields = {fd.name: fd for fd in t.element} if t.is_records else {}
+        value = _literal(expr)
+        if field not in fields or not isinstance(fields[field].type, n.ScalarType) or \
+                _scalar_type(fields[field].type.kind).kind != "number":
+            self.err("E317", f"`{field}` is not a number field of list `{f.name}`", t.span,
+                     self.did_you_mean(field, fields) or "name a number field of the list's records")
+            return None
+        if value is None:
+            self.err("E317", f"the total of `{f.name}` must be a plain number", expr.span)
+            return None
+        return (field, value)
 
     def _bounds(self, t: n.ScalarType, ftype: m.Type, scope, used, owner) -> tuple:
         out = []
@@ -400,7 +580,26 @@ class Checker:
             return None
         return body_type
 
+    def _lower_item(self, item: n.Item) -> n.Item:
+        """`ladder ... using NAME` takes the shared ladder's step lines (and its citations)."""
+        body = []
+        for s in item.body:
+            if isinstance(s, n.Ladder) and s.using is not None:
+                shared = self.ladders.get(s.using)
+                if shared is None:
+                    self.err("E216", f"unknown ladder `{s.using}`", s.using_span,
+                             self.did_you_mean(s.using, self.ladders) or "declare it with `ladder NAME:` "
+                             "at the top of the policy or in an imported module")
+                elif s.steps:
+                    self.err("E216", f"the ladder uses `{s.using}` and also has its own step lines", s.span,
+                             "keep one of the two")
+                else:
+                    s = attrs.evolve(s, steps=shared.steps, cites=shared.cites + s.cites)
+            body.append(s)
+        return attrs.evolve(item, body=tuple(body))
+
     def _scorecard(self, sc: n.Scorecard, scope, tables, used) -> list:
+        sc = attrs.evolve(sc, items=tuple(self._lower_item(i) for i in sc.items))
         out = []
         total = Decimal(0)
         tags = {}
@@ -475,9 +674,9 @@ class Checker:
                 self._points(s.standard, ctx, "a ladder's standard")
                 if s.none_rule is not None and s.none_rule != "standard":
                     self._points(s.none_rule, ctx, "`if none`")
-                if not s.steps:
+                if not s.steps and s.using is None:
                     self.err("E313", "a ladder needs at least one step line", s.span,
-                             "add e.g. `minus 2 per full 5% below`")
+                             "add e.g. `minus 2 per full 5% below`, or `using` a shared ladder")
                 directions = set()
                 for step in s.steps:
                     if step.direction in directions:
@@ -548,10 +747,16 @@ class Checker:
             candidates = list(ctx.scope) + list(ctx.fields)
             self.err("E201", f"unknown name `{e.name}`", e.span, self.did_you_mean(e.name, candidates))
             return None
-        if sym.kind == "table":
-            self.err("E301", f"table `{e.name}` must be looked up with a key", e.span,
-                     f"write `{e.name}[KEY]`")
+        if sym.kind in ("table", "bands"):
+            self.err("E301", f"{sym.kind[:-1] if sym.kind == 'bands' else 'table'} `{e.name}` must be "
+                     f"looked up with a key", e.span, f"write `{e.name}[KEY]`")
             return None
+        if sym.kind in ("ladder", "function"):
+            self.err("E301", f"`{e.name}` is a {sym.kind}, not a value", e.span,
+                     f"use it as `using {e.name}`" if sym.kind == "ladder" else f"call it: `{e.name}(...)`")
+            return None
+        if sym.kind == "param":
+            return sym.type
         ctx.deps.append(e.name)
         ctx.used.add(e.name)
         return sym.type
@@ -650,6 +855,12 @@ class Checker:
     def _t_index(self, e: n.Index, ctx):
         if isinstance(e.target, n.Name) and e.target.name in ctx.scope and ctx.scope[e.target.name].kind == "table":
             return self._table_lookup(e, ctx.scope[e.target.name].node, ctx)
+        if isinstance(e.target, n.Name) and e.target.name in ctx.scope and ctx.scope[e.target.name].kind == "bands":
+            kt = self.type_of(e.key, ctx)
+            if kt is not None and (kt.kind != "number" or kt.money not in (0, None)):
+                self.err("E305", f"bands `{e.target.name}` are looked up with a score, not {_describe(kt)}",
+                         e.key.span)
+            return m.TEXT
         tt = self.type_of(e.target, ctx)
         if tt is None:
             return None
@@ -743,6 +954,9 @@ class Checker:
         return tt.element
 
     def _t_call(self, e: n.Call, ctx):
+        fn = getattr(self, "functions", {}).get(e.function)
+        if fn is not None and not (e.function in ctx.fields):
+            return self._user_call(e, fn, ctx)
         if e.function in ("sum", "count"):
             arg = e.args[0]
             t = self.type_of(arg, ctx)
@@ -786,12 +1000,60 @@ class Checker:
         return result
 
 
+def _t_blend(self, e: n.Blend, ctx):
+    total = sum((w for _, w, _ in e.parts), Decimal(0))
+    if total != 1:
+        self.err("E316", f"the weights of `blend` add up to {_fmt(total * 100)}%, not 100%", e.span,
+                 "change the weights so they add up to 100%")
+    result = None
+    for expr, _w, _span in e.parts:
+        t = self.type_of(expr, ctx)
+        if t is None:
+            return None
+        if t.kind != "number":
+            self.err("E301", f"`blend` averages numbers, not {_describe(t)}", expr.span)
+            return None
+        if result is not None and not self._same_unit(result, t, expr.span, "blend"):
+            return None
+        if result is None or result.money is None:
+            result = t
+    return m.Type(kind="number", money=result.money, display="money" if result.money == 1 else "number")
+
+
+def _user_call(self, e: n.Call, fn: n.Function, ctx):
+    if len(e.args) != len(fn.params):
+        self.err("E304", f"`{fn.name}` takes {len(fn.params)} argument{'s' if len(fn.params) != 1 else ''}, "
+                 f"not {len(e.args)}", e.span,
+                 f"write `{fn.name}(" + ", ".join(p.name for p in fn.params) + ")`")
+        for a in e.args:
+            self.type_of(a, ctx)
+        return None
+    ok = True
+    for a, p in zip(e.args, fn.params):
+        t = self.type_of(a, ctx)
+        want = _scalar_type(p.kind)
+        if t is None:
+            ok = False
+        elif want.kind == "number" and t.kind == "number":
+            ok = self._same_unit(want, t, a.span, f"pass as `{p.name}`") and ok
+        elif want.kind != t.kind:
+            self.err("E301", f"`{p.name}` of `{fn.name}` is {_describe(want)}, not {_describe(t)}", a.span)
+            ok = False
+    if fn.name not in self.function_types:
+        self.err("E210", f"function `{fn.name}` calls itself", e.span, "functions cannot be recursive")
+        return None
+    return self.function_types[fn.name] if ok else None
+
+
+Checker._t_blend = _t_blend
+Checker._user_call = _user_call
+
 _TYPERS = {
     n.Number: Checker._t_number, n.Text: Checker._t_text, n.Bool: Checker._t_bool,
     n.Name: Checker._t_name, n.ItemRef: Checker._t_item, n.Unary: Checker._t_unary,
     n.Binary: Checker._t_binary, n.Compare: Checker._t_compare,
     n.Conditional: Checker._t_conditional, n.Index: Checker._t_index, n.Field: Checker._t_field,
-    n.Call: Checker._t_call,
+    n.Call: Checker._t_call, n.Blend: Checker._t_blend,
 }
 
 
@@ -814,6 +1076,20 @@ def _describe(t: m.Type) -> str:
 
 def _show_key(key) -> str:
     return _fmt(key) if isinstance(key, Decimal) else str(key)
+
+
+def _literal(expr):
+    """The value of a plain number literal (`80`, `-5`, `85%`), else None."""
+    if isinstance(expr, n.Number):
+        return expr.value
+    if isinstance(expr, n.Unary) and expr.op == "neg" and isinstance(expr.operand, n.Number):
+        return -expr.operand.value
+    return None
+
+
+def _fmt_any(d) -> str:
+    d = Decimal(d) if not isinstance(d, Decimal) else d
+    return format(d.normalize(), "f") if d == d.to_integral_value() else format(d.normalize(), "f")
 
 
 def _fmt(d: Decimal) -> str:

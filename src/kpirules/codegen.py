@@ -98,6 +98,7 @@ class _Gen:
         self.var: dict = {}
         self.lines: list = []
         self.tmp = 0
+        self.in_function = False
 
     def const(self, value) -> str:
         if isinstance(value, dict):
@@ -143,6 +144,13 @@ class _Gen:
         if isinstance(e, n.Conditional):
             c = self.expr(e.condition, fields, item)
             return f"({self.expr(e.then, fields, item)} if {c} else {self.expr(e.otherwise, fields, item)})"
+        if isinstance(e, n.Blend):
+            parts = " + ".join(f"{self.expr(expr, fields, item)} * {self.const(w)}" for expr, w, _ in e.parts)
+            return f"({parts})"
+        if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name in self.bands \
+                and e.target.name not in fields:
+            key = self.expr(e.key, fields, item)
+            return f"band({self.const(self.bands[e.target.name])}, {key}, DI or FL[I])"
         if isinstance(e, n.Index):
             key = self.expr(e.key, fields, item)
             if isinstance(e.target, n.Name) and e.target.name in self.tables and e.target.name not in fields:
@@ -150,6 +158,9 @@ class _Gen:
             return f"{self.expr(e.target, fields, item)}[{key}]"
         if isinstance(e, n.Field):
             return f"{self.expr(e.target, fields, item)}[{e.name!r}]"
+        if isinstance(e, n.Call) and e.function in self.functions and e.function not in fields:
+            args = [self.expr(a, fields, item) for a in e.args]
+            return f"{self.function(self.functions[e.function])}(FL, DI, {', '.join(args)})"
         if isinstance(e, n.Call):
             args = [self.expr(a, fields, item) for a in e.args]
             if e.function == "sum":
@@ -174,6 +185,29 @@ class _Gen:
                     return True
         return False
 
+    def function(self, fn: n.Function) -> str:
+        """The name of the generated Python function for a policy function (generated once)."""
+        if fn.name in self.function_names:
+            return self.function_names[fn.name]
+        pyname = f"F{len(self.function_names)}"
+        self.function_names[fn.name] = pyname
+        saved_var, saved_lines = self.var, self.lines
+        self.var = dict(self.var)
+        params = []
+        for i, p in enumerate(fn.params):
+            self.var[p.name] = f"p{i}"
+            params.append(f"p{i}")
+        self.lines = []
+        self.in_function = True
+        self.emit(f"def {pyname}(FL, DI, {', '.join(params)}):", 0)
+        self.emit(f"r = {self.expr(fn.body)}", 1)
+        self.clauses(fn.clauses, "r", 1)
+        self.emit("return r", 1)
+        self.functions_source.extend(self.lines)
+        self.var, self.lines = saved_var, saved_lines
+        self.in_function = False
+        return pyname
+
     # ---- statements -----------------------------------------------------------------------------
     def clauses(self, clauses, target, depth, fields=frozenset()):
         for c in clauses:
@@ -188,8 +222,10 @@ class _Gen:
             elif isinstance(c, n.Round) and not c.each:
                 self.emit(f"{target} = round_to({target}, {self.const(c.quantum)}, {c.mode!r}, DI or FL[I])",
                           depth)
-                # A proven rounding is exact: what follows is exact again.
-                self.emit("FL[I] = False", depth)
+                # A proven rounding is exact: what follows is exact again. Not inside a function,
+                # where the caller's expression may hold inexact parts of its own.
+                if not self.in_function:
+                    self.emit("FL[I] = False", depth)
 
     def value(self, d: m.ValueDef, index: int):
         var = self.var[d.name]
@@ -304,7 +340,17 @@ def _is_textual(e) -> bool:
     return isinstance(e, (n.Text, n.ItemRef))
 
 
-def generate(program, tables: dict):
+def band(bands, value, inexact):
+    """The band holding `value`; an inexact value too close to an edge goes to the exact path."""
+    for name, lo, lo_in, hi, hi_in in bands.bands:
+        if inexact and (_close(value, lo) or _close(value, hi)):
+            raise Fallback()
+        if (value > lo or (value == lo and lo_in)) and (value < hi or (value == hi and hi_in)):
+            return name
+    raise Fallback()  # outside the range: the exact evaluator reports it
+
+
+def generate(program, tables: dict, functions=None):
     """A function facts -> (values by name, names of inexact values), or None if not generated."""
     ev: m.EvaluationModel = program.evaluation
     g = _Gen(program, tables)
@@ -316,6 +362,10 @@ def generate(program, tables: dict):
     for i, name in enumerate(names):
         g.var[name] = f"v{i}"
     g.dep_index = {d.name: i for i, d in enumerate(ev.values)}
+    g.bands = program.bands
+    g.functions = functions or {}
+    g.function_names = {}
+    g.functions_source = []
     g.lines.append("def evaluate(F):")
     g.emit("with localcontext(TEMPLATE) as CTX:", 1)
     body_start = len(g.lines)
@@ -329,12 +379,12 @@ def generate(program, tables: dict):
            + "), INX", 1)
     # Indent the body under the `with` block.
     g.lines[body_start:] = ["    " + line for line in g.lines[body_start:]]
-    source = "\n".join(g.lines) + "\n"
+    source = "\n".join(g.functions_source + g.lines) + "\n"
     namespace = {
         "localcontext": __import__("decimal").localcontext, "TEMPLATE": TEMPLATE, "I": Inexact,
         "D": Decimal, "ZERO": x.ZERO, "cmp": cmp, "floor_steps": floor_steps, "ceil_steps": ceil_steps,
         "round_to": round_to, "lookup": lookup, "Fallback": Fallback, "max": max, "min": min, "abs": abs,
-        "sum": sum, "len": len, "bool": bool,
+        "sum": sum, "len": len, "bool": bool, "band": band,
     }
     for i, c in enumerate(g.consts):
         namespace[f"K{i}"] = c

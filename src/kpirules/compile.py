@@ -43,12 +43,19 @@ class Program:
     table_display: dict  # table name -> how its values read (percent, money, ...)
     fast: object = None  # generated function for evaluations without a trace (codegen.py)
     check_facts: object = None  # facts.compile_fast: the validator for plain valid fact sets
+    bands: dict = attrs.Factory(dict)  # bands name -> BandsModel, for explanations
+
+
+CALLS = "\0calls"  # where a traced evaluation collects the function calls of the current value
 
 
 class Compiler:
     def __init__(self, policy: m.PolicyModel):
         self.tables = {t.name: t for t in policy.tables}
         self._table_dicts = {t.name: dict(t.rows) for t in policy.tables}
+        self.bands = {b.name: b for b in policy.bands}
+        self.functions = {f.name: f for f in policy.functions}
+        self._compiled_functions = {}
         self.facts = {}
 
     # ---- expressions -----------------------------------------------------------------------
@@ -113,6 +120,9 @@ class Compiler:
 
     def _index(self, e: n.Index, fields):
         key = self.expr(e.key, fields)
+        if isinstance(e.target, n.Name) and e.target.name in self.bands and e.target.name not in fields:
+            bands, span = self.bands[e.target.name], e.span
+            return lambda env: band_of(bands, key(env), span)
         if isinstance(e.target, n.Name) and e.target.name in self.tables and e.target.name not in fields:
             table = self._table_dicts[e.target.name]
             name, span = e.target.name, e.span
@@ -135,6 +145,8 @@ class Compiler:
     def _call(self, e: n.Call, fields):
         args = [self.expr(a, fields) for a in e.args]
         fn = e.function
+        if fn in self.functions and fn not in fields:
+            return self._user_call(self.functions[fn], args, e)
         if fn == "sum":
             a = args[0]
 
@@ -160,6 +172,46 @@ class Compiler:
                     best = v
             return best
         return extreme
+
+    def _blend(self, e: n.Blend, fields):
+        parts = [(self.expr(expr, fields), weight) for expr, weight, _ in e.parts]
+
+        def blend(env):
+            acc = x.ZERO
+            for f, w in parts:
+                acc = x.add(acc, x.mul(f(env), w))
+            return acc
+        return blend
+
+    def function(self, fn: n.Function):
+        """(params, body) of a user function, compiled once however often it is called."""
+        if fn.name not in self._compiled_functions:
+            params = frozenset(p.name for p in fn.params)
+            body = self.expr(fn.body, params)
+            post = self.clauses(fn.clauses, params)
+            self._compiled_functions[fn.name] = (tuple(p.name for p in fn.params), body, post)
+        return self._compiled_functions[fn.name]
+
+    def _user_call(self, fn: n.Function, args, e: n.Call):
+        names, body, post = self.function(fn)
+        span = e.span
+
+        def call(env):
+            line = dict(zip(names, [a(env) for a in args]))
+            fenv = {LINE: line}
+            log = env.get(CALLS)
+            events = [] if log is not None else None
+            try:
+                raw = body(fenv)
+                value = post(raw, fenv, events) if post is not None else raw
+            except Failure as f:
+                raise Failure(f"in `{fn.name}`: {f.message}", span) from None
+            if log is not None:
+                log.append({"function": fn.name, "label": fn.label, "args": line, "computed": raw,
+                            "result": value, "events": events, "span": span, "text": span.text,
+                            "cites": tuple(c.text for c in fn.clauses if isinstance(c, n.Cite))})
+            return value
+        return call
 
     # ---- clauses -------------------------------------------------------------------------------
     def clauses(self, clauses, fields=frozenset()):
@@ -432,8 +484,18 @@ _EXPR = {
     n.Number: Compiler._number, n.Text: Compiler._const, n.Bool: Compiler._const,
     n.Name: Compiler._name, n.ItemRef: Compiler._item_ref, n.Unary: Compiler._unary,
     n.Binary: Compiler._binary, n.Compare: Compiler._compare, n.Conditional: Compiler._conditional,
-    n.Index: Compiler._index, n.Field: Compiler._field, n.Call: Compiler._call,
+    n.Index: Compiler._index, n.Field: Compiler._field, n.Call: Compiler._call, n.Blend: Compiler._blend,
 }
+
+
+def band_of(bands: m.BandsModel, value, span):
+    """The name of the band that holds `value` (the checker proved exactly one does)."""
+    for name, lo, lo_in, hi, hi_in in bands.bands:
+        c_lo, c_hi = x.compare(value, lo), x.compare(value, hi)
+        if (c_lo > 0 or (c_lo == 0 and lo_in)) and (c_hi < 0 or (c_hi == 0 and hi_in)):
+            return name
+    raise Failure(f"{x.to_string(value)} is outside the range {x.to_string(bands.low)}.."
+                  f"{x.to_string(bands.high)} of bands `{bands.name}`", span)
 
 
 def compile_policy(policy: m.PolicyModel) -> dict:
@@ -444,7 +506,9 @@ def compile_policy(policy: m.PolicyModel) -> dict:
         compiler.facts = {f.name: f for f in ev.facts}
         values = tuple(compiler.value(d, d.gates) for d in ev.values)
         program = Program(evaluation=ev, values=values, tables=compiler._table_dicts,
-                          table_display={t.name: t.value_type.display for t in policy.tables})
-        programs[ev.name] = attrs.evolve(program, fast=codegen.generate(program, compiler._table_dicts),
+                          table_display={t.name: t.value_type.display for t in policy.tables},
+                          bands=compiler.bands)
+        programs[ev.name] = attrs.evolve(program, fast=codegen.generate(program, compiler._table_dicts,
+                                                                     compiler.functions),
                                          check_facts=facts.compile_fast(ev))
     return programs

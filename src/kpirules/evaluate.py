@@ -13,7 +13,7 @@ from . import exact as x
 from . import model as m
 from . import nodes as n
 from . import codegen
-from .compile import Failure, Program
+from .compile import CALLS, Failure, Program, band_of
 from .errors import EvaluationError
 
 
@@ -63,13 +63,19 @@ def run(program: Program, facts: dict, explain: bool = False):
     for cv in program.values:
         d = cv.definition
         events: list = []
+        calls: list = []
+        env[CALLS] = calls
         try:
             value = cv.run(env, events)
         except Failure as f:
             raise EvaluationError(f.message, d.name, f.span) from None
         env[d.name] = value
         shown[d.name] = public_value(value, keeps_digits(d))
-        nodes.append(_node(d, value, events, shown, program))
+        node = _node(d, value, events, shown, program)
+        if calls:
+            node["calls"] = calls
+        nodes.append(node)
+    del env[CALLS]
     return env, nodes
 
 
@@ -78,9 +84,10 @@ def run(program: Program, facts: dict, explain: bool = False):
 class _Tables(dict):
     """Table rows by name, plus how each table's values read (for the substituted formula)."""
 
-    def __init__(self, rows, display):
+    def __init__(self, rows, display, bands):
         super().__init__(rows)
         self.display = display
+        self.bands = bands
 
 
 def keeps_digits(d: m.ValueDef) -> bool:
@@ -102,7 +109,7 @@ def public_value(v, keep_digits=False):
 
 def _node(d: m.ValueDef, value, events, env, program: Program) -> dict:
     ev = program.evaluation
-    tables = _Tables(program.tables, program.table_display)
+    tables = _Tables(program.tables, program.table_display, program.bands)
     node = {
         "id": f"{ev.name}.{d.name}",
         "kind": {"let": "value", "output": "output", "item": "item", "scorecard": "scorecard"}[d.kind],
@@ -176,7 +183,17 @@ def _lookups(expr, env, tables) -> list:
     stack = [expr]
     while stack:
         e = stack.pop()
-        if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name in tables:
+        if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name in tables.bands:
+            try:
+                key = _eval_simple(e.key, env)
+                bands = tables.bands[e.target.name]
+                name = band_of(bands, key, e.span)
+                band = next(b for b in bands.bands if b[0] == name)
+                out.append({"bands": e.target.name, "key": key, "text": e.span.text, "value": name,
+                            "display": "text", "band": _band_text(band)})
+            except (KeyError, Failure):
+                pass
+        elif isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name in tables:
             try:
                 key = _eval_simple(e.key, env)
                 out.append({"table": e.target.name, "key": key, "text": e.span.text,
@@ -190,7 +207,15 @@ def _lookups(expr, env, tables) -> list:
                 stack.append(child)
         if isinstance(e, n.Call):
             stack.extend(e.args)
+        if isinstance(e, n.Blend):
+            stack.extend(p[0] for p in e.parts)
     return list(reversed(out))
+
+
+def _band_text(band) -> str:
+    name, lo, lo_in, hi, hi_in = band
+    return (f"{'from' if lo_in else 'above'} {x.to_string(lo)} "
+            f"{'to' if hi_in else 'below'} {x.to_string(hi)}")
 
 
 def _eval_simple(e, env):
@@ -259,4 +284,10 @@ def _sub(e, env, tables):
     if isinstance(e, n.Call):
         args = ", ".join(_sub(a, env, tables)[0] for a in e.args)
         return f"{e.function}({args})", 9
+    if isinstance(e, n.Blend):
+        parts = ", ".join(f"{_sub(expr, env, tables)[0]} × {x.to_string(x.canonical(w * 100))}%"
+                          for expr, w, _ in e.parts)
+        return f"blend({parts})", 9
+    if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name in tables.bands:
+        return e.span.text, 9
     return e.span.text, 9

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import attrs
 
 from .checker import check
 from .compile import compile_policy
@@ -29,9 +32,73 @@ def read_source(path) -> SourceFile:
         span = Span(source=src, start=len(src.text), end=len(src.text))
         raise PolicyError([error("E003", "the policy file is not UTF-8 text", span,
                                  "save the file as UTF-8")]) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]  # a byte-order mark that some editors write
-    return SourceFile(path=str(path), text=text)
+    return SourceFile(path=str(path), text=strip_bom(text))
+
+
+def strip_bom(text: str) -> str:
+    """Drop the byte-order mark some editors write at the start of a UTF-8 file."""
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def find_module(parts, importer: str):
+    """`import a.b` in `dir/x.rules` is `ruleset/a/b.rules` in dir or the nearest folder above it."""
+    rel = Path(*parts).with_suffix(".rules")
+    start = Path(importer).resolve().parent if importer and not importer.startswith("<") else Path.cwd()
+    for base in (start, *start.parents):
+        candidate = base / "ruleset" / rel
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _with_imports(tree, source: SourceFile, chain: tuple, diags: list):
+    """The tree with every imported module's definitions placed before its own (depth first)."""
+    merged = {"tables": [], "definitions": [], "bands": [], "ladders": [], "functions": []}
+    seen = set()
+    for imp in tree.imports:
+        path = find_module(imp.path, source.path)
+        dotted = ".".join(imp.path)
+        if path is None:
+            diags.append(error("E208", f"module `{dotted}` not found", imp.span,
+                               f"put it in `ruleset/{'/'.join(imp.path)}.rules` beside or above the policy"))
+            continue
+        key = str(path.resolve())
+        if key in seen:
+            continue
+        seen.add(key)
+        if key in chain:
+            diags.append(error("E213", f"import cycle: `{dotted}` imports, directly or not, the file "
+                               f"that imports it", imp.span, "move the shared definitions into one module"))
+            continue
+        try:
+            module_source = read_source(_display_path(path))
+            module = parse(module_source)
+        except PolicyError as exc:
+            diags.extend(exc.diagnostics)
+            continue
+        except ParseFailure as failure:
+            diags.extend(failure.diagnostics)
+            continue
+        if not module.is_module:
+            diags.append(error("E208", f"`{dotted}` is a policy, not a module", imp.span,
+                               f"start `{_display_path(path)}` with `module {imp.path[-1]}`"))
+            continue
+        if module.evaluations or module.examples:
+            diags.append(error("E208", f"module `{dotted}` holds evaluations or examples; a module only "
+                               f"shares definitions", module.span, "move them into a policy"))
+        module = _with_imports(module, module_source, chain + (key,), diags)
+        for field in merged:
+            merged[field].extend(getattr(module, field))
+    if not any(merged.values()):
+        return tree
+    return attrs.evolve(tree, **{field: tuple(merged[field]) + getattr(tree, field) for field in merged})
 
 
 def load(source: SourceFile):
@@ -40,6 +107,11 @@ def load(source: SourceFile):
         tree = parse(source)
     except ParseFailure as failure:
         raise PolicyError(prepare(failure.diagnostics)) from None
+    import_diags: list = []
+    own = str(Path(source.path).resolve()) if not source.path.startswith("<") else source.path
+    tree = _with_imports(tree, source, (own,), import_diags)
+    if any(d.is_error for d in import_diags):
+        raise PolicyError(prepare(import_diags))
     model, diags = check(tree, source)
     if model is None:
         raise PolicyError(prepare(diags))

@@ -75,6 +75,19 @@ class FactDecl:
     limit: int | None = None
     rule: str = ""            # the declaration as written, e.g. `integer in 1..4`
     span: Span = attrs.field(eq=False, repr=False)
+    minimum: int | None = None  # lists: `at least N`
+    total: tuple | None = None  # lists of records: (field, Decimal) of `with FIELD adding up to N`
+
+
+@model
+class BandsModel:
+    """A checked bands table: ((name, low, low_included, high, high_included), ...) in order."""
+    name: str
+    label: str | None
+    low: object
+    high: object
+    bands: tuple
+    span: Span = attrs.field(eq=False, repr=False)
 
 
 @model
@@ -124,6 +137,9 @@ class PolicyModel:
     sha256: str
     tables: tuple           # TableModel
     evaluations: tuple      # EvaluationModel
+    bands: tuple = ()       # BandsModel
+    functions: tuple = ()   # nodes.Function, checked
+    examples: tuple = ()    # nodes.Example, checked against the evaluations
     diagnostics: tuple = () # warnings that did not stop the load
 
     def evaluation(self, name: str) -> EvaluationModel | None:

@@ -166,9 +166,11 @@ class FieldDecl:
 
 @node
 class ListType:
-    """`list of number in 1..2`, `list of (id: text, amount: money >= 0) at most 4`."""
+    """`list of number in 1..2`, `list of (id: text, points: number) at most 4 with points adding up to 80`."""
     element: object  # ScalarType or EnumType, or a tuple of FieldDecl for records
     limit: int | None = None
+    minimum: int | None = None
+    total: tuple | None = None  # (field name, expression) of `with FIELD adding up to EXPR`
     span: Span = _span()
 
     @property
@@ -307,12 +309,15 @@ class LadderStep:
 
 @node
 class Ladder:
-    """`ladder won / supported standard 85%, if none: standard` with its step lines."""
+    """`ladder won / supported standard 85%, if none: standard` with its step lines,
+    or `ladder won / supported standard 85% using u8_steps` with a shared ladder's lines."""
     rate: object
     standard: object
     none_rule: object | None  # None, "standard" or an expression
     steps: tuple
     cites: tuple = ()
+    using: str | None = None
+    using_span: Span | None = attrs.field(eq=False, repr=False, default=None)
     span: Span = _span()
 
 
@@ -370,7 +375,7 @@ class Import:
 
 @node
 class Policy:
-    """A whole policy file."""
+    """A whole policy file (or, with is_module, a `module` of shared definitions in ruleset/)."""
     name: str
     label: str | None
     version: str | None
@@ -378,4 +383,82 @@ class Policy:
     tables: tuple
     definitions: tuple
     evaluations: tuple
+    bands: tuple = ()
+    ladders: tuple = ()
+    functions: tuple = ()
+    examples: tuple = ()
+    is_module: bool = False
+    span: Span = _span()
+
+
+# ---- shared definitions (issue: every scheme as a policy) ------------------------------------
+
+@node
+class Blend:
+    """`blend(self_score 20%, peer_score 30%, manager_score 50%)`: a weighted average."""
+    parts: tuple  # ((expr, weight Decimal, weight span), ...)
+    span: Span = _span()
+
+
+@node
+class Band:
+    """`"良好" from 81 below 91` in a bands table; a missing end is open."""
+    name: str
+    low: object | None        # expression, or None
+    low_inclusive: bool
+    high: object | None
+    high_inclusive: bool
+    span: Span = _span()
+
+
+@node
+class Bands:
+    """`bands five_grades "五级评定" in 0..100:` with one band per line."""
+    name: str
+    label: str | None
+    low: object
+    high: object
+    bands: tuple
+    span: Span = _span()
+
+
+@node
+class LadderDef:
+    """`ladder u8_steps "U8 rate ladder":` with step lines, used as `ladder ... using u8_steps`."""
+    name: str
+    label: str | None
+    steps: tuple
+    cites: tuple
+    span: Span = _span()
+
+
+@node
+class Param:
+    """`actual: money` in a function's parameter list."""
+    name: str
+    kind: str
+    span: Span = _span()
+
+
+@node
+class Function:
+    """`function completion_rate "完成率" (actual: money, target: money) = expr` with clauses."""
+    name: str
+    label: str | None
+    params: tuple
+    body: object
+    clauses: tuple
+    name_span: Span = _span()
+    span: Span = _span()
+
+
+@node
+class Example:
+    """`example "16 of 20" for quarterly:` with `from`, `given`, `expect` lines."""
+    name: str
+    evaluation: str | None
+    base: str | None          # a JSON fact file, relative to the policy file
+    given: tuple              # ((path tuple, value), ...)
+    expect: tuple             # ((name, value, span), ...)
+    errors: tuple             # ((fact path, span), ...)
     span: Span = _span()

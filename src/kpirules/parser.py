@@ -30,8 +30,8 @@ MAX_LITERAL_DIGITS = 40
 
 class _Indenter(Indenter):
     NL_type = "_NL"
-    OPEN_PAREN_types = ["LPAR", "LSQB"]
-    CLOSE_PAREN_types = ["RPAR", "RSQB"]
+    OPEN_PAREN_types = ["LPAR", "LSQB", "LBRACE"]
+    CLOSE_PAREN_types = ["RPAR", "RSQB", "RBRACE"]
     INDENT_type = "_INDENT"
     DEDENT_type = "_DEDENT"
     tab_len = 8
@@ -138,22 +138,26 @@ class _Build(Transformer_NonRecursive):
     # -- top level
     def start(self, meta, children):
         header, *rest = children
-        name, label, version = header
-        imports = tuple(c for c in rest if isinstance(c, n.Import))
-        tables = tuple(c for c in rest if isinstance(c, n.Table))
-        defs = tuple(c for c in rest if isinstance(c, n.Definition))
-        evals = tuple(c for c in rest if isinstance(c, n.Evaluation))
-        return n.Policy(name=name, label=label, version=version, imports=imports, tables=tables,
-                        definitions=defs, evaluations=evals, span=self._span(meta))
+        name, label, version, is_module = header
 
-    def header(self, meta, children):
+        def of(cls):
+            return tuple(c for c in rest if isinstance(c, cls))
+        return n.Policy(name=name, label=label, version=version, imports=of(n.Import), tables=of(n.Table),
+                        definitions=of(n.Definition), evaluations=of(n.Evaluation), bands=of(n.Bands),
+                        ladders=of(n.LadderDef), functions=of(n.Function), examples=of(n.Example),
+                        is_module=is_module, span=self._span(meta))
+
+    def header(self, meta, children, is_module=False):
         name, label, version = str(children[0]), None, None
         for c in children[1:]:
             if isinstance(c, _Label):
                 label = c.text
             elif isinstance(c, _Version):
                 version = c.text
-        return (name, label, version)
+        return (name, label, version, is_module)
+
+    def module_header(self, meta, children):
+        return self.header(meta, children, is_module=True)
 
     def label(self, meta, children):
         return _Label(_unquote(children[0]))
@@ -234,18 +238,30 @@ class _Build(Transformer_NonRecursive):
         return n.EnumType(values=tuple(str(c) for c in children), span=self._span(meta))
 
     def list_type(self, meta, children):
-        limit = None
-        if children and isinstance(children[-1], _Limit):
-            limit = children[-1].value
-            children = children[:-1]
+        rules = [c for c in children if isinstance(c, _ListRule)]
+        children = [c for c in children if not isinstance(c, _ListRule)]
+        limit = minimum = total = None
+        for r in rules:
+            if r.kind == "most":
+                limit = r.value
+            elif r.kind == "least":
+                minimum = r.value
+            else:
+                total = r.value
         if len(children) == 1 and isinstance(children[0], (n.ScalarType, n.EnumType)):
             element = children[0]
         else:
             element = tuple(children)
-        return n.ListType(element=element, limit=limit, span=self._span(meta))
+        return n.ListType(element=element, limit=limit, minimum=minimum, total=total, span=self._span(meta))
 
-    def list_limit(self, meta, children):
-        return _Limit(int(self._decimal(children[0], str(children[0]))))
+    def list_at_most(self, meta, children):
+        return _ListRule("most", int(self._decimal(children[0], str(children[0]))))
+
+    def list_at_least(self, meta, children):
+        return _ListRule("least", int(self._decimal(children[0], str(children[0]))))
+
+    def list_adding_up(self, meta, children):
+        return _ListRule("total", (str(children[0]), children[1]))
 
     def field(self, meta, children):
         name = str(children[0])
@@ -355,16 +371,152 @@ class _Build(Transformer_NonRecursive):
         return str(children[0])
 
     def ladder(self, meta, children):
-        rate, standard, *rest = children
+        rate, standard, using, *rest = children
         none_rule = None
-        if rest and not isinstance(rest[0], (n.LadderStep, n.Cite)):
+        if rest and not isinstance(rest[0], tuple):
             none_rule = rest.pop(0)
-        if none_rule is _NO_NONE_RULE:
-            none_rule = None
-        steps = tuple(c for c in rest if isinstance(c, n.LadderStep))
-        cites = tuple(c for c in rest if isinstance(c, n.Cite))
+        block = rest[0] if rest else ()
+        steps = tuple(c for c in block if isinstance(c, n.LadderStep))
+        cites = tuple(c for c in block if isinstance(c, n.Cite))
         return n.Ladder(rate=rate, standard=standard, none_rule=none_rule, steps=steps, cites=cites,
+                        using=str(using) if using is not None else None,
+                        using_span=self._tok_span(using) if using is not None else None,
                         span=self._span(meta))
+
+    def using(self, meta, children):
+        return children[0]
+
+    def ladder_block(self, meta, children):
+        return tuple(children)
+
+    def cite_block(self, meta, children):
+        return tuple(children)
+
+    # -- shared definitions
+    def bands(self, meta, children):
+        name_tok, *rest = children
+        label = rest.pop(0).text if isinstance(rest[0], _Label) else None
+        low, high, *lines = rest
+        return n.Bands(name=str(name_tok), label=label, low=low, high=high, bands=tuple(lines),
+                       span=self._span(meta))
+
+    def band_line(self, meta, children):
+        name, low, high = children
+        return n.Band(name=_unquote(name), low=low[1] if low else None, low_inclusive=bool(low and low[0]),
+                      high=high[1] if high else None, high_inclusive=bool(high and high[0]),
+                      span=self._span(meta))
+
+    def band_from(self, meta, children):
+        return (True, children[0])
+
+    def band_above(self, meta, children):
+        return (False, children[0])
+
+    def band_to(self, meta, children):
+        return (True, children[0])
+
+    def band_below(self, meta, children):
+        return (False, children[0])
+
+    def ladder_def(self, meta, children):
+        name_tok, *rest = children
+        label = rest.pop(0).text if rest and isinstance(rest[0], _Label) else None
+        return n.LadderDef(name=str(name_tok), label=label,
+                           steps=tuple(c for c in rest if isinstance(c, n.LadderStep)),
+                           cites=tuple(c for c in rest if isinstance(c, n.Cite)), span=self._span(meta))
+
+    def function(self, meta, children):
+        name_tok, *rest = children
+        label = rest.pop(0).text if rest and isinstance(rest[0], _Label) else None
+        params = tuple(c for c in rest if isinstance(c, n.Param))
+        rest = [c for c in rest if not isinstance(c, n.Param)]
+        body = rest.pop(0)
+        clauses = []
+        for c in rest:
+            clauses.extend(c) if isinstance(c, tuple) else clauses.append(c)
+        return n.Function(name=str(name_tok), label=label, params=params, body=body, clauses=tuple(clauses),
+                          name_span=self._tok_span(name_tok), span=self._span(meta))
+
+    def param(self, meta, children):
+        return n.Param(name=str(children[0]), kind=children[1], span=self._span(meta))
+
+    def blend(self, meta, c):
+        return self._depth(n.Blend(parts=tuple(c), span=self._span(meta)), *[p[0] for p in c])
+
+    def blend_arg(self, meta, children):
+        expr, tok = children
+        text = str(tok)
+        if text.endswith("%"):
+            weight = self._decimal(tok, text[:-1]) / 100
+        else:
+            weight = self._decimal(tok, text)
+        return (expr, weight, self._tok_span(tok))
+
+    # -- examples
+    def example(self, meta, children):
+        name, evaluation, *lines = children
+        base = None
+        given, expect, errors = [], [], []
+        for kind, *data in lines:
+            if kind == "from":
+                base = data[0]
+            elif kind == "given":
+                given.append((data[0], data[1]))
+            elif kind == "expect":
+                expect.append((data[0], data[1], data[2]))
+            else:
+                errors.append((data[0], data[1]))
+        return n.Example(name=_unquote(name), evaluation=str(evaluation) if evaluation is not None else None,
+                         base=base, given=tuple(given), expect=tuple(expect), errors=tuple(errors),
+                         span=self._span(meta))
+
+    def example_from(self, meta, children):
+        return ("from", _unquote(children[0]))
+
+    def example_given(self, meta, children):
+        return ("given", tuple(str(c) for c in children[:-1]), children[-1])
+
+    def example_expect(self, meta, children):
+        return ("expect", str(children[0]), children[1], self._span(meta))
+
+    def example_error(self, meta, children):
+        return ("error", _unquote(children[0]), self._span(meta))
+
+    def v_number(self, meta, c):
+        return self._decimal(c[0], str(c[0]))
+
+    def v_negative(self, meta, c):
+        return -self._decimal(c[0], str(c[0]))
+
+    def v_percent(self, meta, c):
+        return self._decimal(c[0], str(c[0])[:-1]) / 100
+
+    def v_wan(self, meta, c):
+        return self._decimal(c[0], str(c[0])[:-1]) * 10000
+
+    def v_yuan(self, meta, c):
+        return self._decimal(c[0], str(c[0])[:-1])
+
+    def v_text(self, meta, c):
+        return _unquote(c[0])
+
+    def v_true(self, meta, c):
+        return True
+
+    def v_false(self, meta, c):
+        return False
+
+    def v_name(self, meta, c):
+        return str(c[0])
+
+    def v_list(self, meta, c):
+        return [v for v in c if v is not None]
+
+    def v_record(self, meta, c):
+        return {k: v for k, v in (p for p in c if p is not None)}
+
+    def v_pair(self, meta, c):
+        return (str(c[0]), c[1])
 
     def none_standard(self, meta, children):
         return "standard"
@@ -390,7 +542,7 @@ class _Build(Transformer_NonRecursive):
         reason = None
         if rest and isinstance(rest[0], Token):
             reason = _unquote(rest.pop(0))
-        clauses = rest[0] if rest else ()
+        clauses = rest[0] if rest else ()  # a cite_block
         return n.Gate(tag=str(tag), condition=condition, reason=reason, clauses=tuple(clauses),
                       span=self._span(meta))
 
@@ -491,10 +643,11 @@ class _Version:
         self.text = text
 
 
-class _Limit:
-    __slots__ = ("value",)
+class _ListRule:
+    __slots__ = ("kind", "value")
 
-    def __init__(self, value):
+    def __init__(self, kind, value):
+        self.kind = kind
         self.value = value
 
 
@@ -552,7 +705,8 @@ _TERMINAL_WORDS = {
 
 # Terminals that can start an expression; when most are allowed, say "an expression".
 _EXPRESSION_STARTERS = frozenset({"NAME", "NUMBER", "PERCENT", "WAN", "YUAN", "STRING", "LPAR",
-                                  "MINUS", "NOT", "IF", "TRUE", "FALSE", "ITEM", "SUM", "COUNT"})
+                                  "MINUS", "NOT", "IF", "TRUE", "FALSE", "ITEM", "SUM", "COUNT",
+                                  "BLEND"})
 # Terminals that continue an expression; when several are allowed, say "an operator".
 _OPERATOR_TEXTS = frozenset({"+", "-", "*", "/", "×", "÷", ">=", "<=", "==", "!=", ">", "<",
                              "and", "or", "[", "."})
