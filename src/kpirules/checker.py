@@ -228,7 +228,8 @@ class Checker:
         if ex.evaluation is None:
             if len(evaluations) != 1:
                 self.err("E214", f"example `{ex.name}` must say which evaluation it is for", ex.span,
-                         "write `example \"...\" for " + " | ".join(e.name for e in evaluations) + ":`")
+                         "add `for` and its name after the title: "
+                         + ", ".join(f"`for {e.name}`" for e in evaluations))
                 return
             ev = evaluations[0]
         else:
@@ -250,7 +251,7 @@ class Checker:
                          + ", ".join(sorted(values)))
         if not ex.expect and not ex.errors:
             self.err("E214", f"example `{ex.name}` expects nothing", ex.span,
-                     "add `expect NAME = VALUE` or `expect error at \"FACT\"`")
+                     "add a line such as `expect total_score = 90` or `expect error at \"daily\"`")
 
     def _declare(self, scope, name, symbol, span) -> bool:
         if name in scope:
@@ -588,8 +589,8 @@ class Checker:
                 shared = self.ladders.get(s.using)
                 if shared is None:
                     self.err("E216", f"unknown ladder `{s.using}`", s.using_span,
-                             self.did_you_mean(s.using, self.ladders) or "declare it with `ladder NAME:` "
-                             "at the top of the policy or in an imported module")
+                             self.did_you_mean(s.using, self.ladders) or f"declare it with `ladder {s.using}:` "
+                             "at the top of the policy, or import the module that has it")
                 elif s.steps:
                     self.err("E216", f"the ladder uses `{s.using}` and also has its own step lines", s.span,
                              "keep one of the two")

@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--evaluation", metavar="NAME", help="which evaluation (needed when the policy has several)")
     e.add_argument("--format", choices=("text", "json"), default="text")
     e.add_argument("--explain", action="store_true", help="include the explanation of every value")
+    t = sub.add_parser("test", help="run the examples written in policies")
+    t.add_argument("paths", nargs="*", metavar="PATH", default=["policies"],
+                   help="policy files or folders (default: policies/)")
     return p
 
 
@@ -107,11 +110,42 @@ def cmd_eval(args) -> int:
     return EXIT_OK
 
 
+def cmd_test(args) -> int:
+    from . import examples
+    files = _policy_files(args.paths)
+    if not files:
+        print("kpirules: error: no .rules files found in " + ", ".join(args.paths), file=sys.stderr)
+        return EXIT_POLICY
+    passed = failed = 0
+    broken = False
+    for f in files:
+        try:
+            policy = load_policy(f)
+        except PolicyError as exc:
+            broken = True
+            failed += 1
+            print(f"FAIL {f}: the policy does not load", file=sys.stdout)
+            print(exc.render(), file=sys.stderr)
+            continue
+        for case in examples.run(policy):
+            print(case.render())
+            if case.passed:
+                passed += 1
+            else:
+                failed += 1
+    print(f"{passed} passed, {failed} failed")
+    if broken:
+        return EXIT_POLICY
+    return EXIT_FACTS if failed else EXIT_OK
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "check":
             return cmd_check(args)
+        if args.command == "test":
+            return cmd_test(args)
         return cmd_eval(args)
     except KpiRulesError as exc:  # any other error the library raises for bad input
         print(f"kpirules: error: {exc}", file=sys.stderr)

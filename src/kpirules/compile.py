@@ -207,7 +207,7 @@ class Compiler:
             except Failure as f:
                 raise Failure(f"in `{fn.name}`: {f.message}", span) from None
             if log is not None:
-                log.append({"function": fn.name, "label": fn.label, "args": line, "computed": raw,
+                log.append({"function": fn.name, "label": fn.label, "args": line, "computed": raw, "body": fn.body,
                             "result": value, "events": events, "span": span, "text": span.text,
                             "cites": tuple(c.text for c in fn.clauses if isinstance(c, n.Cite))})
             return value

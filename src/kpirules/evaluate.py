@@ -73,9 +73,9 @@ def run(program: Program, facts: dict, explain: bool = False):
         shown[d.name] = public_value(value, keeps_digits(d))
         node = _node(d, value, events, shown, program)
         if calls:
-            node["calls"] = calls
+            node["calls"] = [_call(c, program) for c in calls]
         nodes.append(node)
-    del env[CALLS]
+    env.pop(CALLS, None)
     return env, nodes
 
 
@@ -210,6 +210,19 @@ def _lookups(expr, env, tables) -> list:
         if isinstance(e, n.Blend):
             stack.extend(p[0] for p in e.parts)
     return list(reversed(out))
+
+
+def _call(call: dict, program: Program) -> dict:
+    """A logged function call, with its formula and the arithmetic with the arguments filled in."""
+    out = {k: v for k, v in call.items() if k != "body"}
+    args = {k: public_value(v) for k, v in call["args"].items()}
+    out["args"] = args
+    out["computed"] = public_value(call["computed"])
+    out["result"] = public_value(call["result"])
+    out["formula"] = call["body"].span.text
+    tables = _Tables(program.tables, program.table_display, program.bands)
+    out["substituted"] = substitute(call["body"], args, tables)
+    return out
 
 
 def _band_text(band) -> str:

@@ -254,6 +254,9 @@ class Validator:
             if decl is not None and decl.limit is not None and len(v) > decl.limit:
                 self.bad(path, f"has {len(v)} entries; at most {decl.limit} are allowed "
                          f"(rule: `{decl.rule}`)", "F108")
+            if decl is not None and decl.minimum is not None and len(v) < decl.minimum:
+                self.bad(path, f"has {len(v)} entries; at least {decl.minimum} are needed "
+                         f"(rule: `{decl.rule}`)", "F108")
             out = []
             for i, el in enumerate(v):
                 p = f"{path}[{i}]"
@@ -261,6 +264,12 @@ class Validator:
                     out.append(self._line(p, el, t, field_bounds or {}))
                 else:
                     out.append(self.value(p, el, t.element, None))
+            if decl is not None and decl.total is not None and all(line is not None for line in out):
+                field, total = decl.total
+                got = sum((line[field] for line in out), Decimal(0))
+                if got != total:
+                    self.bad(path, f"the `{field}` of its entries add up to {x.to_string(got)}; they must "
+                             f"add up to {x.to_string(total)} (rule: `{decl.rule}`)", "F113")
             return out  # element bounds are checked once every fact is read (they may name facts)
         raise AssertionError(t.kind)
 
@@ -609,6 +618,8 @@ def _fast_reader(decl: m.FactDecl):
         return record
     if t.kind == "list":
         limit = decl.limit
+        minimum = decl.minimum or 0
+        total = decl.total
         if t.fields:
             fields = []
             bounds = dict(decl.field_bounds)
@@ -640,7 +651,7 @@ def _fast_reader(decl: m.FactDecl):
                 return None
 
         def items(v):
-            if type(v) is not list or (limit is not None and len(v) > limit):
+            if type(v) is not list or (limit is not None and len(v) > limit) or len(v) < minimum:
                 return None
             out = []
             for e in v:
@@ -648,6 +659,8 @@ def _fast_reader(decl: m.FactDecl):
                 if e is None:
                     return None
                 out.append(e)
+            if total is not None and sum((line[total[0]] for line in out), Decimal(0)) != total[1]:
+                return None
             return out
         return items
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def find_module(parts, importer: str):
     return None
 
 
-def _with_imports(tree, source: SourceFile, chain: tuple, diags: list):
+def _with_imports(tree, source: SourceFile, chain: tuple, diags: list, texts: list):
     """The tree with every imported module's definitions placed before its own (depth first)."""
     merged = {"tables": [], "definitions": [], "bands": [], "ladders": [], "functions": []}
     seen = set()
@@ -93,7 +94,8 @@ def _with_imports(tree, source: SourceFile, chain: tuple, diags: list):
         if module.evaluations or module.examples:
             diags.append(error("E208", f"module `{dotted}` holds evaluations or examples; a module only "
                                f"shares definitions", module.span, "move them into a policy"))
-        module = _with_imports(module, module_source, chain + (key,), diags)
+        texts.append((module_source.path, module_source.text))
+        module = _with_imports(module, module_source, chain + (key,), diags, texts)
         for field in merged:
             merged[field].extend(getattr(module, field))
     if not any(merged.values()):
@@ -108,11 +110,18 @@ def load(source: SourceFile):
     except ParseFailure as failure:
         raise PolicyError(prepare(failure.diagnostics)) from None
     import_diags: list = []
+    import_texts: list = []
     own = str(Path(source.path).resolve()) if not source.path.startswith("<") else source.path
-    tree = _with_imports(tree, source, (own,), import_diags)
+    tree = _with_imports(tree, source, (own,), import_diags, import_texts)
     if any(d.is_error for d in import_diags):
         raise PolicyError(prepare(import_diags))
     model, diags = check(tree, source)
+    if model is not None and import_texts:
+        # The stamp covers what the policy means: its own text and every module it imports.
+        digest = hashlib.sha256(source.text.encode("utf-8"))
+        for path, text in import_texts:
+            digest.update(b"\0" + path.encode("utf-8") + b"\0" + text.encode("utf-8"))
+        model = attrs.evolve(model, sha256=digest.hexdigest())
     if model is None:
         raise PolicyError(prepare(diags))
     return model, compile_policy(model), tuple(prepare(diags))

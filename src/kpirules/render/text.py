@@ -111,8 +111,21 @@ def _node(node) -> list:
             working += f" = {node['computed']}"
         out.append(f"    working:  {working}")
     for lk in node.get("lookups", ()):
+        if "bands" in lk:
+            out.append(f"    band:     {lk['text']} = {lk['bands']}[{lk['key']}] = {lk['value']} ({lk['band']})")
+            continue
         out.append(f"    lookup:   {lk['text']} = {lk['table']}[{lk['key']}] = "
                    f"{_num(lk['value'], lk.get('display', 'number'))}")
+    for call in node.get("calls", ()):
+        args = ", ".join(f"{k} = {v}" for k, v in call["args"].items())
+        label = f"{call['label']} " if call.get("label") else ""
+        out.append(f"    call:     {label}{call['function']}({args})")
+        out.append(f"              {call['formula']}")
+        out.append(f"              = {call['substituted']} = {call['computed']}")
+        for ev in call.get("events") or ():
+            out.extend("              " + s for s in _event(ev, "number"))
+        for c in call.get("cites", ()):
+            out.append(f"              cite: \u201c{c}\u201d")
     if node["kind"] == "item":
         out.append(f"    start:    weight {node['weight']}")
     for line in node.get("lines", ()):
