@@ -147,22 +147,22 @@ class Checker:
             self.err("E202", f"bands `{b.name}` name `{dup}` twice", b.span)
         ordered = sorted(intervals, key=lambda i: (i[0], not i[1]))
         # Walk up from the range's low end. Covered so far: [low, at] when at_in, else [low, at).
-        at, at_in = low, False
+        at, at_in, prev = low, False, None
         for lo, lo_in, hi, hi_in, band in ordered:
-            starts_right = (lo == at and lo_in != at_in)
-            if not starts_right:
+            if not (lo == at and lo_in != at_in):
                 if lo > at or (lo == at and not lo_in and not at_in):
                     witness = at if not at_in else (at + lo) / 2
                     self.err("E315", f"bands `{b.name}` leave a gap: {_fmt_any(witness)} falls in no band",
-                             band.span, f"make the band before `{band.name}` end exactly where it begins")
+                             band.span, f"make `{prev.name}` end exactly where `{band.name}` begins"
+                             if prev else f"start `{band.name}` at the low end of the range, {_fmt_any(low)}")
                 else:
                     witness = at if lo == at else (lo + at) / 2
-                    self.err("E315", f"bands `{b.name}` overlap: {_fmt_any(witness)} falls in `{band.name}` "
-                             f"and in the band before it", band.span,
-                             "each value must fall in exactly one band: end one with `below X`, "
-                             "start the next with `from X`")
+                    self.err("E315", f"bands `{b.name}` overlap: {_fmt_any(witness)} falls in both "
+                             f"`{prev.name}` and `{band.name}`", band.span,
+                             "each value must fall in exactly one band: end one with `below X` "
+                             "and start the next with `from X`")
             if hi > at or (hi == at and hi_in and not at_in):
-                at, at_in = hi, hi_in
+                at, at_in, prev = hi, hi_in, band
         if ordered and (at < high or not at_in):
             witness = at if not at_in else (at + high) / 2
             self.err("E315", f"bands `{b.name}` leave a gap: {_fmt_any(witness)} falls in no band", b.span,
