@@ -39,10 +39,11 @@ def test_eval_json_with_explain_has_a_trace(capsys):
     code, out, _ = run(capsys, "eval", U8, MONTHLY, "--evaluation", "monthly", "--format", "json", "--explain")
     assert code == 0
     data = json.loads(out)
+    assert data["trace"]["schema"] == "kpirules.trace/1"
     nodes = {n["name"]: n for n in data["trace"]["nodes"]}
     assert nodes["big_project_bonus"]["result"] == data["values"]["big_project_bonus"]
-    excluded = [ln for ln in nodes["big_project_bonus"]["lines"] if not ln["included"]]
-    assert excluded and excluded[0]["reason"] == "成交金额不足10万元"
+    excluded = [ln for ln in nodes["big_project_bonus"]["children"] if ln["kind"] == "filter_excluded"]
+    assert excluded and excluded[0]["reason"]["params"]["reason"] == "成交金额不足10万元"
 
 
 def test_eval_text_explain_quotes_the_policy(capsys):

@@ -57,8 +57,10 @@ def test_band_gaps_and_overlaps_are_proved_with_a_witness(bands, message):
 
 def test_bands_explained_with_the_chosen_band():
     r = load(BANDS.format(FIVE)).evaluate({"s": "85.5"}, explain=True)
-    lookup = r.trace[0]["lookups"][0]
-    assert (lookup["bands"], lookup["value"], lookup["band"]) == ("g", "良好", "from 81 below 91")
+    band = r.node("grade")["children"][0]
+    assert band["kind"] == "band_chosen" and band["result"] == "良好"
+    params = band["reason"]["params"]
+    assert (params["low"], params["low_included"], params["high"], params["high_included"]) == (D(81), True, D(91), False)
 
 
 def test_a_value_outside_the_bands_range_is_an_evaluation_error():
@@ -144,8 +146,9 @@ def test_function_with_a_floor_is_traced_at_the_call():
     assert both(p, {"a": 150, "t": 100})["c"] == D(8) / D(3)
     r = p.evaluate({"a": 50, "t": 100}, explain=True)
     assert r.values["c"] == D(0)
-    call = r.trace[0]["calls"][0]
-    assert call["function"] == "rate" and [e["kind"] for e in call["events"]] == ["floor"]
+    call = r.node("c")["children"][0]
+    assert call["kind"] == "function_call" and call["name"] == "rate"
+    assert [e["kind"] for e in call["children"]] == ["floor_applied"]
 
 
 def test_function_arguments_are_checked():

@@ -80,13 +80,13 @@ def test_floor_cap_and_round_apply_in_written_order_and_are_traced():
     # 0.05 * 3 = 0.15 -> cap 10 does not bind -> floor 1 raises it to 1 -> 1.0
     r = p.evaluate({"r": "0.05"}, explain=True)
     assert r.values["v"] == D("1.0")
-    events = [e["kind"] for e in r.trace[0]["events"]]
-    assert events == ["floor", "round"]
-    assert r.trace[0]["events"][0]["before"] == D("0.15")
+    events = [e["kind"] for e in r.node("v")["children"]]
+    assert events == ["floor_applied", "rounding"]
+    assert r.node("v")["children"][0]["reason"]["params"]["before"] == D("0.15")
     # 4 * 3 = 12 -> capped at 10 -> floor no-op -> 10.0
     r = p.evaluate({"r": 4}, explain=True)
     assert r.values["v"] == D("10.0")
-    assert [e["kind"] for e in r.trace[0]["events"]] == ["cap", "round"]
+    assert [e["kind"] for e in r.node("v")["children"]] == ["cap_applied", "rounding"]
 
 
 def test_deductions_fixed_per_occurrence_and_conditional():
@@ -118,8 +118,8 @@ def test_gate_excludes_items_with_reason():
     r = p.evaluate({"ok": {"a": False}}, explain=True)
     assert r.values["a"] == D(0)
     assert r.values["s"] == D(40)
-    gate = [e for e in r.trace[0]["events"] if e["kind"] == "gate"][0]
-    assert gate["passed"] is False and gate["reason"] == "not rolled out" and gate["before"] == D(60)
+    gate = [e for e in r.node("a")["children"] if e["kind"] == "gate_excluded"][0]
+    assert gate["reason"]["params"]["reason"] == "not rolled out" and gate["reason"]["params"]["before"] == D(60)
     assert p.evaluate({"ok": {"a": True}}).values["s"] == D(100)
 
 
@@ -137,10 +137,10 @@ def test_aggregate_filters_and_rounds_each_line():
     r = p.evaluate(facts, explain=True)
     assert r.values["total"] == D("3000.00")
     assert r.values["n"] == D(2)
-    lines = r.trace[0]["lines"]
-    assert [ln["included"] for ln in lines] == [True, False, True]
-    assert lines[1]["reason"] == "too small"
-    assert lines[2]["round"]["before"] == D("1500.004950")
+    lines = r.node("total")["children"]
+    assert [ln["kind"] for ln in lines] == ["line", "filter_excluded", "line"]
+    assert lines[1]["reason"]["params"]["reason"] == "too small"
+    assert lines[2]["children"][0]["reason"]["params"]["before"] == D("1500.004950")
 
 
 def test_table_lookup_by_enum_and_integer():

@@ -25,10 +25,11 @@ def at_root(monkeypatch):
     monkeypatch.chdir(ROOT)
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("name, policy, facts, evaluation", CASES)
-def test_text_explanation(at_root, golden, name, policy, facts, evaluation):
+def test_text_explanation(at_root, golden, name, policy, facts, evaluation, lang):
     result = kpirules.load_policy(policy).evaluate(kpirules.read_facts(facts), evaluation, explain=True)
-    golden(f"explain/{name}.txt", text.render(result.to_json(), explain=True))
+    golden(f"explain/{name}.{lang}.txt", text.render(result.to_json(), explain=True, lang=lang))
 
 
 @pytest.mark.parametrize("name, policy, facts, evaluation", CASES)
@@ -43,13 +44,13 @@ def test_trace_results_are_the_returned_values(at_root, name, policy, facts, eva
     plain = p.evaluate(kpirules.read_facts(facts), evaluation)
     explained = p.evaluate(kpirules.read_facts(facts), evaluation, explain=True)
     assert plain.values == explained.values
-    assert {n["name"]: n["result"] for n in explained.trace} == explained.values
+    assert {n["name"]: n["result"] for n in explained.trace["nodes"]} == explained.values
 
 
 def test_text_explanation_names_every_value_with_its_label_and_source(at_root):
     p = kpirules.load_policy("policies/u8_presales.rules")
     result = p.evaluate(kpirules.read_facts("examples/u8_quarterly.json"), "quarterly", explain=True)
     rendered = text.render(result.to_json(), explain=True)
-    for node in result.trace:
+    for node in result.trace["nodes"]:
         assert f"{node['label']} ({node['name']})" in rendered
         assert f"policies/u8_presales.rules:{node['span'].line}:" in rendered

@@ -220,9 +220,9 @@ def test_quarterly_bonus_follows_the_formula(facts):
 @given(quarterly_facts())
 def test_trace_results_equal_returned_values(facts):
     r = quarterly(facts, explain=True)
-    names = [nd["name"] for nd in r.trace]
+    names = [nd["name"] for nd in r.trace["nodes"]]
     assert sorted(names) == sorted(r.values)
-    for nd in r.trace:
+    for nd in r.trace["nodes"]:
         assert str(nd["result"]) == str(r.values[nd["name"]]), nd["name"]
         assert nd["result"] == r.values[nd["name"]], nd["name"]
 
@@ -231,8 +231,8 @@ def test_trace_results_equal_returned_values(facts):
 @given(monthly_facts())
 def test_monthly_trace_results_equal_returned_values(facts):
     r = POLICY.evaluate(facts, "monthly", explain=True)
-    assert sorted(nd["name"] for nd in r.trace) == sorted(r.values)
-    for nd in r.trace:
+    assert sorted(nd["name"] for nd in r.trace["nodes"]) == sorted(r.values)
+    for nd in r.trace["nodes"]:
         assert str(nd["result"]) == str(r.values[nd["name"]]), nd["name"]
 
 

@@ -90,7 +90,7 @@ def half_up_cents(value) -> Decimal:
 
 
 def node(result, name):
-    matches = [nd for nd in result.trace if nd["name"] == name]
+    matches = [nd for nd in result.trace["nodes"] if nd["name"] == name]
     assert len(matches) == 1, name
     return matches[0]
 
@@ -302,9 +302,9 @@ def test_knowledge_item_without_rollout_counts_zero(policy, item, weight):
     assert r.values[item] == D(0)
     assert r.values["kpi_score"] == D(100) - weight
     # The explanation says it was excluded, and why.
-    gates = [e for e in node(r, item)["events"] if e["kind"] == "gate"]
-    assert len(gates) == 1 and gates[0]["passed"] is False
-    assert gates[0]["reason"] == "该项工作未经过培训推广环节"
+    gates = [e for e in node(r, item)["children"] if e["kind"].startswith("gate")]
+    assert len(gates) == 1 and gates[0]["kind"] == "gate_excluded"
+    assert gates[0]["reason"]["params"]["reason"] == "该项工作未经过培训推广环节"
 
 
 def test_rollout_does_not_touch_non_knowledge_items(policy):
@@ -457,10 +457,10 @@ def test_monthly_threshold(policy, contract, included):
     # 1,000.00 x 1.5% = 15.00 when included, else nothing
     expected = D("1000.00") * D("0.015") if included else D(0)
     assert r.values["big_project_bonus"] == expected
-    line = node(r, "big_project_bonus")["lines"][0]
-    assert line["included"] is included
+    line = node(r, "big_project_bonus")["children"][0]
+    assert line["kind"] == ("line" if included else "filter_excluded")
     if not included:
-        assert line["reason"] == "成交金额不足10万元"
+        assert line["reason"]["params"]["reason"] == "成交金额不足10万元"
 
 
 def test_monthly_rounds_each_line_half_up(policy):
@@ -500,9 +500,9 @@ def test_monthly_example_file_by_hand(policy):
     assert r.values["big_project_bonus"] == total
     assert str(r.values["big_project_bonus"]) == "7037.03"
     assert r.values["period"] == "2026-05"
-    shown = node(r, "big_project_bonus")["lines"]
-    assert [ln["included"] for ln in shown] == [True, True, False, True]
-    assert [ln["value"] for ln in shown if ln["included"]] == rounded
+    shown = node(r, "big_project_bonus")["children"]
+    assert [ln["kind"] == "line" for ln in shown] == [True, True, False, True]
+    assert [ln["result"] for ln in shown if ln["kind"] == "line"] == rounded
 
 
 def test_monthly_no_projects(policy):

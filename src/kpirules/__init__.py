@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version as _version
 
 from . import evaluate as _evaluate
 from . import facts as _facts
+from . import trace as _trace
 from .errors import EvaluationError, FactError, FactViolation, KpiRulesError, PolicyError, UsageError
 from .loader import load as _load, read_source as _read_source, strip_bom as _strip_bom
 from .result import Result
@@ -94,8 +95,10 @@ class Policy:
         values = None if explain or program.fast is None else _evaluate.fast_values(program, valid, plan)
         trace = None
         if values is None:
-            env, trace = _evaluate.run(program, valid, explain)
+            env, records = _evaluate.run(program, valid, explain)
             values = {name: convert(env[name]) for name, _, convert in plan}
+            if explain:
+                trace = _trace.build(program, self._info, valid, records)
         return Result(policy=self._info, evaluation=ev.name, values=values, outputs=outputs, trace=trace,
                       facts=valid, warnings=warnings)
 

@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--evaluation", metavar="NAME", help="which evaluation (needed when the policy has several)")
     e.add_argument("--format", choices=("text", "json"), default="text")
     e.add_argument("--explain", action="store_true", help="include the explanation of every value")
+    e.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="language of the explanation's sentences (labels stay as the policy wrote them)")
     t = sub.add_parser("test", help="run the examples written in policies")
     t.add_argument("paths", nargs="*", metavar="PATH", default=["policies"],
                    help="policy files or folders (default: policies/)")
@@ -104,7 +106,7 @@ def cmd_eval(args) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
-        sys.stdout.write(text_renderer.render(data, explain=args.explain))
+        sys.stdout.write(text_renderer.render(data, explain=args.explain, lang=args.lang))
     for w in result.warnings:
         print(f"{args.facts}: warning[{w.code}]: `{w.path}`: {w.message}", file=sys.stderr)
     return EXIT_OK

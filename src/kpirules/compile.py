@@ -385,6 +385,8 @@ class Compiler:
             none_value = standard
         elif s.none_rule is not None:
             none_value = self.expr(s.none_rule)
+        # Rates read as percentages when the standard is written as one (`standard 85%`).
+        percent = isinstance(s.standard, n.Number) and s.standard.unit == "percent"
         lines = {}
         for st in s.steps:
             lines[st.direction] = (st, self.expr(st.points), self.expr(st.step))
@@ -403,6 +405,7 @@ class Compiler:
             if c == 0 or (("below" if c < 0 else "above") not in lines):
                 if events is not None:
                     events.append({"kind": "ladder", "rate": r, "standard": std, "undefined": undefined,
+                                   "percent": percent,
                                    "direction": "at" if c == 0 else ("below" if c < 0 else "above"),
                                    "steps": x.ZERO, "delta": x.ZERO, "before": value, "after": value,
                                    "span": s.span, "rate_text": s.rate.span.text})
@@ -425,7 +428,7 @@ class Compiler:
             after = x.sub(value, delta) if st.sign == "minus" else x.add(value, delta)
             if events is not None:
                 events.append({"kind": "ladder", "rate": r, "standard": std, "undefined": undefined,
-                               "direction": direction, "gap": gap, "step": step, "rule": st.rule,
+                               "percent": percent, "direction": direction, "gap": gap, "step": step, "rule": st.rule,
                                "steps": steps, "points": points, "sign": st.sign, "delta": delta,
                                "before": value, "after": after, "span": st.span,
                                "rate_text": s.rate.span.text})

@@ -16,7 +16,8 @@ class Result:
     """What `Policy.evaluate` returns.
 
     `values` maps every computed name (values, items, scorecards, outputs) to a Decimal, str or
-    bool. `trace` is the explanation (a list of nodes, see docs/api.md) when asked for, else None.
+    bool. `trace` is the explanation when asked for (the `kpirules.trace/1` document of
+    trace.py, see docs/trace-schema.json), else None.
     """
     policy: dict
     evaluation: str
@@ -25,6 +26,15 @@ class Result:
     trace: list | None = None
     facts: dict = attrs.field(factory=dict, repr=False)
     warnings: tuple = ()
+
+    def node(self, name: str) -> dict:
+        """The trace node of value `name` (with explain=True), with its children."""
+        if self.trace is None:
+            raise ValueError("this result has no trace: evaluate with explain=True")
+        for node in self.trace["nodes"]:
+            if node["name"] == name:
+                return node
+        raise KeyError(name)
 
     def to_json(self) -> dict:
         out = {
@@ -35,7 +45,7 @@ class Result:
         if self.warnings:
             out["warnings"] = [w.as_json() for w in self.warnings]
         if self.trace is not None:
-            out["trace"] = {"facts": jsonable(self.facts), "nodes": jsonable(self.trace)}
+            out["trace"] = jsonable(self.trace)
         return out
 
 

@@ -1,0 +1,235 @@
+"""Reason sentences: every reason code of the trace, in Chinese and English, and number formats.
+
+Renderers turn a node's `reason` ({code, params, display}) into a sentence with `sentence()`.
+docs/reasons.md lists the same templates; a test fails when a code lacks a language.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+LANGUAGES = ("en", "zh")
+
+# code -> {language: template}. Parameters are formatted for people before substitution.
+TEMPLATES = {
+    "input.given": {
+        "en": "given: {value} (declared as `{rule}`)",
+        "zh": "给定:{value}(声明为 `{rule}`)",
+    },
+    "value.formula": {
+        "en": "computed as {working}",
+        "zh": "计算:{working}",
+    },
+    "output.formula": {
+        "en": "computed as {working}",
+        "zh": "计算:{working}",
+    },
+    "item.start": {
+        "en": "starts at its weight, {weight}",
+        "zh": "以权重 {weight} 为起始分",
+    },
+    "scorecard.sum": {
+        "en": "the sum of its {items} items: {working}",
+        "zh": "{items} 项得分之和:{working}",
+    },
+    "minus.applied": {
+        "en": "{clause}: {before} - {total} = {after}",
+        "zh": "{clause}:{before} - {total} = {after}",
+    },
+    "minus.per": {
+        "en": "{clause}: {amount} × {count} = {total}; {before} - {total} = {after}",
+        "zh": "{clause}:{amount} × {count} = {total};{before} - {total} = {after}",
+    },
+    "minus.skipped": {
+        "en": "not applied, its condition is false: {clause}",
+        "zh": "未扣分(条件不成立):{clause}",
+    },
+    "plus.applied": {
+        "en": "{clause}: {before} + {total} = {after}",
+        "zh": "{clause}:{before} + {total} = {after}",
+    },
+    "plus.per": {
+        "en": "{clause}: {amount} × {count} = {total}; {before} + {total} = {after}",
+        "zh": "{clause}:{amount} × {count} = {total};{before} + {total} = {after}",
+    },
+    "plus.skipped": {
+        "en": "not applied, its condition is false: {clause}",
+        "zh": "未加分(条件不成立):{clause}",
+    },
+    "score.set": {
+        "en": "{clause}: the score becomes {after} (it was {before})",
+        "zh": "{clause}:得分改为 {after}(原为 {before})",
+    },
+    "score.skipped": {
+        "en": "not applied, its condition is false: {clause}",
+        "zh": "未适用(条件不成立):{clause}",
+    },
+    "ladder.below": {
+        "en": "rate {rate_formula} = {rate}{rate_exact}, {gap} below the standard {standard}; "
+              "{gap} ÷ {step} = {steps} {rule} step(s); {sign} {points} × {steps} = {delta}: {before} → {after}",
+        "zh": "比率 {rate_formula} = {rate}{rate_exact},低于标准 {standard} {gap};"
+              "{gap} ÷ {step} 计 {steps} 档({rule});{sign} {points} × {steps} = {delta}:{before} → {after}",
+    },
+    "ladder.above": {
+        "en": "rate {rate_formula} = {rate}{rate_exact}, {gap} above the standard {standard}; "
+              "{gap} ÷ {step} = {steps} {rule} step(s); {sign} {points} × {steps} = {delta}: {before} → {after}",
+        "zh": "比率 {rate_formula} = {rate}{rate_exact},高于标准 {standard} {gap};"
+              "{gap} ÷ {step} 计 {steps} 档({rule});{sign} {points} × {steps} = {delta}:{before} → {after}",
+    },
+    "ladder.at": {
+        "en": "rate {rate_formula} = {rate}{rate_exact} is exactly the standard {standard}: no step, {after}",
+        "zh": "比率 {rate_formula} = {rate}{rate_exact},恰为标准 {standard}:不加不减,{after}",
+    },
+    "ladder.no_rate": {
+        "en": "rate {rate_formula} has no value (a division by zero); the policy takes {rate} instead: "
+              "no step, {after}",
+        "zh": "比率 {rate_formula} 无法计算(除数为零),按规定取 {rate}:不加不减,{after}",
+    },
+    "ladder.no_line": {
+        "en": "rate {rate_formula} = {rate}{rate_exact} is {direction} the standard {standard}, and the "
+              "ladder has no step for that side: {after}",
+        "zh": "比率 {rate_formula} = {rate}{rate_exact} {direction}标准 {standard},该方向没有档位:{after}",
+    },
+    "floor.applied": {
+        "en": "{before} is below the floor {floor}: raised to {after}",
+        "zh": "{before} 低于下限 {floor}:取 {after}",
+    },
+    "cap.applied": {
+        "en": "{before} is above the cap {cap}: lowered to {after}",
+        "zh": "{before} 高于上限 {cap}:取 {after}",
+    },
+    "round.applied": {
+        "en": "rounded {mode} to {quantum}: {before} → {after}",
+        "zh": "按{mode}保留到 {quantum}:{before} → {after}",
+    },
+    "gate.passed": {
+        "en": "counts: {condition} is true ({tag} items count only if it is)",
+        "zh": "计入:{condition} 成立({tag} 类指标须满足此条件才计入)",
+    },
+    "gate.excluded": {
+        "en": "EXCLUDED: {reason} ({condition} is false); its {before} does not count, the item counts 0",
+        "zh": "不计入:{reason}({condition} 不成立);本项 {before} 不计入,计 0",
+    },
+    "filter.excluded": {
+        "en": "line {index}{id}: EXCLUDED: {reason} ({condition} is false)",
+        "zh": "第 {index} 行{id}:不计入:{reason}({condition} 不成立)",
+    },
+    "line.included": {
+        "en": "line {index}{id}: {working} = {value}",
+        "zh": "第 {index} 行{id}:{working} = {value}",
+    },
+    "band.chosen": {
+        "en": "{value} falls in the band “{band}” ({range}) of {bands}",
+        "zh": "{value} 落在 {bands} 的“{band}”档({range})",
+    },
+    "table.lookup": {
+        "en": "table {table}[{key}] = {value}",
+        "zh": "查表 {table}[{key}] = {value}",
+    },
+    "function.called": {
+        "en": "{function}({args}): {formula} = {working}",
+        "zh": "{function}({args}):{formula} = {working}",
+    },
+}
+
+_WORDS = {
+    "en": {"full": "full", "started": "started", "prorated": "prorated", "minus": "minus", "plus": "plus",
+           "below": "below", "above": "above", "half up": "half up", "half even": "half even (banker's)",
+           "half down": "half down", "up": "away from zero", "down": "toward zero", "ceiling": "up (ceiling)",
+           "floor": "down (floor)", "points": "points", "from": "from", "to": "to", "over": "above",
+           "under": "below", "exactly": "exactly"},
+    "zh": {"full": "满档", "started": "起算档", "prorated": "按比例", "minus": "扣", "plus": "加",
+           "below": "低于", "above": "高于", "half up": "四舍五入", "half even": "四舍六入五成双",
+           "half down": "五舍六入", "up": "远离零进位", "down": "向零截断", "ceiling": "向上取整",
+           "floor": "向下取整", "points": "分", "from": "不低于", "to": "不高于", "over": "高于",
+           "under": "低于", "exactly": "精确值"},
+}
+
+
+def word(key: str, lang: str) -> str:
+    return _WORDS[lang].get(key, key)
+
+
+def number(text, display: str = "number", lang: str = "en") -> str:
+    """A decimal string for people: ¥12,345.67, 85%, 20.5 分 / 20.5 points; else as given."""
+    if text is None:
+        return "-"
+    if isinstance(text, bool):
+        return "true" if text else "false"
+    if not isinstance(text, str):
+        return str(text)
+    try:
+        d = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return text
+    if display == "percent":
+        pct = d * 100
+        if pct == pct.to_integral_value():
+            return format(pct.quantize(Decimal(1)), "f") + "%"
+        pct = pct.normalize()
+        if -pct.as_tuple().exponent > 4:  # an endless rate: the exact fraction is shown beside it
+            return "≈" + format(pct.quantize(Decimal("0.01")), "f") + "%"
+        return format(pct, "f") + "%"
+    if display == "money":
+        sign = "-" if d < 0 else ""
+        whole, _, frac = format(abs(d), "f").partition(".")
+        return f"{sign}¥{int(whole):,}" + (f".{frac}" if frac else "")
+    if display == "points":
+        return f"{text} 分" if lang == "zh" else f"{text} points"
+    if len(text) > 16 and "." in text:  # 28 digits of an endless fraction help nobody in a sentence
+        return "≈" + format(d.quantize(Decimal("0.000001")), "f")
+    return text
+
+
+def sentence(reason: dict, lang: str = "en", display: str = "number") -> str:
+    """The reason as a sentence. `display` is how the node's own value reads (money, points...)."""
+    code = reason["code"]
+    template = TEMPLATES[code][lang]
+    params = dict(reason.get("params") or {})
+    shows = reason.get("display") or {}
+    out = {}
+    for key, value in params.items():
+        out[key] = _param(key, value, shows.get(key, display if key in _VALUE_PARAMS else "number"), lang)
+    out.setdefault("rate_exact", "")
+    if params.get("rate_exact"):
+        out["rate_exact"] = f" ({word('exactly', lang)} {params['rate_exact']})"
+    if code == "band.chosen":
+        lo = ("" if params.get("low") is None else
+              f"{word('from' if params.get('low_included') else 'over', lang)} {params['low']}")
+        hi = ("" if params.get("high") is None else
+              f"{word('to' if params.get('high_included') else 'under', lang)} {params['high']}")
+        out["range"] = " ".join(p for p in (lo, hi) if p)
+    if code in ("filter.excluded", "line.included"):
+        out["id"] = f" ({params['id']})" if params.get("id") else ""
+        if code == "filter.excluded" and not params.get("reason"):
+            out["reason"] = params.get("condition")
+    if code == "gate.excluded" and not params.get("reason"):
+        out["reason"] = params.get("condition")
+    if code == "function.called":
+        out["args"] = ", ".join(f"{k} = {v}" for k, v in (params.get("args") or {}).items())
+    for key in _KEYWORDS:
+        if key in params:
+            out[key] = word(str(params[key]), lang)
+    return template.format_map(_Missing(out))
+
+
+# Parameters that are the node's own value (shown with the node's unit, e.g. money or points).
+_VALUE_PARAMS = {"before", "after", "total", "amount", "value", "floor", "cap", "delta", "weight", "result"}
+# Parameters that are words of the language (translated, not formatted as numbers).
+_KEYWORDS = {"rule", "sign", "mode", "direction"}
+
+
+def _param(key, value, display, lang):
+    if key in _KEYWORDS or key in ("clause", "formula", "working", "rate_formula", "condition", "reason",
+                                   "tag", "bands", "band", "table", "function", "id", "rule"):
+        return value if value is not None else ""
+    if isinstance(value, (dict, list)):
+        return value
+    if key in ("count", "steps", "index", "items", "quantum", "key"):
+        return "" if value is None else str(value)
+    return number(value, display, lang)
+
+
+class _Missing(dict):
+    def __missing__(self, key):
+        return "{" + key + "}"
