@@ -293,7 +293,8 @@ class Checker:
             key_kind = "number" if kinds == {"number"} else ("enum" if all(
                 isinstance(r.key, n.Name) for r in t.rows) else "text")
             out[t.name] = m.TableModel(name=t.name, label=t.label, key_kind=key_kind,
-                                       value_type=value_type, rows=tuple(rows), span=t.span)
+                                       value_type=value_type, rows=tuple(rows), span=t.span,
+                                       cites=tuple(c.text for c in t.cites))
         return out
 
     def _constant(self, expr, value_type: m.Type, table):

@@ -44,6 +44,7 @@ class Program:
     fast: object = None  # generated function for evaluations without a trace (codegen.py)
     check_facts: object = None  # facts.compile_fast: the validator for plain valid fact sets
     bands: dict = attrs.Factory(dict)  # bands name -> BandsModel, for explanations
+    table_info: dict = attrs.Factory(dict)  # table name -> (label, cites), for explanations
 
 
 CALLS = "\0calls"  # where a traced evaluation collects the function calls of the current value
@@ -510,6 +511,7 @@ def compile_policy(policy: m.PolicyModel) -> dict:
         values = tuple(compiler.value(d, d.gates) for d in ev.values)
         program = Program(evaluation=ev, values=values, tables=compiler._table_dicts,
                           table_display={t.name: t.value_type.display for t in policy.tables},
+                          table_info={t.name: (t.label, t.cites) for t in policy.tables},
                           bands=compiler.bands)
         programs[ev.name] = attrs.evolve(program, fast=codegen.generate(program, compiler._table_dicts,
                                                                      compiler.functions),

@@ -98,6 +98,7 @@ class TableModel:
     value_type: Type
     rows: tuple             # ((key, value), ...) with keys Decimal or str, values exact
     span: Span = attrs.field(eq=False, repr=False)
+    cites: tuple = ()       # the source's words (or a company-set note) for the whole table
 
 
 @model

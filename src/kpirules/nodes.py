@@ -267,6 +267,7 @@ class Table:
     key_name: str
     value_type: str
     rows: tuple
+    cites: tuple = ()
     span: Span = _span()
 
 

@@ -176,12 +176,17 @@ class _Build(Transformer_NonRecursive):
         if isinstance(children[1], _Label):
             label = children[1].text
             i = 2
-        key_name, value_type, rows = str(children[i]), children[i + 1], children[i + 2]
+        key_name, value_type, body = str(children[i]), children[i + 1], children[i + 2]
+        rows = tuple(c for c in body if isinstance(c, n.Row))
+        cites = tuple(c for c in body if isinstance(c, n.Cite))
         return n.Table(name=name, label=label, key_name=key_name, value_type=value_type, rows=rows,
-                       span=self._span(meta))
+                       cites=cites, span=self._span(meta))
 
     def table_body(self, meta, children):
-        return tuple(row for line in children for row in line)
+        return tuple(row for line in children for row in (line if isinstance(line, tuple) else (line,)))
+
+    def table_cite(self, meta, children):
+        return children[0]
 
     def row_line(self, meta, children):
         return tuple(children)

@@ -30,7 +30,7 @@ KINDS = ("input", "value", "output", "item", "scorecard", "deduction", "deductio
 def build(program: Program, policy: dict, facts: dict, records) -> dict:
     """The trace document of one evaluation."""
     ev = program.evaluation
-    tables = _Tables(program.tables, program.table_display, program.bands)
+    tables = _Tables(program.tables, program.table_display, program.bands, program.table_info)
     shown = dict(facts)  # facts as given, values as returned: what the trace shows for each name
     inputs = [_input_node(ev, f, facts[f.name]) for f in ev.facts]
     nodes = []
@@ -243,10 +243,11 @@ def _lookup_nodes(parent: str, expr, shown, tables) -> list:
                                                      "high_included": hi_in}),
                              formula=lk["text"], display="text"))
         else:
-            out.append(_node(id_, "table_lookup", lk["table"], None, lk["value"], lk["span"],
+            label, cites = tables.info.get(lk["table"], (None, ()))
+            out.append(_node(id_, "table_lookup", lk["table"], label, lk["value"], lk["span"],
                              _reason("table.lookup", {"table": lk["table"], "key": lk["key"], "value": lk["value"]},
                                      {"value": lk["display"]}),
-                             formula=lk["text"], display=lk["display"]))
+                             formula=lk["text"], display=lk["display"], cites=cites))
     return out
 
 
@@ -277,10 +278,11 @@ class _CallDef:
 class _Tables(dict):
     """Table rows by name, plus how each table's values read, plus the bands."""
 
-    def __init__(self, rows, display, bands):
+    def __init__(self, rows, display, bands, info=None):
         super().__init__(rows)
         self.display = display
         self.bands = bands
+        self.info = info or {}
 
 
 def _lookups(expr, env, tables) -> list:
@@ -375,10 +377,9 @@ def _sub(e, env, tables):
         op = {"*": "×", "/": "÷"}.get(e.op, e.op)
         return f"{left} {op} {right}", prec
     if isinstance(e, n.Conditional):
+        # Only the condition is filled in: a branch not taken may not be computable (`0 ÷ 0`).
         c, _ = _sub(e.condition, env, tables)
-        a, _ = _sub(e.then, env, tables)
-        b, _ = _sub(e.otherwise, env, tables)
-        return f"if {c} then {a} else {b}", 0
+        return f"if {c} then {e.then.span.text} else {e.otherwise.span.text}", 0
     if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name in tables.bands:
         return e.span.text, 9
     if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name in tables:
