@@ -203,3 +203,13 @@ def test_examples_must_name_known_things():
     found = codes('policy p\nevaluation e:\n    fact a: number\n    output v = a\n'
                   'example "x":\n    given b = 1\n    expect v = 1\n')
     assert "unknown fact `b`" in found[0][2]
+
+
+def test_record_of_numbers_with_a_range_per_key():
+    p = load('policy p\nevaluation e:\n    fact r: record of number in 0..100 (self, peer, manager)\n'
+             '    output v = blend(r.self 20%, r.peer 30%, r.manager 50%)\n')
+    # 80 * 20% + 90 * 30% + 100 * 50% = 16 + 27 + 50 = 93
+    assert both(p, {"r": {"self": 80, "peer": 90, "manager": 100}})["v"] == D(93)
+    with pytest.raises(kpirules.FactError) as exc:
+        p.evaluate({"r": {"self": 101, "peer": 90, "manager": -1}})
+    assert [v.path for v in exc.value.violations] == ["r.self", "r.manager"]

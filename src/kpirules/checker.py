@@ -391,6 +391,9 @@ class Checker:
         elif isinstance(t, n.RecordType):
             if len(set(t.keys)) != len(t.keys):
                 self.err("E202", "a record key is listed twice", t.span)
+            if t.constraints:
+                bounds = self._bounds(n.ScalarType(kind=t.kind, constraints=t.constraints, span=t.span),
+                                      ftype.element, scope, used, f.name)
         return m.FactDecl(name=f.name, label=f.label, type=ftype, bounds=bounds,
                           field_bounds=field_bounds, limit=limit, rule=f.type.span.text, span=f.span,
                           minimum=getattr(t, "minimum", None),

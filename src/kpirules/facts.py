@@ -440,6 +440,10 @@ def validate(evaluation: m.EvaluationModel, facts, fast=None) -> tuple[dict, tup
             for i, el in enumerate(val or ()):
                 if el is not None and v.bounds(f"{decl.name}[{i}]", el, decl.bounds, env, decl.rule) is None:
                     broken.add(decl.name)
+        elif decl.type.kind == "record" and val is not None:
+            for key, el in val.items():
+                if el is not None and v.bounds(f"{decl.name}.{key}", el, decl.bounds, env, decl.rule) is None:
+                    broken.add(decl.name)
         elif decl.type.kind in ("number", "text") and val is not None:
             if v.bounds(decl.name, val, decl.bounds, env, decl.rule) is None:
                 broken.add(decl.name)
@@ -599,7 +603,9 @@ def _fast_reader(decl: m.FactDecl):
         return _fast_scalar(t, decl.bounds)
     if t.kind == "record":
         keys = t.keys
-        element = _fast_scalar(t.element, ())
+        if any(b.op != "matching" and not isinstance(b.value, n.Number) for b in decl.bounds):
+            return None  # bounds naming other facts: the full validator checks them
+        element = _fast_scalar(t.element, decl.bounds)
         if element is None:
             return None
 

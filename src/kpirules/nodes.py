@@ -180,9 +180,10 @@ class ListType:
 
 @node
 class RecordType:
-    """`record of boolean (market_activity, sales_training)`."""
+    """`record of boolean (market_activity, sales_training)`, `record of number in 0..100 (self, peer)`."""
     kind: str
     keys: tuple
+    constraints: tuple = ()
     span: Span = _span()
 
 

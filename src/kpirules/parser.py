@@ -274,7 +274,9 @@ class _Build(Transformer_NonRecursive):
         return n.FieldDecl(name=name, label=label, type=children[-1], span=self._span(meta))
 
     def record_type(self, meta, children):
-        return n.RecordType(kind=children[0], keys=tuple(str(c) for c in children[1:]),
+        kind, *rest = children
+        constraints = rest.pop(0) if rest and isinstance(rest[0], tuple) else ()
+        return n.RecordType(kind=kind, keys=tuple(str(c) for c in rest), constraints=constraints,
                             span=self._span(meta))
 
     # -- definitions and clauses
