@@ -396,6 +396,7 @@ class Checker:
                                       ftype.element, scope, used, f.name)
         return m.FactDecl(name=f.name, label=f.label, type=ftype, bounds=bounds,
                           field_bounds=field_bounds, limit=limit, rule=f.type.span.text, span=f.span,
+                          cites=tuple(c.text for c in f.cites),
                           minimum=getattr(t, "minimum", None),
                           total=total if isinstance(t, n.ListType) and t.total is not None else None)
 

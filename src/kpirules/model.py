@@ -75,6 +75,7 @@ class FactDecl:
     limit: int | None = None
     rule: str = ""            # the declaration as written, e.g. `integer in 1..4`
     span: Span = attrs.field(eq=False, repr=False)
+    cites: tuple = ()           # the source's words for the fact's rule
     minimum: int | None = None  # lists: `at least N`
     total: tuple | None = None  # lists of records: (field, Decimal) of `with FIELD adding up to N`
 

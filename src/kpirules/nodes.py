@@ -193,6 +193,7 @@ class Fact:
     name: str
     label: str | None
     type: object
+    cites: tuple = ()
     span: Span = _span()
 
 

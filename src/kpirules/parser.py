@@ -221,7 +221,9 @@ class _Build(Transformer_NonRecursive):
     def fact(self, meta, children):
         name = str(children[0])
         label = children[1].text if isinstance(children[1], _Label) else None
-        return n.Fact(name=name, label=label, type=children[-1], span=self._span(meta))
+        cites = children[-1] if isinstance(children[-1], tuple) else ()
+        ftype = children[-2] if cites else children[-1]
+        return n.Fact(name=name, label=label, type=ftype, cites=cites, span=self._span(meta))
 
     def scalar_type(self, meta, children):
         constraints = children[1] if len(children) > 1 and children[1] is not None else ()
@@ -1025,6 +1027,13 @@ def _token_diagnostic(parser: Lark, source: SourceFile, exc):
     if at_end:
         return error("E102", "unexpected end of the file", _end_span(source),
                      f"expected {_describe(parser, expected)}")
+    if expected == {"CITE"} and tok.type != "CITE":
+        # After a fact or gate line only `cite` lines may be indented: anything else is a line
+        # indented by mistake.
+        start = tok.start_pos
+        return error("E103", "this line is indented more than the line above",
+                     Span(source=source, start=start, end=start + 1),
+                     "indent it like the line above; only `cite` lines may be indented under a fact or gate")
     if tok.type == "_INDENT":
         # The token borrows the newline's position; the indented line starts where it ends.
         start = _skip_blank(text, tok.start_pos)

@@ -47,7 +47,11 @@ def build(program: Program, policy: dict, facts: dict, records) -> dict:
 
 
 def _reason(code: str, params: dict | None = None, display: dict | None = None) -> dict:
-    out = {"code": code, "params": params or {}}
+    # Numbers in sentences in their shortest exact form; a rounding's result keeps its digits.
+    params = {k: (x.canonical(v) if isinstance(v, (Decimal, Fraction)) and not isinstance(v, bool)
+                  and not (k in ("after", "quantum") and code == "round.applied") else v)
+              for k, v in (params or {}).items()}
+    out = {"code": code, "params": params}
     if display:
         out["display"] = display
     return out
@@ -65,7 +69,7 @@ def _node(id_, kind, name, label, result, span, reason, *, formula=None, working
 
 def _input_node(ev: m.EvaluationModel, f: m.FactDecl, value) -> dict:
     return _node(f"{ev.name}/fact/{f.name}", "input", f.name, f.label, value, f.span,
-                 _reason("input.given", {"rule": f.rule}), display=f.type.display)
+                 _reason("input.given", {"rule": f.rule}), display=f.type.display, cites=f.cites)
 
 
 def _reads(d: m.ValueDef, ev: m.EvaluationModel, shown) -> list:
@@ -100,10 +104,10 @@ def _value_node(ev, d: m.ValueDef, value, events, calls, shown, tables) -> dict:
         if isinstance(expr, n.Aggregate):
             lines = [e for e in events if e["kind"] == "line"]
             kept = [x.to_string(e["value"]) for e in lines if e["included"]]
-            working = (" + ".join(kept) if kept else "0") + f" = {x.to_string(computed)}"
+            working = (" + ".join(kept) if kept else "0") + f" = {_plain(computed, keeps_digits(d))}"
             children.extend(_line_node(id_, i, e, expr, shown, tables) for i, e in enumerate(lines))
         else:
-            working = f"{substitute(expr, shown, tables)} = {_plain(computed)}"
+            working = f"{substitute(expr, shown, tables)} = {_plain(computed, keeps_digits(d))}"
             children.extend(_lookup_nodes(id_, expr, shown, tables))
         reason = _reason(f"{kind}.formula", {"formula": formula, "working": working, "result": result})
     elif d.kind == "item":
@@ -128,10 +132,11 @@ def _value_node(ev, d: m.ValueDef, value, events, calls, shown, tables) -> dict:
     return node
 
 
-def _plain(v) -> str:
-    if isinstance(v, (bool, str)):
+def _plain(v, keep_digits=False) -> str:
+    """A value in a working line: shortest exact form, or the declared rounding's digits."""
+    if isinstance(v, (bool, str, list, dict)):
         return _show(v)
-    return x.to_string(x.canonical(v)) if not isinstance(v, (list, dict)) else _show(v)
+    return x.to_string(v if keep_digits else x.canonical(v))
 
 
 def _pct(expr) -> str:
@@ -207,7 +212,7 @@ def _event_node(id_: str, d: m.ValueDef, e: dict) -> dict:
 
 def _line_node(parent: str, i: int, e: dict, agg: n.Aggregate, shown, tables) -> dict:
     line = e["line"] if isinstance(e["line"], dict) else {agg.list_name: e["line"]}
-    ident = line.get("id") if isinstance(line.get("id"), str) else None
+    ident = _line_label(line)
     name = f"{agg.list_name}[{e['index']}]"
     id_ = f"{parent}/{i}"
     if not e["included"]:
@@ -215,11 +220,12 @@ def _line_node(parent: str, i: int, e: dict, agg: n.Aggregate, shown, tables) ->
                      _reason("filter.excluded", {"index": e["index"], "id": ident, "condition": e["condition"],
                                                  "reason": e.get("reason")}),
                      formula=e["condition"])
-    working = substitute(agg.body, {**shown, **line}, tables) if agg.body is not None else None
-    children = []
+    env = {**shown, **line}
+    working = substitute(agg.body, env, tables) if agg.body is not None else None
+    children = _lookup_nodes(id_, agg.body, env, tables) if agg.body is not None else []
     rnd = e.get("round")
     if rnd is not None:
-        children.append(_node(f"{id_}/0", "rounding", name, ident, rnd["after"], rnd["span"],
+        children.append(_node(f"{id_}/{len(children)}", "rounding", name, ident, rnd["after"], rnd["span"],
                               _reason("round.applied", {"mode": rnd["mode"], "quantum": rnd["quantum"],
                                                         "before": rnd["before"], "after": rnd["after"]}),
                               formula=rnd["span"].text))
@@ -228,7 +234,15 @@ def _line_node(parent: str, i: int, e: dict, agg: n.Aggregate, shown, tables) ->
                  _reason("line.included", {"index": e["index"], "id": ident, "working": working,
                                            "value": before}),
                  formula=agg.body.span.text if agg.body is not None else None,
-                 working=f"{working} = {x.to_string(before)}" if working else None, children=children)
+                 working=f"{working} = {_plain(before)}" if working else None, children=children)
+
+
+def _line_label(line: dict):
+    """What names a list line for people: its `id`, else its `name`, else its first text field."""
+    for key in ("id", "name"):
+        if isinstance(line.get(key), str):
+            return line[key]
+    return next((v for v in line.values() if isinstance(v, str)), None)
 
 
 def _lookup_nodes(parent: str, expr, shown, tables) -> list:

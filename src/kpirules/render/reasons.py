@@ -111,12 +111,12 @@ TEMPLATES = {
         "zh": "不计入:{reason}({condition} 不成立);本项 {before} 不计入,计 0",
     },
     "filter.excluded": {
-        "en": "line {index}{id}: EXCLUDED: {reason} ({condition} is false)",
-        "zh": "第 {index} 行{id}:不计入:{reason}({condition} 不成立)",
+        "en": "[{index}]{id}: EXCLUDED: {reason} ({condition} is false)",
+        "zh": "[{index}]{id}:不计入:{reason}({condition} 不成立)",
     },
     "line.included": {
-        "en": "line {index}{id}: {working} = {value}",
-        "zh": "第 {index} 行{id}:{working} = {value}",
+        "en": "[{index}]{id}: {working} = {value}",
+        "zh": "[{index}]{id}:{working} = {value}",
     },
     "band.chosen": {
         "en": "{value} falls in the band “{band}” ({range}) of {bands}",
@@ -173,6 +173,8 @@ def number(text, display: str = "number", lang: str = "en") -> str:
     if display == "money":
         sign = "-" if d < 0 else ""
         whole, _, frac = format(abs(d), "f").partition(".")
+        if frac and len(frac) < 2:  # a sum of cents shown as ¥39,731.20, not ¥39,731.2
+            frac = frac.ljust(2, "0")
         return f"{sign}¥{int(whole):,}" + (f".{frac}" if frac else "")
     if display == "points":
         return f"{text} 分" if lang == "zh" else f"{text} points"
