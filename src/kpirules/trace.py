@@ -221,7 +221,7 @@ def _line_node(parent: str, i: int, e: dict, agg: n.Aggregate, shown, tables) ->
                                                  "reason": e.get("reason")}),
                      formula=e["condition"])
     env = {**shown, **line}
-    working = substitute(agg.body, env, tables) if agg.body is not None else None
+    working = substitute(agg.body, env, tables) if agg.body is not None else "1"
     children = _lookup_nodes(id_, agg.body, env, tables) if agg.body is not None else []
     rnd = e.get("round")
     if rnd is not None:
@@ -402,6 +402,16 @@ def _sub(e, env, tables):
         except KeyError:
             return e.span.text, 9
         return _show(value, tables.display.get(e.target.name, "number")), 9
+    if isinstance(e, n.Call) and e.function in ("count", "sum") and isinstance(e.args[0], n.Name) \
+            and isinstance(env.get(e.args[0].name), list):
+        # A list's count or sum is the number the auditor needs, not the list itself.
+        items = env[e.args[0].name]
+        if e.function == "count":
+            return str(len(items)), 9
+        try:
+            return _plain(sum((Decimal(str(v)) for v in items), Decimal(0))), 9
+        except Exception:  # noqa: BLE001 - not a list of numbers: show it as written
+            return e.span.text, 9
     if isinstance(e, n.Call):
         args = ", ".join(_sub(a, env, tables)[0] for a in e.args)
         return f"{e.function}({args})", 9

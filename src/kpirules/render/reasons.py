@@ -227,8 +227,10 @@ def _param(key, value, display, lang):
         return value if value is not None else ""
     if isinstance(value, (dict, list)):
         return value
-    if key in ("count", "steps", "index", "items", "quantum", "key"):
+    if key in ("index", "items", "quantum", "key"):
         return "" if value is None else str(value)
+    if key in ("count", "steps"):
+        return "" if value is None else number(value, "number", lang)
     return number(value, display, lang)
 
 

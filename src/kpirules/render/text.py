@@ -37,6 +37,8 @@ def render(result: dict, explain: bool = False, lang: str = "en") -> str:
     lines.append(h["facts"])
     for node in trace["inputs"]:
         lines.append(f"  {_name(node)} = {_value(node['result'], node.get('display', 'number'), lang)}")
+        for c in node.get("cites", ()):
+            lines.append(f"      {h['cite']}: \u201c{c}\u201d")
     for node in trace["nodes"]:
         lines.append("")
         lines.extend(render_node(node, lang))
@@ -66,7 +68,7 @@ def render_node(node: dict, lang: str = "en") -> list:
     for child in node.get("children", ()):
         out.extend(_child(child, lang, 1))
     if node.get("reads"):
-        parts = [f"{_name(r)} = {_value(r['value'], r.get('display', 'number'), lang)}" for r in node["reads"]]
+        parts = [f"{_name(r)} = {_short(r['value'], r.get('display', 'number'), lang)}" for r in node["reads"]]
         out.append(f"    {h['reads']}:  " + "; ".join(parts))
     for c in node.get("cites", ()):
         out.append(f"    {h['cite']}:  \u201c{c}\u201d")
@@ -82,6 +84,13 @@ def _child(node: dict, lang: str, depth: int) -> list:
     for child in node.get("children", ()):
         lines.extend(_child(child, lang, depth + 1))
     return lines
+
+
+def _short(v, display, lang) -> str:
+    """A value read by a formula; a long list is already shown in full under the facts."""
+    if isinstance(v, list) and len(v) > 3:
+        return f"[{len(v)} {'项' if lang == 'zh' else 'entries'}]"
+    return _value(v, display, lang)
 
 
 def _value(v, display, lang) -> str:
