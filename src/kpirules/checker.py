@@ -352,6 +352,10 @@ class Checker:
         typed = []
         for d, top in values:
             typed.extend(self._value(d, scope, tables, used, top))
+        reached = {d.name for d, _ in values}
+        for d in top_defs:  # still checked, though this evaluation does not compute it
+            if d.name not in reached:
+                self._value(d, scope, tables, set(), True)
         for f in facts:
             # A fact offered as "did you mean" for a misspelled name is meant to be used.
             if f.name not in used and f.name not in self.suggested:
@@ -468,8 +472,10 @@ class Checker:
             reads[name] = [x for x in _names_read(d) if x in by_name and x != name or
                            (x == name and not isinstance(d, n.Scorecard))]
         order, state = [], {}
+        # An evaluation computes its own values and the top-level values they read, no others.
         for d, top in defs:
-            self._visit(d.name, reads, by_name, state, order, [])
+            if not top:
+                self._visit(d.name, reads, by_name, state, order, [])
         result, seen = [], set()
         for name in order:
             d, top = by_name[name]

@@ -7,15 +7,19 @@ Errors go to stderr in the diagnostic format; never a Python traceback for bad i
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
+import re
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 from . import __version__, load_policy, read_facts
 from .diagnostics import render as render_diagnostic
 from .errors import EvaluationError, FactError, KpiRulesError, PolicyError, UsageError
 from .render import text as text_renderer
+from .stamp import make as make_stamp
 
 EXIT_OK, EXIT_FACTS, EXIT_POLICY = 0, 1, 2
 
@@ -32,14 +36,25 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = sub.add_parser("check", help="check policies and report every problem")
     c.add_argument("paths", nargs="+", metavar="POLICY", help="policy files or folders of .rules files")
+    c.add_argument("--strict", action="store_true", help="treat warnings (lints) as errors")
     e = sub.add_parser("eval", help="evaluate a policy on a fact file")
     e.add_argument("policy", metavar="POLICY")
     e.add_argument("facts", metavar="FACTS.json")
     e.add_argument("--evaluation", metavar="NAME", help="which evaluation (needed when the policy has several)")
-    e.add_argument("--format", choices=("text", "json"), default="text")
+    e.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text",
+                   help="text (terminal), markdown or html (a statement, with the working under --explain), json")
     e.add_argument("--explain", action="store_true", help="include the explanation of every value")
     e.add_argument("--lang", choices=("en", "zh"), default="en",
                    help="language of the explanation's sentences (labels stay as the policy wrote them)")
+    e.add_argument("--out", metavar="DIR",
+                   help="with a .jsonl fact file (one fact set per line): write each line's result and "
+                        "statement, and summary.csv, into DIR")
+    e.add_argument("--id-field", metavar="NAME", default="id",
+                   help="with --out: the field of each line that names its files (default: id)")
+    v = sub.add_parser("verify", help="re-evaluate a JSON result and confirm its stamp and every value")
+    v.add_argument("result", metavar="RESULT.json", help="a result written by `kpirules eval --format json`")
+    v.add_argument("facts", metavar="FACTS.json")
+    v.add_argument("policy", metavar="POLICY")
     t = sub.add_parser("test", help="run the examples written in policies")
     t.add_argument("paths", nargs="*", metavar="PATH", default=["policies"],
                    help="policy files or folders (default: policies/)")
@@ -75,8 +90,9 @@ def cmd_check(args) -> int:
             warnings += 1
             print(render_diagnostic(d), file=sys.stderr)
         print(f"{f}: ok ({len(policy.evaluations)} evaluation{'s' if len(policy.evaluations) != 1 else ''})")
-    print(f"{len(files)} checked, {failed} with errors, {warnings} warning{'s' if warnings != 1 else ''}")
-    return EXIT_POLICY if failed else EXIT_OK
+    print(f"{len(files)} checked, {failed} with errors, {warnings} warning{'s' if warnings != 1 else ''}"
+          + (" (errors under --strict)" if args.strict and warnings else ""))
+    return EXIT_POLICY if failed or (args.strict and warnings) else EXIT_OK
 
 
 def _fact_errors(path, exc: FactError) -> str:
@@ -85,6 +101,8 @@ def _fact_errors(path, exc: FactError) -> str:
 
 
 def cmd_eval(args) -> int:
+    if args.facts.endswith(".jsonl") or args.out is not None:
+        return cmd_batch(args)
     try:
         policy = load_policy(args.policy)
     except PolicyError as exc:
@@ -102,9 +120,15 @@ def cmd_eval(args) -> int:
     except EvaluationError as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_FACTS
-    data = result.to_json()
+    data = result.to_json(stamp=make_stamp(result.policy, facts))
     if args.format == "json":
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    elif args.format in ("markdown", "html"):
+        from .render import html as html_renderer, markdown as markdown_renderer
+        if "trace" not in data:  # a statement needs the labels and items of the trace, even unexplained
+            data = policy.evaluate(facts, evaluation=args.evaluation, explain=True).to_json()
+        renderer = html_renderer if args.format == "html" else markdown_renderer
+        sys.stdout.write(renderer.render(data, explain=args.explain, lang=args.lang))
     else:
         sys.stdout.write(text_renderer.render(data, explain=args.explain, lang=args.lang))
     for w in result.warnings:
@@ -141,6 +165,248 @@ def cmd_test(args) -> int:
     return EXIT_FACTS if failed else EXIT_OK
 
 
+def cmd_verify(args) -> int:
+    """Re-evaluate RESULT's evaluation on FACTS with POLICY; 0 when stamp and values all match."""
+    from . import stamp
+    claimed = _read_result(args.result)
+    if claimed is None:
+        return EXIT_POLICY
+    try:
+        policy = load_policy(args.policy)
+    except PolicyError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_POLICY
+    evaluation = claimed["evaluation"]
+    if evaluation not in policy.evaluations:
+        print(f"evaluation: result says {evaluation}, and {args.policy} has no such evaluation (it has: "
+              + ", ".join(policy.evaluations) + ")")
+        print("not verified: the result is not of this policy")
+        return EXIT_FACTS
+    try:
+        facts = read_facts(args.facts)
+        result = policy.evaluate(facts, evaluation=evaluation, explain="trace" in claimed)
+    except FactError as exc:
+        print(_fact_errors(args.facts, exc), file=sys.stderr)
+        print("not verified: the facts cannot be evaluated", file=sys.stderr)
+        return EXIT_FACTS
+    except EvaluationError as exc:
+        print(exc.render(), file=sys.stderr)
+        print("not verified: the facts cannot be evaluated", file=sys.stderr)
+        return EXIT_FACTS
+    fresh = result.to_json(stamp=stamp.make(result.policy, facts))
+    problems, notes, count = stamp.compare(claimed, fresh)
+    for note in notes:
+        print(f"note: {note}")
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"not verified: {len(problems)} difference{'s' if len(problems) != 1 else ''}")
+        return EXIT_FACTS
+    trace = f", and its trace of {_count_nodes(claimed['trace'])} nodes" if "trace" in claimed else ""
+    print(f"verified: {count} value{'s' if count != 1 else ''} match{'es' if count == 1 else ''}{trace}")
+    return EXIT_OK
+
+
+def _read_result(path):
+    """A JSON result as written by `eval --format json` (numbers stay text), or None after saying why."""
+    problem = None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.loads(fh.read().lstrip("\ufeff"), parse_float=str)
+    except FileNotFoundError:
+        problem = "does not exist"
+    except UnicodeDecodeError:
+        problem = "is not UTF-8 text"
+    except json.JSONDecodeError as exc:
+        problem = f"is not JSON ({exc.msg[:1].lower() + exc.msg[1:]} at line {exc.lineno}, column {exc.colno})"
+    except OSError as exc:
+        problem = f"cannot be read ({exc.strerror or exc})"
+    else:
+        if not (isinstance(data, dict) and isinstance(data.get("evaluation"), str)
+                and isinstance(data.get("values"), dict)):
+            problem = "is not a kpirules result (expected the JSON of `kpirules eval --format json`)"
+    if problem is not None:
+        print(f"kpirules: error: result file `{path}` {problem}", file=sys.stderr)
+        return None
+    return data
+
+
+def _count_nodes(trace) -> int:
+    stack = list(trace.get("inputs", ())) + list(trace.get("nodes", ())) if isinstance(trace, dict) else []
+    count = 0
+    while stack:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, dict):
+            stack.extend(node.get("children") or ())
+    return count
+
+
+# ---- batch: one fact set per line of a .jsonl file --------------------------------------------
+
+# A safe file name: letters (any script), digits, `_`, `.` and `-`, starting with a letter, digit
+# or `_` (no hidden files, nothing read as an option), at most 100 characters.
+_SAFE_ID = re.compile(r"\w[\w.\-]{0,99}")
+# Names Windows keeps for devices, whatever the extension.
+_RESERVED_IDS = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
+def _line_id(facts: dict, field: str):
+    """(id, None) or (None, why the line's id cannot name its files)."""
+    if field not in facts:
+        return None, f"no `{field}` field to name its files (choose the field with --id-field)"
+    raw = facts[field]
+    if isinstance(raw, Decimal) and raw.is_finite() and raw == raw.to_integral_value() and raw >= 0:
+        raw = str(int(raw))
+    if not isinstance(raw, str) or isinstance(raw, bool):
+        return None, f"`{field}` must be a text or a whole number to name files; it is {json.dumps(_plain_json(raw))}"
+    if not _SAFE_ID.fullmatch(raw):
+        return None, (f"`{field}` {json.dumps(raw, ensure_ascii=False)} is not a safe file name (use letters, "
+                      "digits, `_`, `.` and `-`, starting with a letter, digit or `_`, at most 100 characters)")
+    stem = raw.split(".", 1)[0].casefold()
+    if stem in _RESERVED_IDS or raw.casefold().endswith(".error"):
+        return None, f"`{field}` {json.dumps(raw, ensure_ascii=False)} is not a safe file name (a reserved name)"
+    return raw, None
+
+
+def _plain_json(v):
+    from .result import jsonable
+    return jsonable(v)
+
+
+def _html_renderer():
+    """The HTML statement renderer, when this kpirules has one."""
+    try:
+        from .render import html
+    except ImportError:
+        return None
+    return getattr(html, "render", None)
+
+
+def cmd_batch(args) -> int:
+    """`eval POLICY facts.jsonl --out DIR`: a result and a statement per line, and summary.csv."""
+    if not args.facts.endswith(".jsonl"):
+        print(f"kpirules: error: --out is for a .jsonl fact file (one JSON fact set per line); "
+              f"`{args.facts}` is not one", file=sys.stderr)
+        return EXIT_POLICY
+    if args.out is None:
+        print(f"kpirules: error: `{args.facts}` holds one fact set per line: name a folder for the results "
+              "with --out DIR", file=sys.stderr)
+        return EXIT_POLICY
+    try:
+        policy = load_policy(args.policy)
+    except PolicyError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_POLICY
+    try:
+        declared = {name for name, _label, _rule in policy.facts_of(args.evaluation)}
+    except UsageError as exc:
+        print(f"kpirules: error: {exc}", file=sys.stderr)
+        return EXIT_POLICY
+    try:
+        with open(args.facts, encoding="utf-8", newline="") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        print(f"{args.facts}: error[F002]: `$`: fact file `{args.facts}` does not exist", file=sys.stderr)
+        return EXIT_FACTS
+    except UnicodeDecodeError:
+        print(f"{args.facts}: error[F002]: `$`: fact file `{args.facts}` is not UTF-8 text", file=sys.stderr)
+        return EXIT_FACTS
+    except OSError as exc:
+        print(f"{args.facts}: error[F002]: `$`: cannot read `{args.facts}`: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FACTS
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"kpirules: error: cannot create the folder `{args.out}`: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_POLICY
+    html = _html_renderer()
+    rows, outputs, seen = [], None, {}
+    # Lines are split on \n only: a JSON text may hold U+2028, which str.splitlines() would split on.
+    for number, raw in enumerate(text.lstrip("\ufeff").split("\n"), 1):
+        if not raw.strip():
+            continue
+        row = _batch_line(args, policy, declared, raw.rstrip("\r"), number, seen, out, html)
+        if row["status"] == "ok" and outputs is None:
+            outputs = row["outputs"]
+        rows.append(row)
+    outputs = outputs or ()
+    with open(out / "summary.csv", "w", encoding="utf-8-sig", newline="") as fh:  # the BOM: for Excel
+        writer = csv.writer(fh)
+        writer.writerow(["id", "line", "status", *outputs, "error"])
+        for row in rows:
+            values = row.get("values") or {}
+            writer.writerow([row["id"], row["line"], row["status"],
+                             *(_csv_value(values.get(name)) for name in outputs), row.get("error", "")])
+    failed = sum(1 for row in rows if row["status"] != "ok")
+    print(f"{len(rows)} fact set{'s' if len(rows) != 1 else ''}: {len(rows) - failed} ok, {failed} failed; "
+          f"summary in {out / 'summary.csv'}")
+    return EXIT_FACTS if failed else EXIT_OK
+
+
+def _csv_value(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+
+def _batch_line(args, policy, declared, raw, number, seen, out, html) -> dict:
+    """Evaluate one line; write its files; the summary row. Never raises for bad input."""
+    where = f"{args.facts}:{number}"
+    ident = None
+
+    def failed(message, detail=None, name=None):
+        stem = name if name is not None else f"line-{number}"
+        for ext in (".json", ".txt", ".html"):  # a result of an earlier run would contradict the error
+            (out / f"{stem}{ext}").unlink(missing_ok=True)
+        _write(out / f"{stem}.error.txt", f"{where}: {detail or message}\n")
+        print(f"{where}: error: {message}", file=sys.stderr)
+        return {"id": ident or "", "line": number, "status": "error", "error": message}
+
+    try:
+        facts = read_facts(raw, is_text=True)
+    except FactError as exc:
+        return failed("; ".join(f"{v.message}" for v in exc.violations))
+    ident, problem = _line_id(facts, args.id_field)
+    if ident is None:
+        raw_id = facts.get(args.id_field)
+        ident = raw_id if isinstance(raw_id, str) else ("" if raw_id is None else str(_plain_json(raw_id)))
+        return failed(problem)
+    key = ident.casefold()  # `A` and `a` are one file on Windows and macOS
+    if key in seen:
+        return failed(f"duplicate id `{ident}` (first on line {seen[key]}); this line is not written")
+    seen[key] = number
+    given = {k: v for k, v in facts.items() if k != args.id_field or k in declared}
+    try:
+        result = policy.evaluate(given, evaluation=args.evaluation, explain=args.explain)
+    except FactError as exc:
+        lines = [f"`{v.path}`: {v.message}" for v in exc.violations]
+        return failed("; ".join(lines), _fact_errors(where, exc).replace(f"{where}: ", "", 1), ident)
+    except EvaluationError as exc:
+        return failed(exc.render().splitlines()[0], exc.render(), ident)
+    except Exception as exc:  # a defect in kpirules: reported for this line, the others still run
+        if os.environ.get("KPIRULES_DEBUG"):
+            raise
+        return failed(f"internal error ({type(exc).__name__}: {exc}); please report it", name=ident)
+    for w in result.warnings:
+        print(f"{where}: warning[{w.code}]: `{w.path}`: {w.message}", file=sys.stderr)
+    data = result.to_json(stamp=make_stamp(result.policy, facts))
+    (out / f"{ident}.error.txt").unlink(missing_ok=True)
+    _write(out / f"{ident}.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    _write(out / f"{ident}.txt", text_renderer.render(data, explain=args.explain, lang=args.lang))
+    if html is not None:
+        _write(out / f"{ident}.html", html(data, explain=args.explain, lang=args.lang))
+    return {"id": ident, "line": number, "status": "ok", "values": data["values"], "outputs": result.outputs}
+
+
+def _write(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -148,6 +414,8 @@ def main(argv=None) -> int:
             return cmd_check(args)
         if args.command == "test":
             return cmd_test(args)
+        if args.command == "verify":
+            return cmd_verify(args)
         return cmd_eval(args)
     except KpiRulesError as exc:  # any other error the library raises for bad input
         print(f"kpirules: error: {exc}", file=sys.stderr)

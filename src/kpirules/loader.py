@@ -12,6 +12,7 @@ from .checker import check
 from .compile import compile_policy
 from .diagnostics import error, prepare
 from .errors import PolicyError
+from .lint import lint
 from .parser import ParseFailure, parse
 from .source import SourceFile, Span
 
@@ -59,7 +60,7 @@ def find_module(parts, importer: str):
     return None
 
 
-def _with_imports(tree, source: SourceFile, chain: tuple, diags: list, texts: list):
+def _with_imports(tree, source: SourceFile, chain: tuple, diags: list, texts: list, resolved=None):
     """The tree with every imported module's definitions placed before its own (depth first)."""
     merged = {"tables": [], "definitions": [], "bands": [], "ladders": [], "functions": []}
     seen = set()
@@ -95,12 +96,19 @@ def _with_imports(tree, source: SourceFile, chain: tuple, diags: list, texts: li
             diags.append(error("E208", f"module `{dotted}` holds evaluations or examples; a module only "
                                f"shares definitions", module.span, "move them into a policy"))
         texts.append((module_source.path, module_source.text))
+        if resolved is not None:
+            resolved.append((imp, _defined_names(module)))
         module = _with_imports(module, module_source, chain + (key,), diags, texts)
         for field in merged:
             merged[field].extend(getattr(module, field))
     if not any(merged.values()):
         return tree
     return attrs.evolve(tree, **{field: tuple(merged[field]) + getattr(tree, field) for field in merged})
+
+
+def _defined_names(module) -> tuple:
+    return tuple(d.name for group in (module.tables, module.definitions, module.bands, module.ladders,
+                                      module.functions) for d in group)
 
 
 def load(source: SourceFile):
@@ -112,7 +120,8 @@ def load(source: SourceFile):
     import_diags: list = []
     import_texts: list = []
     own = str(Path(source.path).resolve()) if not source.path.startswith("<") else source.path
-    tree = _with_imports(tree, source, (own,), import_diags, import_texts)
+    resolved: list = []
+    tree = _with_imports(tree, source, (own,), import_diags, import_texts, resolved)
     if any(d.is_error for d in import_diags):
         raise PolicyError(prepare(import_diags))
     model, diags = check(tree, source)
@@ -124,4 +133,5 @@ def load(source: SourceFile):
         model = attrs.evolve(model, sha256=digest.hexdigest())
     if model is None:
         raise PolicyError(prepare(diags))
+    diags = list(diags) + lint(model, resolved)
     return model, compile_policy(model), tuple(prepare(diags))
