@@ -98,7 +98,7 @@ class Policy:
             env, records = _evaluate.run(program, valid, explain)
             values = {name: convert(env[name]) for name, _, convert in plan}
             if explain:
-                trace = _trace.build(program, self._info, valid, records)
+                trace = _trace.build(program, {**self._info, "label": self.label}, valid, records)
         return Result(policy=self._info, evaluation=ev.name, values=values, outputs=outputs, trace=trace,
                       facts=valid, warnings=warnings)
 

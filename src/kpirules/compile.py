@@ -281,7 +281,7 @@ class Compiler:
                     if events is not None:
                         events.append({"kind": "line", "index": i, "line": line, "included": False,
                                        "reason": excluded.reason, "condition": excluded.condition.span.text,
-                                       "span": excluded.span})
+                                       "span": excluded.span, "filter": excluded})
                     continue
                 if counting:
                     v = x.ONE
@@ -319,12 +319,13 @@ class Compiler:
                 if not cond(env):
                     if events is not None:
                         events.append({"kind": "gate", "passed": False, "tag": gate.tag, "before": value,
+                                       "gate": gate,
                                        "reason": gate.reason, "condition": gate.condition.span.text,
                                        "cites": tuple(c.text for c in gate.clauses if isinstance(c, n.Cite)),
                                        "span": gate.span})
                     return x.ZERO
                 if events is not None:
-                    events.append({"kind": "gate", "passed": True, "tag": gate.tag,
+                    events.append({"kind": "gate", "passed": True, "tag": gate.tag, "gate": gate,
                                    "condition": gate.condition.span.text, "span": gate.span})
             return value
         return run

@@ -31,11 +31,13 @@ def build(program: Program, policy: dict, facts: dict, records) -> dict:
     """The trace document of one evaluation."""
     ev = program.evaluation
     tables = _Tables(program.tables, program.table_display, program.bands, program.table_info)
-    shown = dict(facts)  # facts as given, values as returned: what the trace shows for each name
+    shown = _Shown(facts)  # facts as given, values as returned: what the trace shows for each name
     inputs = [_input_node(ev, f, facts[f.name]) for f in ev.facts]
     nodes = []
     for d, value, events, calls in records:
         shown[d.name] = public_value(value, keeps_digits(d))
+        if isinstance(value, Fraction):
+            shown.exact[d.name] = value  # shown as the fraction in a formula's working
         nodes.append(_value_node(ev, d, value, events, calls, shown, tables))
     return {
         "schema": SCHEMA,
@@ -104,10 +106,10 @@ def _value_node(ev, d: m.ValueDef, value, events, calls, shown, tables) -> dict:
         if isinstance(expr, n.Aggregate):
             lines = [e for e in events if e["kind"] == "line"]
             kept = [x.to_string(e["value"]) for e in lines if e["included"]]
-            working = (" + ".join(kept) if kept else "0") + f" = {_plain(computed, keeps_digits(d))}"
+            working = (" + ".join(kept) if kept else "0") + f" = {_plain(computed)}"
             children.extend(_line_node(id_, i, e, expr, shown, tables) for i, e in enumerate(lines))
         else:
-            working = f"{substitute(expr, shown, tables)} = {_plain(computed, keeps_digits(d))}"
+            working = f"{substitute(expr, shown, tables)} = {_plain(computed)}"
             children.extend(_lookup_nodes(id_, expr, shown, tables))
         reason = _reason(f"{kind}.formula", {"formula": formula, "working": working, "result": result})
     elif d.kind == "item":
@@ -121,7 +123,7 @@ def _value_node(ev, d: m.ValueDef, value, events, calls, shown, tables) -> dict:
     for e in events:
         if e["kind"] in ("line", "computed"):
             continue
-        children.append(_event_node(f"{id_}/{len(children)}", d, e))
+        children.append(_event_node(f"{id_}/{len(children)}", d, e, shown, tables))
     node = _node(id_, kind, d.name, d.label, result, d.span, reason, formula=formula, working=working,
                  reads=_reads(d, ev, shown), cites=d.cites, children=children, display=d.type.display,
                  exact=exact)
@@ -143,7 +145,7 @@ def _pct(expr) -> str:
     return "percent" if isinstance(expr, n.Number) and expr.unit == "percent" else "number"
 
 
-def _event_node(id_: str, d: m.ValueDef, e: dict) -> dict:
+def _event_node(id_: str, d: m.ValueDef, e: dict, shown=None, tables=None) -> dict:
     """One thing that shaped a value, as a child node with its reason code."""
     k = e["kind"]
     span = e.get("span", d.span)
@@ -157,7 +159,9 @@ def _event_node(id_: str, d: m.ValueDef, e: dict) -> dict:
     if k == "round":
         return _node(id_, "rounding", d.name, d.label, e["after"], span,
                      _reason("round.applied", {"mode": e["mode"], "quantum": e["quantum"], "before": e["before"],
-                                               "after": e["after"]}), formula=text)
+                                               "after": e["after"]},
+                             {"before": d.type.display, "after": d.type.display}),
+                     formula=text, display=d.type.display)
     if k == "adjust":
         if not e["applied"]:
             return _node(id_, "deduction_skipped", d.name, d.label, e["value"], span,
@@ -199,14 +203,19 @@ def _event_node(id_: str, d: m.ValueDef, e: dict) -> dict:
         return _node(id_, "ladder_step", d.name, d.label, e["after"], span, _reason(code, params, display),
                      formula=text)
     if k == "gate":
+        # The condition as it read for this item: `rollout[item]` becomes `rollout[sales_tools]`.
+        filled = e["condition"]
+        if shown is not None and e.get("gate") is not None:
+            filled = substitute(e["gate"].condition, _ItemEnv(shown, d.name), tables)
         if e["passed"]:
             return _node(id_, "gate_passed", d.name, d.label, None, span,
-                         _reason("gate.passed", {"tag": e["tag"], "condition": e["condition"]}),
-                         formula=e["condition"])
+                         _reason("gate.passed", {"tag": e["tag"], "condition": e["condition"],
+                                                 "filled": filled}),
+                         formula=e["condition"], working=filled)
         return _node(id_, "gate_excluded", d.name, d.label, x.ZERO, span,
-                     _reason("gate.excluded", {"tag": e["tag"], "condition": e["condition"],
+                     _reason("gate.excluded", {"tag": e["tag"], "condition": e["condition"], "filled": filled,
                                                "reason": e.get("reason"), "before": e["before"]}),
-                     formula=e["condition"], cites=e.get("cites", ()))
+                     formula=e["condition"], working=filled, cites=e.get("cites", ()))
     raise AssertionError(k)
 
 
@@ -216,10 +225,11 @@ def _line_node(parent: str, i: int, e: dict, agg: n.Aggregate, shown, tables) ->
     name = f"{agg.list_name}[{e['index']}]"
     id_ = f"{parent}/{i}"
     if not e["included"]:
+        filled = substitute(e["filter"].condition, {**shown, **line}, tables) if e.get("filter") else None
         return _node(id_, "filter_excluded", name, ident, None, e["span"],
                      _reason("filter.excluded", {"index": e["index"], "id": ident, "condition": e["condition"],
-                                                 "reason": e.get("reason")}),
-                     formula=e["condition"])
+                                                 "filled": filled, "reason": e.get("reason"), "line": line}),
+                     formula=e["condition"], working=filled)
     env = {**shown, **line}
     working = substitute(agg.body, env, tables) if agg.body is not None else "1"
     children = _lookup_nodes(id_, agg.body, env, tables) if agg.body is not None else []
@@ -288,6 +298,58 @@ class _CallDef:
 
 
 # ---- formulas with the numbers filled in --------------------------------------------------------
+
+class _Shown(dict):
+    """Values by name as the trace shows them, plus the exact fractions behind endless decimals."""
+
+    def __init__(self, values):
+        super().__init__(values)
+        self.exact = {}
+
+
+class _ItemEnv(dict):
+    """The values seen by a gate's condition, which speaks of `item`."""
+
+    def __init__(self, shown, item):
+        super().__init__(shown)
+        self.exact = getattr(shown, "exact", {})
+        self.item = item
+
+
+def _truth(cond, env):
+    """Whether a condition held, when it can be read from the shown values; else None."""
+    try:
+        v = _value_of(cond, env)
+    except (KeyError, TypeError, ArithmeticError):
+        return None
+    return v if isinstance(v, bool) else None
+
+
+def _value_of(e, env):
+    if isinstance(e, (n.Number, n.Text, n.Bool)):
+        return e.value
+    if isinstance(e, n.Name):
+        exact = getattr(env, "exact", {})
+        return exact[e.name] if e.name in exact else env[e.name]
+    if isinstance(e, n.Unary):
+        v = _value_of(e.operand, env)
+        return (not v) if e.op == "not" else x.neg(v)
+    if isinstance(e, n.Binary):
+        if e.op in ("and", "or"):
+            a = _value_of(e.left, env)
+            return (a and _value_of(e.right, env)) if e.op == "and" else (a or _value_of(e.right, env))
+        a, b = _value_of(e.left, env), _value_of(e.right, env)
+        return {"+": x.add, "-": x.sub, "*": x.mul, "/": x.div}[e.op](a, b)
+    if isinstance(e, n.Compare):
+        a, b = _value_of(e.left, env), _value_of(e.right, env)
+        if isinstance(a, (str, bool)) or isinstance(b, (str, bool)):
+            return {"==": a == b, "!=": a != b}[e.op]
+        c = x.compare(a, b)
+        return {">=": c >= 0, "<=": c <= 0, ">": c > 0, "<": c < 0, "==": c == 0, "!=": c != 0}[e.op]
+    if isinstance(e, n.Field):
+        return _value_of(e.target, env)[e.name]
+    raise KeyError(e)
+
 
 class _Tables(dict):
     """Table rows by name, plus how each table's values read, plus the bands."""
@@ -372,9 +434,16 @@ def _sub(e, env, tables):
     if isinstance(e, (n.Text, n.Bool)):
         return e.span.text, 9
     if isinstance(e, n.Name):
+        exact = getattr(env, "exact", {})
+        if e.name in exact:
+            f = exact[e.name]
+            return f"({f.numerator}/{f.denominator})", 9
         if e.name in env:
             return _show(env[e.name]), 9
         return e.name, 9
+    if isinstance(e, n.ItemRef):
+        item = getattr(env, "item", None)
+        return (f'"{item}"' if item is not None else "item"), 9
     if isinstance(e, n.Unary):
         inner, p = _sub(e.operand, env, tables)
         if e.op == "not":
@@ -391,11 +460,19 @@ def _sub(e, env, tables):
         op = {"*": "×", "/": "÷"}.get(e.op, e.op)
         return f"{left} {op} {right}", prec
     if isinstance(e, n.Conditional):
-        # Only the condition is filled in: a branch not taken may not be computable (`0 ÷ 0`).
+        # The branch taken is filled in; the other stays as written (it may not be computable: 0 ÷ 0).
         c, _ = _sub(e.condition, env, tables)
-        return f"if {c} then {e.then.span.text} else {e.otherwise.span.text}", 0
+        taken = _truth(e.condition, env)
+        a = _sub(e.then, env, tables)[0] if taken is True else e.then.span.text
+        b = _sub(e.otherwise, env, tables)[0] if taken is False else e.otherwise.span.text
+        return f"if {c} then {a} else {b}", 0
     if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name in tables.bands:
         return e.span.text, 9
+    if isinstance(e, n.Index) and isinstance(e.target, n.Name) and isinstance(env.get(e.target.name), dict):
+        # A record read by key: name the key (`rollout[sales_tools]`), the reads show its value.
+        if isinstance(e.key, n.ItemRef) and getattr(env, "item", None) is not None:
+            return f"{e.target.name}[{env.item}]", 9
+        return f"{e.target.name}[{_sub(e.key, env, tables)[0]}]", 9
     if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name in tables:
         try:
             value = tables[e.target.name][_eval_simple(e.key, env)]

@@ -103,16 +103,16 @@ TEMPLATES = {
         "zh": "按{mode}保留到 {quantum}:{before} → {after}",
     },
     "gate.passed": {
-        "en": "counts: {condition} is true ({tag} items count only if it is)",
-        "zh": "计入:{condition} 成立({tag} 类指标须满足此条件才计入)",
+        "en": "counts: {filled} is true ({tag} items count only if {condition})",
+        "zh": "计入:{filled} 成立({tag} 类指标须满足 {condition} 才计入)",
     },
     "gate.excluded": {
-        "en": "EXCLUDED: {reason} ({condition} is false); its {before} does not count, the item counts 0",
-        "zh": "不计入:{reason}({condition} 不成立);本项 {before} 不计入,计 0",
+        "en": "EXCLUDED: {reason} ({filled} is false); its {before} does not count, the item counts 0",
+        "zh": "不计入:{reason}({filled} 不成立);本项 {before} 不计入,计 0",
     },
     "filter.excluded": {
-        "en": "[{index}]{id}: EXCLUDED: {reason} ({condition} is false)",
-        "zh": "[{index}]{id}:不计入:{reason}({condition} 不成立)",
+        "en": "[{index}]{id}: EXCLUDED: {reason} ({filled} is false)",
+        "zh": "[{index}]{id}:不计入:{reason}({filled} 不成立)",
     },
     "line.included": {
         "en": "[{index}]{id}: {working} = {value}",
@@ -193,6 +193,8 @@ def sentence(reason: dict, lang: str = "en", display: str = "number") -> str:
     for key, value in params.items():
         out[key] = _param(key, value, shows.get(key, display if key in _VALUE_PARAMS else "number"), lang)
     out.setdefault("rate_exact", "")
+    if not params.get("filled"):
+        out["filled"] = params.get("condition", "")
     if params.get("rate_exact"):
         out["rate_exact"] = f" ({word('exactly', lang)} {params['rate_exact']})"
     if code == "band.chosen":
@@ -222,7 +224,7 @@ _KEYWORDS = {"rule", "sign", "mode", "direction"}
 
 
 def _param(key, value, display, lang):
-    if key in _KEYWORDS or key in ("clause", "formula", "working", "rate_formula", "condition", "reason",
+    if key in _KEYWORDS or key in ("clause", "formula", "working", "rate_formula", "condition", "reason", "filled",
                                    "tag", "bands", "band", "table", "function", "id", "rule"):
         return value if value is not None else ""
     if isinstance(value, (dict, list)):
