@@ -58,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("test", help="run the examples written in policies")
     t.add_argument("paths", nargs="*", metavar="PATH", default=["policies"],
                    help="policy files or folders (default: policies/)")
+    t.add_argument("--coverage", action="store_true",
+                   help="after the examples, report the branches of each policy they took and the ones they never did")
+    t.add_argument("--min-coverage", metavar="PERCENT",
+                   help="exit 1 when the examples of a policy take fewer than PERCENT of its branches "
+                        "(implies --coverage)")
+    f = sub.add_parser("fmt", help="rewrite policies in the canonical layout (comments kept)")
+    f.add_argument("paths", nargs="+", metavar="PATH", help="policy files or folders of .rules files")
+    f.add_argument("--check", action="store_true",
+                   help="change nothing; list the files that would change and exit 1 if any")
     return p
 
 
@@ -137,13 +146,22 @@ def cmd_eval(args) -> int:
 
 
 def cmd_test(args) -> int:
-    from . import examples
+    from . import coverage, examples
+    minimum = None
+    if getattr(args, "min_coverage", None) is not None:
+        try:
+            minimum = coverage.parse_percent(args.min_coverage)
+        except ValueError as exc:
+            print(f"kpirules: error: --min-coverage: {exc}", file=sys.stderr)
+            return EXIT_POLICY
+    measure = minimum is not None or getattr(args, "coverage", False)
     files = _policy_files(args.paths)
     if not files:
         print("kpirules: error: no .rules files found in " + ", ".join(args.paths), file=sys.stderr)
         return EXIT_POLICY
     passed = failed = 0
     broken = False
+    loaded = []
     for f in files:
         try:
             policy = load_policy(f)
@@ -153,16 +171,30 @@ def cmd_test(args) -> int:
             print(f"FAIL {f}: the policy does not load", file=sys.stdout)
             print(exc.render(), file=sys.stderr)
             continue
+        loaded.append(policy)
         for case in examples.run(policy):
             print(case.render())
             if case.passed:
                 passed += 1
             else:
                 failed += 1
+    below = []
+    if measure:  # the coverage of each policy (modules have no evaluation: nothing to cover)
+        reports = [coverage.measure(p) for p in loaded if p.evaluations]
+        if reports:
+            print()
+            print("coverage of the examples:")
+        for report in reports:
+            print(report.render())
+            if minimum is not None and report.below(minimum):
+                below.append(report)
+        for report in below:
+            print(f"coverage below {coverage.percent_text(minimum)}: {report.path} "
+                  f"({report.covered}/{report.total} branches, {report.percent})")
     print(f"{passed} passed, {failed} failed")
     if broken:
         return EXIT_POLICY
-    return EXIT_FACTS if failed else EXIT_OK
+    return EXIT_FACTS if failed or below else EXIT_OK
 
 
 def cmd_verify(args) -> int:
@@ -381,7 +413,8 @@ def _batch_line(args, policy, declared, raw, number, seen, out, html) -> dict:
     seen[key] = number
     given = {k: v for k, v in facts.items() if k != args.id_field or k in declared}
     try:
-        result = policy.evaluate(given, evaluation=args.evaluation, explain=args.explain)
+        # The HTML statement needs the trace's labels and items even when not explaining.
+        result = policy.evaluate(given, evaluation=args.evaluation, explain=args.explain or html is not None)
     except FactError as exc:
         lines = [f"`{v.path}`: {v.message}" for v in exc.violations]
         return failed("; ".join(lines), _fact_errors(where, exc).replace(f"{where}: ", "", 1), ident)
@@ -393,12 +426,13 @@ def _batch_line(args, policy, declared, raw, number, seen, out, html) -> dict:
         return failed(f"internal error ({type(exc).__name__}: {exc}); please report it", name=ident)
     for w in result.warnings:
         print(f"{where}: warning[{w.code}]: `{w.path}`: {w.message}", file=sys.stderr)
-    data = result.to_json(stamp=make_stamp(result.policy, facts))
+    explained = result.to_json(stamp=make_stamp(result.policy, facts))
+    data = explained if args.explain else {k: v for k, v in explained.items() if k != "trace"}
     (out / f"{ident}.error.txt").unlink(missing_ok=True)
     _write(out / f"{ident}.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     _write(out / f"{ident}.txt", text_renderer.render(data, explain=args.explain, lang=args.lang))
     if html is not None:
-        _write(out / f"{ident}.html", html(data, explain=args.explain, lang=args.lang))
+        _write(out / f"{ident}.html", html(explained, explain=args.explain, lang=args.lang))
     return {"id": ident, "line": number, "status": "ok", "values": data["values"], "outputs": result.outputs}
 
 
@@ -407,9 +441,49 @@ def _write(path: Path, text: str) -> None:
         fh.write(text)
 
 
+def cmd_fmt(args) -> int:
+    """Rewrite each file in its canonical layout and list those changed; with --check, only list
+    the files that would change (exit 1 if any). A file that does not parse: its diagnostics, exit 2."""
+    from .fmt import format_text
+    from .loader import read_source
+    from .parser import ParseFailure
+    files = _policy_files(args.paths)
+    if not files:
+        print("kpirules: error: no .rules files found in " + ", ".join(args.paths), file=sys.stderr)
+        return EXIT_POLICY
+    broken = changed = 0
+    for f in files:
+        try:
+            source = read_source(f)
+            formatted = format_text(source.text, f)
+        except PolicyError as exc:
+            broken += 1
+            print(exc.render(), file=sys.stderr)
+            continue
+        except ParseFailure as exc:
+            broken += 1
+            print(PolicyError(exc.diagnostics).render(), file=sys.stderr)
+            continue
+        raw = Path(f).read_bytes().decode("utf-8")
+        if raw.startswith("\ufeff"):  # a byte-order mark stays: the layout is about the text
+            formatted = "\ufeff" + formatted
+        if formatted == raw:
+            continue
+        changed += 1
+        if not args.check:
+            with open(f, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(formatted)
+        print(f)
+    if broken:
+        return EXIT_POLICY
+    return 1 if args.check and changed else EXIT_OK
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "fmt":
+            return cmd_fmt(args)
         if args.command == "check":
             return cmd_check(args)
         if args.command == "test":
