@@ -25,7 +25,7 @@ def test_eval_json_output_contract(capsys):
     code, out, err = run(capsys, "eval", U8, QUARTERLY, "--evaluation", "quarterly", "--format", "json")
     assert code == 0, err
     data = json.loads(out)
-    assert set(data) == {"policy", "evaluation", "values"}
+    assert set(data) == {"policy", "evaluation", "values", "stamp"}
     assert set(data["policy"]) == {"name", "version", "sha256"}
     assert data["policy"]["name"] == "u8_presales"
     assert len(data["policy"]["sha256"]) == 64

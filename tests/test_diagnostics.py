@@ -8,8 +8,10 @@ in docs/diagnostics.md. A new code needs all three; the tests below say which on
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -189,6 +191,40 @@ evaluation quarterly:
     fact refunds: money <= target
     output bonus = (sales - refunds) * 1%
 ''',
+    "E214": '''\
+policy demo version "1"
+
+evaluation quarterly:
+    fact sales: money
+    output bonus = sales * 1%
+
+example "one percent of sales":
+    given sales = 10万
+    expect bonnus = 1000
+''',
+    "E215": '''\
+policy demo version "1"
+
+evaluation quarterly:
+    fact won: count
+    fact lost: count
+    output count = won + lost
+''',
+    "E216": '''\
+policy demo version "1"
+
+ladder rate_steps:
+    minus 2 per full 5% below
+    plus 0.5 per full 1% above
+
+evaluation quarterly:
+    fact won: count
+    fact supported: count
+    scorecard score total 20:
+        item success weight 20:
+            ladder won / supported standard 85% using rate_step, if none: standard
+    output result = score
+''',
     # ---- types and units (checker.py)
     "E301": '''\
 policy demo version "1"
@@ -328,6 +364,36 @@ evaluation quarterly:
                 minus 2 per full 0% below
     output result = score
 ''',
+    "E315": '''\
+policy demo version "1"
+
+bands grades "五级评定" in 0..100:
+    "优秀" from 91
+    "良好" from 81 to 90
+    "称职" from 71 below 81
+    "基本称职" from 60 below 71
+    "不称职" below 60
+
+evaluation annual:
+    fact total_score: number in 0..100
+    output grade = grades[total_score]
+''',
+    "E316": '''\
+policy demo version "1"
+
+evaluation annual:
+    fact q1: number
+    fact q2: number
+    fact q3: number
+    output total = blend(q1 20%, q2 30%, q3 40%)
+''',
+    "E317": '''\
+policy demo version "1"
+
+evaluation annual:
+    fact goals: list of (name: text, weight: percent) at most 5 with weights adding up to 100%
+    output goal_count = count(goals)
+''',
     # ---- lints (checker.py)
     "W401": '''\
 policy demo version "1"
@@ -336,6 +402,67 @@ evaluation quarterly:
     fact sales: money
     fact region: text
     output bonus = sales * 1%
+''',
+    # ---- lints (lint.py): the checked policy is probably not what its author meant
+    "W402": '''\
+policy demo version "1"
+
+table region_factor (region) -> percent:
+    north -> 100%
+    south -> 90%
+
+evaluation monthly:
+    fact revenue: money >= 0
+    output bonus = revenue * 2%
+''',
+    "W403": '''\
+policy demo version "1"
+
+evaluation monthly:
+    fact revenue: money >= 0
+    let commission = revenue * 1%
+    output bonus = revenue * 2%
+''',
+    "W405": '''\
+policy demo version "1"
+
+evaluation monthly:
+    fact revenue: money
+    output bonus = revenue * 2%
+        floor 5000元
+        cap 3000元
+''',
+    "W406": '''\
+policy demo version "1"
+
+evaluation quarterly:
+    fact score: number in 0..100
+    output bonus = score * 100元
+        cap 20000元
+''',
+    "W407": '''\
+policy demo version "1"
+
+evaluation quarterly:
+    fact late_days: count
+    output deduction = if late_days >= 0 then late_days * 50元 else 0元
+''',
+    "W408": '''\
+policy demo version "1"
+
+evaluation quarterly:
+    fact projects_won: count
+    fact projects_supported: count
+    output success = projects_won / projects_supported
+''',
+    "W409": '''\
+policy demo version "1"
+
+evaluation quarterly:
+    fact revenue: money >= 0
+    output bonus = revenue * 1.5%
+        round half up to 0.01
+        round half up to 1
 ''',
 }
 
@@ -389,12 +516,82 @@ def _e106(tmp_path, monkeypatch):
     return info.value.diagnostics, info.value.render()
 
 
-SPECIAL = {"E001": _e001, "E002": _e002, "E003": _e003, "E106": _e106}
+# Examples that need more than one file: the policy and the ruleset/ modules it imports, written
+# into a temporary folder that is the working directory (so the rendered paths are relative).
+FILES = {
+    "E213": {
+        "e213.rules": '''\
+policy demo version "1"
+import rates
+
+evaluation quarterly:
+    fact sales: money
+    output bonus = sales * base_share
+''',
+        "ruleset/rates.rules": '''\
+module rates
+import steps
+
+let base_share = 70%
+''',
+        "ruleset/steps.rules": '''\
+module steps
+import rates
+
+ladder rate_steps:
+    minus 2 per full 5% below
+''',
+    },
+    "W404": {
+        "w404.rules": '''\
+policy demo version "1"
+import grades
+
+evaluation annual:
+    fact total_score: number in 0..100
+    output passed = total_score >= 60
+''',
+        "ruleset/grades.rules": '''\
+module grades
+
+bands five_grades in 0..100:
+    "pass" from 60
+    "fail" below 60
+''',
+    },
+}
+
+
+def write_files(folder: Path, files: dict) -> None:
+    for rel, text in files.items():
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _files(code):
+    """Load the policy of a FILES example in the temporary folder: its diagnostics and their text."""
+    def run(tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        write_files(tmp_path, FILES[code])
+        try:
+            policy = load_policy(f"{code.lower()}.rules")
+        except PolicyError as exc:
+            return exc.diagnostics, exc.render()
+        return policy.diagnostics, _render(policy.diagnostics)
+    return run
+
+
+SPECIAL = {"E001": _e001, "E002": _e002, "E003": _e003, "E106": _e106,
+           **{code: _files(code) for code in FILES}}
 ALL_CODES = sorted(set(EXAMPLES) | set(SPECIAL))
 
 
 @pytest.mark.parametrize("code", ALL_CODES)
 def test_golden_diagnostic(code, golden, tmp_path, monkeypatch):
+    # Imports are looked for from the policy's folder upwards: an empty folder keeps the examples
+    # from finding the repository's ruleset/.
+    monkeypatch.chdir(tmp_path)
     if code in SPECIAL:
         diags, text = SPECIAL[code](tmp_path, monkeypatch)
     else:
@@ -411,9 +608,10 @@ def test_golden_diagnostic(code, golden, tmp_path, monkeypatch):
 # ---- the code list: source, docs and golden files agree ---------------------------------------
 
 def _codes_in_source() -> set:
+    """Every `E...`/`W...` code written in the package (any module: parser, checker, loader, ...)."""
     codes = set()
-    for name in ("parser.py", "checker.py", "diagnostics.py", "loader.py"):
-        codes |= set(re.findall(r'"([EW]\d{3})"', (SRC / name).read_text(encoding="utf-8")))
+    for path in sorted(SRC.rglob("*.py")):
+        codes |= set(re.findall(r'"([EW]\d{3})"', path.read_text(encoding="utf-8")))
     return codes
 
 
@@ -461,13 +659,168 @@ def test_docs_show_the_example_and_its_output(code):
     assert golden_text.rstrip("\n") in section, f"{code}: docs/diagnostics.md shows another output"
     if code in EXAMPLES:
         assert EXAMPLES[code].rstrip("\n") in section, f"{code}: docs/diagnostics.md shows another example"
+    for rel, text in FILES.get(code, {}).items():
+        assert text.rstrip("\n") in section, f"{code}: docs/diagnostics.md does not show `{rel}` as tested"
+        assert f"`{rel}`" in section, f"{code}: docs/diagnostics.md does not name the file `{rel}`"
+
+
+# ---- imports: the other ways an import fails ------------------------------------------------
+
+def _load_in(folder: Path, files: dict, policy: str, monkeypatch):
+    monkeypatch.chdir(folder)
+    write_files(folder, files)
+    with pytest.raises(PolicyError) as info:
+        load_policy(policy)
+    return info.value
+
+
+def test_e208_a_policy_imported_as_a_module(tmp_path, monkeypatch):
+    exc = _load_in(tmp_path, {
+        "ruleset/rates.rules": 'policy rates\n\nevaluation e:\n    output x = 1\n',
+        "p.rules": 'policy p\nimport rates\n\nevaluation e:\n    output y = 1\n',
+    }, "p.rules", monkeypatch)
+    assert [d.code for d in exc.diagnostics] == ["E208"]
+    assert exc.render().splitlines()[0] == "p.rules:2:1: error[E208]: `rates` is a policy, not a module"
+
+
+def test_e208_a_module_with_an_evaluation(tmp_path, monkeypatch):
+    exc = _load_in(tmp_path, {
+        "ruleset/rates.rules": 'module rates\n\nevaluation e:\n    output x = 1\n',
+        "p.rules": 'policy p\nimport rates\n\nevaluation e:\n    output y = 1\n',
+    }, "p.rules", monkeypatch)
+    assert [d.code for d in exc.diagnostics] == ["E208"]
+    assert exc.render().splitlines()[0] == ("ruleset/rates.rules:1:1: error[E208]: module `rates` holds "
+                                            "evaluations or examples; a module only shares definitions")
+
+
+def test_e213_a_module_that_imports_itself(tmp_path, monkeypatch):
+    exc = _load_in(tmp_path, {
+        "ruleset/rates.rules": 'module rates\nimport rates\n\nlet share = 70%\n',
+        "p.rules": 'policy p\nimport rates\n\nevaluation e:\n    output y = share\n',
+    }, "p.rules", monkeypatch)
+    assert [d.code for d in exc.diagnostics] == ["E213"]
+    assert exc.render().startswith("ruleset/rates.rules:2:1: error[E213]: ")
+
+
+def test_modules_are_found_in_the_nearest_ruleset_folder_above_the_policy(tmp_path, monkeypatch):
+    write_files(tmp_path, {
+        "ruleset/common/rates.rules": 'module rates\n\nlet share = 70%\n',
+        "policies/sales/p.rules": 'policy p\nimport common.rates\n\nevaluation e:\n    output y = share\n',
+    })
+    monkeypatch.chdir(tmp_path / "policies")
+    policy = load_policy("sales/p.rules")
+    assert policy.evaluate({}).values["y"] == Decimal("0.7")
+
+
+# ---- fact codes and R001: docs/diagnostics.md shows a real message for each ------------------
+
+FACT_POLICY = '''\
+policy facts_demo version "1"
+
+evaluation monthly:
+    fact quarter: integer in 1..4
+    fact role: one of senior, assistant
+    fact rate: percent
+    fact salary: money >= 0
+    fact on_plan: boolean
+    fact month: text matching "[0-9]{4}-[0-9]{2}"
+    fact goals: list of (name: text, weight: percent) at least 1 at most 3 with weight adding up to 100%
+    let goal_count = count(goals)
+    output pay = if on_plan and role == "senior" and month != "" then salary * rate * quarter else 0元
+'''
+
+GOOD_FACTS = {"quarter": 2, "role": "senior", "rate": "0.1", "salary": "36000", "on_plan": True,
+              "month": "2026-05", "goals": [{"name": "收入", "weight": "0.6"}, {"name": "回款", "weight": "0.4"}]}
+
+# code -> the fact set (or fact-file text) that draws it
+FACT_CASES = {
+    "F101": dict(GOOD_FACTS, on_plan="true"),
+    "F102": dict(GOOD_FACTS, salary=36000.5),
+    "F103": dict(GOOD_FACTS, rate="10%"),
+    "F104": dict(GOOD_FACTS, salary="1" + "0" * 45),
+    "F105": dict(GOOD_FACTS, quarter="2.5"),
+    "F106": dict(GOOD_FACTS, role="manager"),
+    "F107": {k: v for k, v in GOOD_FACTS.items() if k != "month"},
+    "F108": dict(GOOD_FACTS, goals=[]),
+    "F110": dict(GOOD_FACTS, quarter=5),
+    "F111": dict(GOOD_FACTS, month="2026-5"),
+    "F113": dict(GOOD_FACTS, goals=[{"name": "收入", "weight": "0.6"}, {"name": "回款", "weight": "0.3"}]),
+}
+FACT_TEXTS = {
+    "F001": '{"quarter": 2,}',
+    "F101": '[2, "senior"]',
+    "F109": '{"quarter": 2, "quarter": 3}',
+}
+
+
+def _fact_messages() -> dict:
+    """code -> the rendered violations (FactViolation.render()) of its example."""
+    policy = load_policy_text(FACT_POLICY, "facts_demo.rules")
+    out: dict = {}
+    for code, facts in FACT_CASES.items():
+        with pytest.raises(kpirules.FactError) as info:
+            policy.evaluate(facts)
+        out.setdefault(code, []).extend(v.render() for v in info.value.violations if v.code == code)
+    for code, text in FACT_TEXTS.items():
+        with pytest.raises(kpirules.FactError) as info:
+            policy.evaluate(kpirules.read_facts(text, is_text=True))
+        out.setdefault(code, []).extend(v.render() for v in info.value.violations if v.code == code)
+    with pytest.raises(kpirules.FactError) as info:
+        kpirules.read_facts("missing.json")
+    out["F002"] = [v.render() for v in info.value.violations]
+    result = policy.evaluate(dict(GOOD_FACTS, montth="2026-05"))
+    out["F200"] = [w.render() for w in result.warnings]
+    return out
+
+
+def _fact_codes_in_source() -> set:
+    codes = set()
+    for name in ("facts.py", "__init__.py", "errors.py"):
+        codes |= set(re.findall(r'"(F\d{3})"', (SRC / name).read_text(encoding="utf-8")))
+    return codes
+
+
+def test_every_fact_code_is_listed_and_its_example_message_is_real():
+    text = DOCS.read_text(encoding="utf-8")
+    section = text.split("## Fact codes", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| (F\d{3}) \|", section, flags=re.M))
+    assert listed == _fact_codes_in_source(), "the table of fact codes differs from facts.py"
+    assert FACT_POLICY.rstrip("\n") in section, "docs/diagnostics.md shows another fact example policy"
+    messages = _fact_messages()
+    for code in _fact_codes_in_source() - {"F100"}:   # F100: the default, no current rule uses it
+        assert messages.get(code), f"{code}: the example draws no such violation"
+        for line in messages[code]:
+            assert line in section, f"{code}: docs/diagnostics.md does not show `{line}`"
+
+
+R001_POLICY = '''\
+policy ratio_demo version "1"
+
+evaluation monthly:
+    fact won: count
+    fact supported: count
+    output success = won / supported
+'''
+
+
+def test_r001_example_is_real():
+    policy = load_policy_text(R001_POLICY, "ratio_demo.rules")
+    with pytest.raises(kpirules.EvaluationError) as info:
+        policy.evaluate({"won": 0, "supported": 0})
+    section = DOCS.read_text(encoding="utf-8").split("## R001", 1)[1]
+    assert R001_POLICY.rstrip("\n") in section
+    assert info.value.render() in section
 
 
 # ---- the format contract ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("code", sorted(EXAMPLES))
-def test_rendered_diagnostics_follow_the_contract(code):
-    diags, text = example_output(code, EXAMPLES[code])
+@pytest.mark.parametrize("code", sorted(EXAMPLES) + sorted(FILES))
+def test_rendered_diagnostics_follow_the_contract(code, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    if code in FILES:
+        diags, text = SPECIAL[code](tmp_path, monkeypatch)
+    else:
+        diags, text = example_output(code, EXAMPLES[code])
     lines = text.split("\n")
     i = 0
     for d in diags:
@@ -578,17 +931,27 @@ def test_check_shipped_policy_exits_0(capsys):
 
 def test_check_broken_policy_prints_diagnostics_to_stderr_and_exits_2(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    # The U8 policy imports modules of ruleset/: copy them beside it, so that only they are found.
+    shutil.copytree(ROOT / "ruleset", tmp_path / "ruleset")
     bad = Path("bad.rules")
-    bad.write_text(U8.read_text(encoding="utf-8").replace("/ projects_supported standard",
-                                                           "/ projets_supported standard"), encoding="utf-8")
+    text = U8.read_text(encoding="utf-8").replace("/ projects_supported standard", "/ projets_supported standard")
+    bad.write_text(text, encoding="utf-8")
+    line_no = next(i for i, line in enumerate(text.splitlines(), 1) if "projets_supported" in line)
+    line = text.splitlines()[line_no - 1]
+    column = line.index("projets_supported") + 1
     assert main(["check", str(bad)]) == 2
     out, err = capsys.readouterr()
     assert "error[" not in out
     lines = err.splitlines()
-    assert lines[0] == "bad.rules:73:35: error[E201]: unknown name `projets_supported`"
-    assert lines[1] == ("   73 |             ladder projects_won / projets_supported standard 85%, "
-                        "if none: standard")
-    assert lines[2] == "      | " + " " * 34 + "^" * len("projets_supported")
+    assert lines[0] == f"bad.rules:{line_no}:{column}: error[E201]: unknown name `projets_supported`"
+    gutter = " " * len(str(line_no))
+    # A line longer than the window is shown around the carets: the caret must be under the name.
+    assert lines[1].startswith(f"   {line_no} | ") and "projets_supported" in lines[1]
+    if len(line) <= 100:
+        assert lines[1] == f"   {line_no} | {line}"
+    caret = lines[2].index("^")
+    assert lines[2] == f"   {gutter} | " + " " * (caret - len(f"   {gutter} | ")) + "^" * len("projets_supported")
+    assert lines[1][caret:caret + len("projets_supported")] == "projets_supported"
     assert lines[3] == "   help: did you mean `projects_supported`?"
     assert "Traceback" not in err
 

@@ -13,12 +13,20 @@ Rules for docs/language.md (see the top of that page):
   With `"violations": [[PATH, CODE], ...]` instead, the facts must be refused with exactly those
   violations, in that order. Several checks may follow one block. The facts are read as
   `read_facts` reads a JSON file (numbers exactly).
+- Blocks are loaded as if they were files in docs/, so `import NAME` finds the repository's
+  ruleset/ modules. The `example` blocks of a loaded block must pass, as `kpirules test` runs them,
+  unless its info string is ```` ```rules failing ````.
+- A marker `<!-- kpirules test PATH exit N -->` after a complete policy block runs `kpirules test PATH`
+  on it (written to PATH in a temporary folder that also holds a copy of ruleset/): the exit status
+  must be N and the standard output exactly the ```` ```text ```` block that follows the marker
+  (`pytest --update-golden` rewrites that block from the real output; review the diff).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import textwrap
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +35,8 @@ import attrs
 import pytest
 
 import kpirules
+from kpirules import examples
+from kpirules.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGE = ROOT / "docs" / "language.md"
@@ -48,6 +58,10 @@ class Block:
     @property
     def is_fragment_only(self) -> bool:
         return "fragment" in self.info.split()
+
+    @property
+    def examples_may_fail(self) -> bool:
+        return "failing" in self.info.split()
 
     @property
     def is_policy(self) -> bool:
@@ -91,8 +105,9 @@ BLOCKS = rules_blocks(DOC_TEXT)
 
 
 def _load(block: Block) -> kpirules.Policy:
+    # An absolute path in docs/: imports are found in the repository's ruleset/, from any folder.
     try:
-        return kpirules.load_policy_text(block.source(), f"docs/language.md:{block.line}")
+        return kpirules.load_policy_text(block.source(), f"{LANGUAGE}:{block.line}")
     except kpirules.PolicyError as exc:
         pytest.fail(f"the example at docs/language.md line {block.line} does not load:\n{exc.render()}\n"
                     f"--- source as loaded ---\n{block.source()}")
@@ -115,6 +130,9 @@ def test_example_loads(block: Block):
         pytest.skip("marked ```rules fragment")
     policy = _load(block)
     assert policy.evaluations
+    if not block.examples_may_fail:
+        failed = [case.render() for case in examples.run(policy) if not case.passed]
+        assert not failed, f"docs/language.md line {block.line}: examples fail:\n" + "\n".join(failed)
 
 
 CHECKS = [(b, i, c) for b in BLOCKS for i, c in enumerate(b.checks)]
@@ -165,6 +183,52 @@ def test_fragments_are_wrapped_in_an_evaluation():
 
 def test_a_policy_is_recognised_after_leading_comments():
     assert Block(line=1, info="", body="# title\n\npolicy p\n", checks=()).is_policy
+
+
+# ---- `kpirules test` runs shown on the page ------------------------------------------------
+
+_RUN = re.compile(r"<!--\s*kpirules test (?P<path>\S+) exit (?P<exit>\d+)\s*-->\s*\n```text\n(?P<out>.*?)^```",
+                  re.M | re.S)
+
+
+def _runs():
+    out = []
+    for m in _RUN.finditer(DOC_TEXT):
+        before = [b for b in BLOCKS if b.line <= DOC_TEXT.count("\n", 0, m.start()) + 1]
+        out.append(pytest.param(before[-1], m.group("path"), int(m.group("exit")), m.group("out"),
+                                id=f"line{DOC_TEXT.count(chr(10), 0, m.start()) + 1}"))
+    return out
+
+
+RUNS = _runs()
+
+
+def test_the_page_shows_a_kpirules_test_run():
+    assert RUNS
+    assert DOC_TEXT.count("<!-- kpirules test") == len(RUNS), "a `kpirules test` marker was not read"
+
+
+@pytest.mark.parametrize("block, path, exit_code, expected", RUNS)
+def test_kpirules_test_output_shown_is_real(block, path, exit_code, expected, tmp_path, monkeypatch, capsys,
+                                            request):
+    """The output shown is what `kpirules test` prints; `pytest --update-golden` rewrites it in the page."""
+    assert block.is_policy, "a `kpirules test` run needs a complete policy block before it"
+    shutil.copytree(ROOT / "ruleset", tmp_path / "ruleset")
+    target = tmp_path / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(block.body, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code = main(["test", path])
+    out = capsys.readouterr().out
+    if out != expected and request.config.getoption("--update-golden"):
+        text = LANGUAGE.read_text(encoding="utf-8")
+        marker = f"<!-- kpirules test {path} exit {exit_code} -->\n```text\n"
+        assert text.count(marker + expected) == 1
+        LANGUAGE.write_text(text.replace(marker + expected, marker + out), encoding="utf-8")
+        expected = out
+    assert out == expected, (f"docs/language.md line {block.line}: `kpirules test {path}` prints (run "
+                             f"`pytest --update-golden` to rewrite the page's copy, and review it):\n{out}")
+    assert code == exit_code
 
 
 # ---- keywords --------------------------------------------------------------------------------

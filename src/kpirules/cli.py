@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+import unicodedata
 from decimal import Decimal
 from pathlib import Path
 
@@ -277,8 +278,9 @@ def _count_nodes(trace) -> int:
 # ---- batch: one fact set per line of a .jsonl file --------------------------------------------
 
 # A safe file name: letters (any script), digits, `_`, `.` and `-`, starting with a letter, digit
-# or `_` (no hidden files, nothing read as an option), at most 100 characters.
-_SAFE_ID = re.compile(r"\w[\w.\-]{0,99}")
+# or `_` (no hidden files, nothing read as an option), at most 64 characters (so that even in a
+# script of 3-byte characters `ID.error.txt` stays within the usual 255-byte limit).
+_SAFE_ID = re.compile(r"\w[\w.\-]{0,63}")
 # Names Windows keeps for devices, whatever the extension.
 _RESERVED_IDS = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 
@@ -288,13 +290,17 @@ def _line_id(facts: dict, field: str):
     if field not in facts:
         return None, f"no `{field}` field to name its files (choose the field with --id-field)"
     raw = facts[field]
-    if isinstance(raw, Decimal) and raw.is_finite() and raw == raw.to_integral_value() and raw >= 0:
+    if isinstance(raw, Decimal) and raw.is_finite() and raw == raw.to_integral_value() and 0 <= raw.adjusted() < 64:
         raw = str(int(raw))
-    if not isinstance(raw, str) or isinstance(raw, bool):
-        return None, f"`{field}` must be a text or a whole number to name files; it is {json.dumps(_plain_json(raw))}"
+    elif isinstance(raw, Decimal) and raw.is_finite() and raw == 0:
+        raw = "0"
+    if not isinstance(raw, str):
+        shown = str(raw) if isinstance(raw, Decimal) else json.dumps(_plain_json(raw), ensure_ascii=False)
+        return None, f"`{field}` must be a text or a whole number to name files; it is {shown[:60]}"
     if not _SAFE_ID.fullmatch(raw):
-        return None, (f"`{field}` {json.dumps(raw, ensure_ascii=False)} is not a safe file name (use letters, "
-                      "digits, `_`, `.` and `-`, starting with a letter, digit or `_`, at most 100 characters)")
+        return None, (f"`{field}` {json.dumps(raw[:80], ensure_ascii=False)} is not a safe file name (use "
+                      "letters, digits, `_`, `.` and `-`, starting with a letter, digit or `_`, at most 64 "
+                      "characters)")
     stem = raw.split(".", 1)[0].casefold()
     if stem in _RESERVED_IDS or raw.casefold().endswith(".error"):
         return None, f"`{field}` {json.dumps(raw, ensure_ascii=False)} is not a safe file name (a reserved name)"
@@ -359,7 +365,12 @@ def cmd_batch(args) -> int:
     for number, raw in enumerate(text.lstrip("\ufeff").split("\n"), 1):
         if not raw.strip():
             continue
-        row = _batch_line(args, policy, declared, raw.rstrip("\r"), number, seen, out, html)
+        try:
+            row = _batch_line(args, policy, declared, raw.rstrip("\r"), number, seen, out, html)
+        except OSError as exc:  # a file of this line cannot be written: the others still are
+            message = f"cannot write the files of this line: {exc.strerror or exc}"
+            print(f"{args.facts}:{number}: error: {message}", file=sys.stderr)
+            row = {"id": "", "line": number, "status": "error", "error": message}
         if row["status"] == "ok" and outputs is None:
             outputs = row["outputs"]
         rows.append(row)
@@ -405,9 +416,12 @@ def _batch_line(args, policy, declared, raw, number, seen, out, html) -> dict:
     ident, problem = _line_id(facts, args.id_field)
     if ident is None:
         raw_id = facts.get(args.id_field)
-        ident = raw_id if isinstance(raw_id, str) else ("" if raw_id is None else str(_plain_json(raw_id)))
+        if isinstance(raw_id, Decimal):
+            raw_id = str(raw_id)  # `1E+400000`, not four hundred thousand digits
+        ident = (raw_id if isinstance(raw_id, str) else "" if raw_id is None
+                 else json.dumps(_plain_json(raw_id), ensure_ascii=False))[:80]
         return failed(problem)
-    key = ident.casefold()  # `A` and `a` are one file on Windows and macOS
+    key = unicodedata.normalize("NFC", ident).casefold()  # `A` and `a` are one file on Windows and macOS
     if key in seen:
         return failed(f"duplicate id `{ident}` (first on line {seen[key]}); this line is not written")
     seen[key] = number

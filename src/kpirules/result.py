@@ -36,7 +36,12 @@ class Result:
                 return node
         raise KeyError(name)
 
-    def to_json(self) -> dict:
+    def to_json(self, stamp: dict | None = None) -> dict:
+        """The JSON form (a contract): policy, evaluation, values, [warnings], [stamp], [trace].
+
+        `stamp` is the reproducibility stamp of stamp.py (`kpirules.stamp.make(result.policy,
+        facts)`); the command line adds it to every JSON result.
+        """
         out = {
             "policy": dict(self.policy),
             "evaluation": self.evaluation,
@@ -44,6 +49,8 @@ class Result:
         }
         if self.warnings:
             out["warnings"] = [w.as_json() for w in self.warnings]
+        if stamp is not None:
+            out["stamp"] = dict(stamp)
         if self.trace is not None:
             out["trace"] = jsonable(self.trace)
         return out
