@@ -77,3 +77,29 @@ def test_shipped_policies_pass_strict(capsys, monkeypatch):
     from pathlib import Path
     monkeypatch.chdir(Path(__file__).resolve().parents[1])
     assert main(["check", "--strict", "policies", "ruleset"]) == 0
+
+
+@pytest.mark.parametrize("body, facts", [
+    ("    output v = 100 / n\n", "    fact n: number > 0\n"),
+    ("    output v = 100 / n\n", "    fact n: number != 0\n"),
+    ("    output v = n > 0 and 100 / n >= 5\n", "    fact n: count\n"),
+])
+def test_divisors_declared_nonzero_or_tested_first_are_fine(body, facts):
+    assert lints(body, facts) == []
+
+
+def test_a_function_may_call_one_declared_below():
+    p = kpirules.load_policy_text("policy p\nfunction a (x: number) = b(x) + 1\nfunction b (x: number) = x * 2\n"
+                                  "evaluation e:\n    fact r: number\n    output v = a(r)\n")
+    # a(3) = b(3) + 1 = 3 * 2 + 1 = 7
+    assert str(p.evaluate({"r": 3}).values["v"]) == "7"
+
+
+def test_a_module_imported_twice_is_merged_once(tmp_path):
+    (tmp_path / "ruleset").mkdir()
+    (tmp_path / "ruleset" / "base.rules").write_text("module base\nlet k = 2\n", encoding="utf-8")
+    (tmp_path / "ruleset" / "more.rules").write_text("module more\nimport base\nlet j = k * 3\n", encoding="utf-8")
+    p = tmp_path / "p.rules"
+    p.write_text("policy p\nimport base\nimport more\nevaluation e:\n    output v = j + k\n", encoding="utf-8")
+    # j + k = 2 * 3 + 2 = 8
+    assert str(kpirules.load_policy(p).evaluate({}).values["v"]) == "8"

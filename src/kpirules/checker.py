@@ -86,8 +86,9 @@ class Checker:
             if self._declare(top_scope, fn.name, Symbol("function", None, fn, fn.name_span), fn.name_span):
                 self.functions[fn.name] = fn
         self.function_types = {}
+        self.top_scope = top_scope
         for fn in policy.functions:
-            if self.functions.get(fn.name) is fn:
+            if self.functions.get(fn.name) is fn and fn.name not in self.function_types:
                 self._function(fn, top_scope)
         top_defs = []
         for d in policy.definitions:
@@ -1051,8 +1052,11 @@ def _user_call(self, e: n.Call, fn: n.Function, ctx):
         elif want.kind != t.kind:
             self.err("E301", f"`{p.name}` of `{fn.name}` is {_describe(want)}, not {_describe(t)}", a.span)
             ok = False
+    if fn.name not in self.function_types and fn.name not in getattr(self, "_calling", ()):
+        self._function(fn, self.top_scope)  # declared further down: type it now
     if fn.name not in self.function_types:
-        self.err("E210", f"function `{fn.name}` calls itself", e.span, "functions cannot be recursive")
+        self.err("E210", f"function `{fn.name}` calls itself, directly or through another function", e.span,
+                 "functions cannot be recursive")
         return None
     return self.function_types[fn.name] if ok else None
 

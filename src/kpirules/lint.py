@@ -68,6 +68,7 @@ class Linter:
         self.used_names: set = set()
         self._seen_division: set = set()
         self.facts: dict = {}
+        self.nonzero: set = set()   # facts whose declaration excludes zero (`> 0`, `!= 0`)
         self.aggregating = None   # the list a `sum over` is walking, while its body is analysed
         self.counts: dict = {}    # values that are `count(L)` of a list L
 
@@ -77,6 +78,7 @@ class Linter:
     # ---- ranges -----------------------------------------------------------------------------
     def fact_ranges(self, ev: m.EvaluationModel) -> dict:
         env = {}
+        self.nonzero = set()
         for f in ev.facts:
             if f.type.kind != "number":
                 continue
@@ -91,6 +93,8 @@ class Linter:
                     value = other[1] if b.op in ("<=", "<") else other[0]
                 if value is None:
                     continue
+                if (b.op == ">" and value >= 0) or (b.op == "<" and value <= 0) or (b.op == "!=" and value == 0):
+                    self.nonzero.add(f.name)
                 if b.op in (">=", ">"):
                     lo = value if lo is None else max(lo, value)
                 elif b.op in ("<=", "<"):
@@ -115,8 +119,9 @@ class Linter:
             return _neg(inner) if e.op == "neg" else UNKNOWN
         if isinstance(e, n.Binary):
             if e.op in ("and", "or"):
+                # `total > 0 and won / total >= 50%`: the right side runs only after the left's test.
                 self.expr(e.left, env, guards, fields)
-                self.expr(e.right, env, guards, fields)
+                self.expr(e.right, env, guards | _names(e.left), fields)
                 return UNKNOWN
             same = _scaled_self(e)
             if same is not None:
@@ -195,6 +200,8 @@ class Linter:
         lo, hi = divisor
         if lo is not None and lo > 0 or hi is not None and hi < 0:
             return
+        if isinstance(e.right, n.Name) and e.right.name in self.nonzero:
+            return  # declared `> 0` or `!= 0`
         if _names(e.right) & guards:
             return  # inside `if ... then ... else` that tests the divisor
         key = (e.span.path, e.span.start)

@@ -60,10 +60,13 @@ def find_module(parts, importer: str):
     return None
 
 
-def _with_imports(tree, source: SourceFile, chain: tuple, diags: list, texts: list, resolved=None):
-    """The tree with every imported module's definitions placed before its own (depth first)."""
+def _with_imports(tree, source: SourceFile, chain: tuple, diags: list, texts: list, resolved=None, seen=None):
+    """The tree with every imported module's definitions placed before its own (depth first).
+
+    A module reached twice (a policy and one of its modules both import it) is merged once.
+    """
     merged = {"tables": [], "definitions": [], "bands": [], "ladders": [], "functions": []}
-    seen = set()
+    seen = set() if seen is None else seen
     for imp in tree.imports:
         path = find_module(imp.path, source.path)
         dotted = ".".join(imp.path)
@@ -72,9 +75,6 @@ def _with_imports(tree, source: SourceFile, chain: tuple, diags: list, texts: li
                                f"put it in `ruleset/{'/'.join(imp.path)}.rules` beside or above the policy"))
             continue
         key = str(path.resolve())
-        if key in seen:
-            continue
-        seen.add(key)
         if key in chain:
             diags.append(error("E213", f"import cycle: `{dotted}` imports, directly or not, the file "
                                f"that imports it", imp.span, "move the shared definitions into one module"))
@@ -95,10 +95,16 @@ def _with_imports(tree, source: SourceFile, chain: tuple, diags: list, texts: li
         if module.evaluations or module.examples:
             diags.append(error("E208", f"module `{dotted}` holds evaluations or examples; a module only "
                                f"shares definitions", module.span, "move them into a policy"))
-        texts.append((module_source.path, module_source.text))
+        if key in seen:
+            if resolved is not None:
+                resolved.append((imp, ()))
+            continue
+        seen.add(key)
+        # The stamp hashes a module under its import name: the same wherever the policy is loaded from.
+        texts.append((dotted, module_source.text))
         if resolved is not None:
             resolved.append((imp, _defined_names(module)))
-        module = _with_imports(module, module_source, chain + (key,), diags, texts)
+        module = _with_imports(module, module_source, chain + (key,), diags, texts, seen=seen)
         for field in merged:
             merged[field].extend(getattr(module, field))
     if not any(merged.values()):
