@@ -11,6 +11,7 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 from importlib import resources
+from typing import NamedTuple
 
 from lark import Lark, Token, v_args
 from lark.visitors import Transformer_NonRecursive
@@ -1216,3 +1217,28 @@ def _first_control_character(text: str):
 
 def parse_text(text: str, path: str = "<policy>") -> n.Policy:
     return parse(SourceFile(path=path, text=text))
+
+
+class Comment(NamedTuple):
+    """A `# ...` comment as written: its text (from `#`, trailing blanks dropped), the offset of its
+    `#`, and whether it stands on its own line (nothing but blanks before it)."""
+    text: str
+    start: int
+    own_line: bool
+
+
+def comments(text: str) -> tuple:
+    """Every comment of a policy text, in order. The grammar ignores comments; `kpirules fmt`
+    keeps them. Quoted text cannot span lines, so a `#` outside quotes on a line starts one."""
+    found = []
+    for line_start, line in _lines(text):
+        at = _comment_start(line)
+        if at < len(line):
+            found.append(Comment(text=line[at:].rstrip(" \t\r\f"), start=line_start + at,
+                                 own_line=not line[:at].strip(" \t\f")))
+    return tuple(found)
+
+
+def parse_with_comments(source: SourceFile) -> tuple:
+    """`parse`, and the comments it ignores: `(Policy, (Comment, ...))`."""
+    return parse(source), comments(source.text)
