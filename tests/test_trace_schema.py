@@ -307,9 +307,8 @@ def test_the_produced_traces_use_every_code():
 
 # Placeholders sentence() fills in itself, from the parameters (not parameters themselves).
 _DERIVED = {"rate_exact", "range", "id", "reason", "args"}
-# Known: `input.given` says `{value}`, which is the node's result, not a parameter; renderers show
-# facts as `name = value` and never call sentence() for them.
-_KNOWN_GAPS = {("input.given", "value")}
+# No template may name a parameter its reason does not carry.
+_KNOWN_GAPS = set()
 
 
 def test_every_template_parameter_is_given():

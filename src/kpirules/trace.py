@@ -51,7 +51,7 @@ def build(program: Program, policy: dict, facts: dict, records) -> dict:
 def _reason(code: str, params: dict | None = None, display: dict | None = None) -> dict:
     # Numbers in sentences in their shortest exact form; a rounding's result keeps its digits.
     params = {k: (x.canonical(v) if isinstance(v, (Decimal, Fraction)) and not isinstance(v, bool)
-                  and not (k in ("after", "quantum") and code == "round.applied") else v)
+                  and not (k in ("after", "quantum") and code == "round.applied") and k != "result" else v)
               for k, v in (params or {}).items()}
     out = {"code": code, "params": params}
     if display:
@@ -70,8 +70,10 @@ def _node(id_, kind, name, label, result, span, reason, *, formula=None, working
 
 
 def _input_node(ev: m.EvaluationModel, f: m.FactDecl, value) -> dict:
+    shown = value if isinstance(value, (Decimal, bool, str)) else _show(value)
     return _node(f"{ev.name}/fact/{f.name}", "input", f.name, f.label, value, f.span,
-                 _reason("input.given", {"rule": f.rule}), display=f.type.display, cites=f.cites)
+                 _reason("input.given", {"rule": f.rule, "value": shown}),
+                 display=f.type.display, cites=f.cites)
 
 
 def _reads(d: m.ValueDef, ev: m.EvaluationModel, shown) -> list:
@@ -146,7 +148,13 @@ def _pct(expr) -> str:
 
 
 def _event_node(id_: str, d: m.ValueDef, e: dict, shown=None, tables=None) -> dict:
-    """One thing that shaped a value, as a child node with its reason code."""
+    """One thing that shaped a value, as a child node with its reason code, in the value's unit."""
+    node = _event(id_, d, e, shown, tables)
+    node["display"] = d.type.display
+    return node
+
+
+def _event(id_: str, d: m.ValueDef, e: dict, shown, tables) -> dict:
     k = e["kind"]
     span = e.get("span", d.span)
     text = span.text if span is not None else None

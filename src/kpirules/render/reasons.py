@@ -190,8 +190,10 @@ def sentence(reason: dict, lang: str = "en", display: str = "number") -> str:
     params = dict(reason.get("params") or {})
     shows = reason.get("display") or {}
     out = {}
+    # Amounts in a sentence take the value's unit (¥ for money); points stay plain numbers there.
+    own = "number" if display == "points" else display
     for key, value in params.items():
-        out[key] = _param(key, value, shows.get(key, display if key in _VALUE_PARAMS else "number"), lang)
+        out[key] = _param(key, value, shows.get(key, own if key in _VALUE_PARAMS else "number"), lang)
     out.setdefault("rate_exact", "")
     if not params.get("filled"):
         out["filled"] = params.get("condition", "")
