@@ -71,13 +71,14 @@ def test_a_ladder_with_if_none_has_a_fourth_branch_taken_only_without_a_rate():
     assert missed(cov)[1].endswith("never above the standard")
 
 
-def test_a_ladder_direction_without_a_step_line_is_still_a_branch():
+def test_a_ladder_side_without_a_step_line_scores_as_on_the_standard():
+    # Branches: below (it has a line) and at; above has no line, so being above counts as `at`.
     src = ('policy p\nevaluation e:\n    fact r: number\n    scorecard s:\n        item i weight 10:\n'
            '            ladder r standard 5\n                minus 1 per full 1 below\n'
            + example("above, no line for it", {"i": 10}, r=7))
     cov = measure(src)
-    assert (cov.covered, cov.total) == (1, 3)
-    assert [m.outcome for m in cov.missed] == ["below", "at"]
+    assert (cov.covered, cov.total) == (1, 2)
+    assert [m.outcome for m in cov.missed] == ["below"]
 
 
 SHARED = '''policy p

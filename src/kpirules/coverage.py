@@ -265,7 +265,10 @@ class _Sites:
                     self.expr(s.condition, frozenset(), (), owner)
                     self.expr(s.value, frozenset(), (), owner)
                 elif isinstance(s, n.Ladder):
-                    outcomes = LADDER_OUTCOMES + (("no_rate",) if s.none_rule is not None else ())
+                    # A side without a step line scores as on the standard: it is not a branch.
+                    sides = {st.direction for st in s.steps}
+                    outcomes = tuple(o for o in LADDER_OUTCOMES if o == "at" or o in sides) + (
+                        ("no_rate",) if s.none_rule is not None else ())
                     self.add(((), "ladder", _k(s.span)), "ladder", outcomes, s.span,
                              f"ladder `{s.rate.span.text}` of {owner}")
                     for part in (s.standard, s.rate):
@@ -500,7 +503,8 @@ class _Walker:
                 if code == "ladder.no_rate" or params.get("no_rate"):
                     self.see(((), "ladder", _k(s.span)), "no_rate")
                 else:
-                    direction = {"ladder.below": "below", "ladder.above": "above", "ladder.at": "at"}.get(code)
+                    direction = {"ladder.below": "below", "ladder.above": "above", "ladder.at": "at",
+                                 "ladder.no_line": "at"}.get(code)
                     direction = direction or params.get("direction")
                     if direction not in LADDER_OUTCOMES:
                         raise _Mismatch(f"a ladder step with reason `{code}`")
