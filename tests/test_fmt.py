@@ -91,8 +91,6 @@ def test_shipped_round_trip(path):
     assert len(comment_texts(out)) == len(comment_texts(text)) > 0
 
 
-@pytest.mark.xfail(reason="the shipped files are formatted when the lead applies `kpirules fmt policies ruleset`;"
-                          " remove this marker then", strict=False)
 def test_shipped_files_are_formatted(capsys):
     assert main(["fmt", "--check", str(ROOT / "policies"), str(ROOT / "ruleset")]) == 0
     assert capsys.readouterr().out == ""

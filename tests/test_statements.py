@@ -294,7 +294,7 @@ def test_u8_monthly_lines_are_shown_rounded_and_add_up():
     top = _statement_part(page)
     # each rounding is said where it happened: the `round each` line of the policy, once per line kept
     assert top.count("rounded half up to 0.01") == 3
-    assert top.count("policies/u8_presales.rules:93)") == 3
+    assert top.count("policies/u8_presales.rules:96)") == 3
     assert "685.1835 → 685.18" in top
 
 
