@@ -204,6 +204,6 @@ def canonical(value) -> Decimal:
     d = value if type(value) is Decimal else to_decimal(value)
     whole = d.to_integral_value()
     if d == whole:
-        # to_integral_value keeps a positive exponent (1E+3); spell such a value out in full.
-        return whole if whole.as_tuple().exponent == 0 else whole.quantize(ONE, context=_ROUNDING)
+        # Through int: exponent 0 whatever the input's (2030000.000 and 1E+3 alike).
+        return Decimal(int(whole))
     return d.normalize(context=_ROUNDING)
