@@ -213,3 +213,10 @@ def test_record_of_numbers_with_a_range_per_key():
     with pytest.raises(kpirules.FactError) as exc:
         p.evaluate({"r": {"self": 101, "peer": 90, "manager": -1}})
     assert [v.path for v in exc.value.violations] == ["r.self", "r.manager"]
+
+
+def test_a_blend_may_read_values_defined_below_it():
+    p = load('policy p\nevaluation e:\n    fact r: number\n    output a = blend(b 50%, c 50%)\n'
+             '    let b = r * 2\n    let c = r + 1\n')
+    # r = 3: b = 6, c = 4; 6 * 50% + 4 * 50% = 5
+    assert both(p, {"r": 3})["a"] == D(5)

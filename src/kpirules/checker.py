@@ -185,7 +185,7 @@ class Checker:
             self._points(step.step, ctx, "a ladder's step")
             if isinstance(step.step, n.Number) and step.step.value <= 0:
                 self.err("E314", "a ladder's step must be greater than zero", step.step.span,
-                         "write a positive step, e.g. `per full 5%`")
+                         "write the size of one step, e.g. `per full 5% below`")
 
     def _function(self, fn: n.Function, top_scope):
         scope = {k: v for k, v in top_scope.items() if v.kind in ("table", "bands", "function")}
@@ -661,7 +661,7 @@ class Checker:
 
     def _gate_keys(self, cond, item, scope):
         """A gate that reads `record[item]` needs a record key for every item it decides on."""
-        for node in _walk(cond):
+        for node in n.walk(cond):
             if isinstance(node, n.Index) and isinstance(node.key, n.ItemRef) and isinstance(node.target, n.Name):
                 sym = scope.get(node.target.name)
                 if sym is not None and sym.type is not None and sym.type.kind == "record":
@@ -671,7 +671,6 @@ class Checker:
                                  f"add `{item.name}` to the keys of `{node.target.name}`")
 
     def _item(self, item: n.Item, ctx: Ctx):
-        directions = set()
         for s in item.body:
             if isinstance(s, n.Adjust):
                 self._points(s.amount, ctx, f"`{s.sign}`")
@@ -690,17 +689,7 @@ class Checker:
                 if not s.steps and s.using is None:
                     self.err("E313", "a ladder needs at least one step line", s.span,
                              "add e.g. `minus 2 per full 5% below`, or `using` a shared ladder")
-                directions = set()
-                for step in s.steps:
-                    if step.direction in directions:
-                        self.err("E313", f"the ladder has two `{step.direction}` lines", step.span,
-                                 "keep one line per direction")
-                    directions.add(step.direction)
-                    self._points(step.points, ctx, "a ladder's points")
-                    self._points(step.step, ctx, "a ladder's step")
-                    if isinstance(step.step, n.Number) and step.step.value <= 0:
-                        self.err("E314", "a ladder's step must be greater than zero", step.step.span,
-                                 "write the size of one step, e.g. `per full 5% below`")
+                self._ladder_steps(s.steps, ctx)
             elif isinstance(s, (n.Floor, n.Cap)):
                 self._points(s.value, ctx, "`floor`" if isinstance(s, n.Floor) else "`cap`")
 
@@ -1143,28 +1132,10 @@ def _fact_type(t) -> m.Type:
     raise TypeError(t)
 
 
-def _walk(node):
-    """Every expression node under `node` (iterative: expressions are depth-limited anyway)."""
-    stack = [node]
-    while stack:
-        x = stack.pop()
-        if x is None or isinstance(x, (str, Decimal)):
-            continue
-        yield x
-        for a in attrs.fields(type(x)) if attrs.has(type(x)) else ():
-            if a.name in ("span", "name_span", "list_span"):
-                continue
-            v = getattr(x, a.name)
-            if isinstance(v, tuple):
-                stack.extend(v)
-            elif attrs.has(type(v)):
-                stack.append(v)
-
-
 def _names_read(d) -> list:
     """Names mentioned by a definition, item or scorecard (for ordering; scope is checked later)."""
     out = []
-    for x in _walk(d):
+    for x in n.walk(d):
         if isinstance(x, n.Name):
             out.append(x.name)
         elif isinstance(x, n.Aggregate):

@@ -439,11 +439,11 @@ def lint(policy: m.PolicyModel, imports=()) -> list:
 def _called(policy: m.PolicyModel, name: str) -> bool:
     for ev in policy.evaluations:
         for d in ev.values:
-            for x in _walk(d.node):
+            for x in n.walk(d.node):
                 if isinstance(x, n.Call) and x.function == name:
                     return True
     for fn in policy.functions:
-        for x in _walk(fn.body):
+        for x in n.walk(fn.body):
             if isinstance(x, n.Call) and x.function == name:
                 return True
     return False
@@ -458,20 +458,3 @@ def _ladders_used(policy: m.PolicyModel) -> set:
                     if isinstance(s, n.Ladder) and s.using:
                         out.add(s.using)
     return out
-
-
-def _walk(node):
-    import attrs
-    stack = [node]
-    while stack:
-        x = stack.pop()
-        if x is None or isinstance(x, (str, Decimal, bool, int)):
-            continue
-        yield x
-        if isinstance(x, tuple):
-            stack.extend(x)
-            continue
-        if attrs.has(type(x)):
-            for a in attrs.fields(type(x)):
-                if a.name not in ("span", "name_span", "list_span", "using_span"):
-                    stack.append(getattr(x, a.name))

@@ -18,6 +18,24 @@ def _span():
 
 node = attrs.frozen(kw_only=True)
 
+_SPANS = ("span", "name_span", "list_span", "using_span")
+
+
+def walk(root):
+    """Every node under `root`, itself included (iterative; tuples of children are entered)."""
+    stack = [root]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, tuple):
+            stack.extend(x)
+            continue
+        if not attrs.has(type(x)):
+            continue
+        yield x
+        for a in attrs.fields(type(x)):
+            if a.name not in _SPANS:
+                stack.append(getattr(x, a.name))
+
 
 # ---- expressions ------------------------------------------------------------------------------
 
