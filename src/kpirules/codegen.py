@@ -240,7 +240,8 @@ class _Gen:
             self.item(d, var)
         elif d.kind == "scorecard":
             sc: n.Scorecard = d.node
-            self.emit(f"{var} = " + " + ".join(self.var[i.name] for i in sc.items), 1)
+            # A scorecard of clauses alone adds up no item: 0, as the interpreter starts its sum.
+            self.emit(f"{var} = " + (" + ".join(self.var[i.name] for i in sc.items) or "ZERO"), 1)
             self.clauses(sc.clauses, var, 1)
         elif isinstance(d.node.value, n.Aggregate):
             self.aggregate(d.node.value, d.node.clauses, var)
