@@ -7,13 +7,14 @@ same place and in the same words; when the parser cannot be sure of that, it rep
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from kpirules import PolicyError, load_policy_text
-from kpirules.parser import MAX_SYNTAX_ERRORS, ParseFailure, parse
+from kpirules.parser import MAX_SYNTAX_ERRORS, ParseFailure, _comment_start, parse
 from kpirules.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,12 +151,17 @@ def test_a_broken_first_line_is_stood_in_for_by_a_header():
     # Indentation errors are about the structure of the whole block.
     ("over-indented line", {9: "        fact errors: count", 19: "    output bonus = +"}, [("E103", 9)]),
     ("dedent to no block", {15: "          floor 0", 19: "    output bonus = +"}, [("E103", 15)]),
-    # An unexpected end of the file ends everything.
-    ("file ends inside a statement", {22: "output late = (1 +"}, [("E108", 22)]),
+    # A block that ends before its statement is complete (the item's lines deleted, the line
+    # after them less indented): the structure is in doubt.
+    ("block ends too early", {17: "", 18: "", 21: '        cite "x'}, [("E100", 17)]),
 ])
 def test_where_recovery_is_not_safe_only_the_first_error_is_reported(name, changes, expected):
-    text = with_lines(BASE, changes) if 22 not in changes else BASE + changes[22]
-    assert [(d.code, d.span.line) for d in diagnostics(text)] == expected, name
+    assert [(d.code, d.span.line) for d in diagnostics(with_lines(BASE, changes))] == expected, name
+
+
+def test_the_end_of_the_file_ends_recovery():
+    text = with_lines(BASE, {11: "    let rate = rates[grade] +"}) + "output late = (1 +\n"
+    assert [(d.code, d.span.line) for d in diagnostics(text)] == [("E100", 11), ("E108", 22)]
 
 
 def test_at_most_max_syntax_errors_are_reported():
@@ -206,14 +212,8 @@ def break_line(line: str, kind: str, i: float, j: float, junk: str) -> str:
 
 
 def _words(body: str):
-    import re
-    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|[^\s"]+', body[:_code_end(body)]):
+    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|[^\s"]+', body[:_comment_start(body)]):
         yield m.start(), m.group()
-
-
-def _code_end(body: str) -> int:
-    from kpirules.parser import _comment_start
-    return _comment_start(body)
 
 
 DAMAGE = st.tuples(

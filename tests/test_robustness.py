@@ -304,3 +304,27 @@ def test_damaged_shipped_policies_load_or_report_with_a_position(mutant):
 def test_every_shipped_policy_loads():
     for path, text in SHIPPED_TEXT.items():
         check_loads_or_reports(text, str(path))
+
+
+# ---- what these properties found ----------------------------------------------------------------
+
+def test_a_scorecard_of_clauses_alone_adds_up_to_zero():
+    """Found by the grammar-derived programs: the compiled fast path wrote `v0 = ` (a Python syntax
+    error, raised from load_policy) for a scorecard with no item."""
+    policy = kpirules.load_policy_text('policy a\n\nevaluation e:\n    fact x: integer\n    scorecard s:\n'
+                                       '        round up to 1\n    output o = s + x\n', "a.rules")
+    assert policy.evaluate({"x": 2}).values == {"s": 0, "o": 2}
+    assert policy.evaluate({"x": 2}, explain=True).values == {"s": 0, "o": 2}
+
+
+def test_a_last_line_without_a_line_break_is_pointed_at_within_the_text():
+    """Found by the arbitrary texts: the end of such a line was one past the end of the text."""
+    text = 'policy a\nevaluation e:\n    fact x: number\ntable'
+    try:
+        kpirules.load_policy_text(text, "a.rules")
+    except kpirules.PolicyError as exc:
+        (d,) = exc.diagnostics
+        assert (d.code, d.span.location(), d.span.end) == ("E100", "a.rules:4:6", len(text))
+        assert d.as_json()["span"]["end_column"] == 6
+    else:
+        raise AssertionError("the policy loaded")
