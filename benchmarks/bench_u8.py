@@ -217,13 +217,13 @@ def main(argv=None) -> int:
     # validating a fact set, and computing on validated facts with the generated fast path.
     from kpirules import facts as fact_stage
     program = policy._programs["quarterly"]
-    validated = [fact_stage.validate(program.evaluation, f, program.check_facts)[0] for f in facts]
+    validated = [fact_stage.validate(program.model, f, program.check_facts)[0] for f in facts]
     runs = {
         "engine": lambda fs: [evaluate(f, "quarterly") for f in fs],
         "engine+trace": lambda fs: [evaluate(f, "quarterly", explain=True) for f in fs],
         "baseline": lambda fs: [baseline(f) for f in fs],
-        " validate": lambda fs: [fact_stage.validate(program.evaluation, f, program.check_facts) for f in fs],
-        " compute": lambda fs: [program.fast(v) for v in validated],
+        " validate": lambda fs: [fact_stage.validate(program.model, f, program.check_facts) for f in fs],
+        " compute": lambda fs: [program.plain(v) for v in validated],
     }
     best = {name: float("inf") for name in runs}
     last = {}

@@ -61,7 +61,7 @@ class Policy:
 
     def facts_of(self, evaluation=None) -> tuple:
         """The fact declarations of an evaluation (name, label, rule as written)."""
-        ev = self._program(evaluation).evaluation
+        ev = self._program(evaluation).model
         return tuple((f.name, f.label, f.rule) for f in ev.facts)
 
     def _program(self, evaluation):
@@ -78,7 +78,7 @@ class Policy:
 
     def _plan(self, program):
         ev = program.evaluation
-        plan = (_evaluate.output_plan(program), tuple(d.name for d in ev.values if d.kind == "output"))
+        plan = (_evaluate.output_plan(ev), tuple(v.name for v in ev.values if v.kind == "output"))
         self._plans[ev.name] = plan
         return plan
 
@@ -89,18 +89,15 @@ class Policy:
         cannot be computed (e.g. a division by zero the policy does not handle).
         """
         program = self._program(evaluation)
-        ev = program.evaluation
-        valid, warnings = _facts.validate(ev, facts, program.check_facts)
-        plan, outputs = self._plans.get(ev.name) or self._plan(program)
-        values = None if explain or program.fast is None else _evaluate.fast_values(program, valid, plan)
+        valid, warnings = _facts.validate(program.model, facts, program.check_facts)
+        plan, outputs = self._plans.get(program.evaluation.name) or self._plan(program)
+        raw, records = _evaluate.run(program, valid, explain)
+        values = {name: convert(raw[i]) for name, i, convert in plan}
         trace = None
-        if values is None:
-            env, records = _evaluate.run(program, valid, explain)
-            values = {name: convert(env[name]) for name, _, convert in plan}
-            if explain:
-                trace = _trace.build(program, {**self._info, "label": self.label}, valid, records)
-        return Result(policy=self._info, evaluation=ev.name, values=values, outputs=outputs, trace=trace,
-                      facts=valid, warnings=warnings)
+        if explain:
+            trace = _trace.build(program, {**self._info, "label": self.label}, valid, raw, records)
+        return Result(policy=self._info, evaluation=program.evaluation.name, values=values, outputs=outputs,
+                      trace=trace, facts=valid, warnings=warnings)
 
 
 def load_policy(path) -> Policy:

@@ -1,396 +1,579 @@
-"""Compile stage, fast path: the checked model as generated Python, for evaluations without a trace.
+"""Code generation stage: each evaluation of the IR as one Python function, plain or traced.
 
-The generated function reads like a hand-written calculation: Decimal operators on local
-variables, under a 60-digit context that only *flags* inexact results. Exactness is kept by
-proof, not by hope: every decision (a comparison, a step count, a rounding, a table key) whose
-operands were touched by an inexact operation must be at least MARGIN away from its boundary,
-else the function gives up (`Fallback`) and the exact evaluator (compile.py, with fractions)
-computes the same values. Any other trouble (a division by zero, a missing table row) also
-falls back, so the exact evaluator is the one that reports errors, with their positions.
+One generator, one meaning: the traced function is the plain one with statements added that
+record what shaped each value (branches taken, lookups, ladder steps, floors and caps that bit,
+roundings, gates, list lines, function calls). Nothing else in the engine evaluates a policy.
+
+The generated code is three-address code on local variables. Every arithmetic operation is a
+plain Decimal operator under runtime.ENGINE (which traps Inexact), guarded by an `except` that
+hands the same operation to runtime's exact fallback: zero cost while results fit, exact
+fractions when they do not (Python 3.11 `try` costs nothing until something is raised).
+Comparisons are Python's, which are exact between Decimals and Fractions.
+
+Records of a traced run, per value: `events` (dicts, in the order things happened), `calls` (one
+dict per policy-function call) and `x`, a dict from an IR node's record id to what it did (a
+conditional's branch, a lookup's key and row, a list sum). trace.py turns them into the
+explanation; coverage.py counts their branches.
 """
 
 from __future__ import annotations
 
-from decimal import (ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal, DivisionByZero,
-                     Inexact, InvalidOperation, Overflow)
+from decimal import Decimal
 
-from . import exact as x
-from . import model as m
-from . import nodes as n
+from . import ir
+from . import runtime as rt
 
-PRECISION = 60
-# Decisions closer than this (relative) to their boundary are left to exact arithmetic. The error
-# of PRECISION-digit arithmetic after any realistic number of operations is far below it.
-MARGIN = Decimal("1e-30")
-_HALF = Decimal("0.5")
-_DISPLAY = Context(prec=x.DISPLAY_DIGITS, rounding=ROUND_HALF_EVEN)
-TEMPLATE = Context(prec=PRECISION, rounding=ROUND_HALF_EVEN, Emax=999999, Emin=-999999,
-                   traps=[DivisionByZero, InvalidOperation, Overflow])
+_CMP = {"==": "==", "!=": "!=", ">=": ">=", "<=": "<=", ">": ">", "<": "<"}
+_ARITH = {"+": ("+", "ADD"), "-": ("-", "SUB"), "*": ("*", "MUL"), "/": ("/", "DIV")}
 
 
-class Fallback(Exception):
-    """The fast path cannot prove its answer exact; the exact evaluator takes over."""
+class _Where:
+    """What names mean at the point being generated."""
 
-
-def _close(a, b) -> bool:
-    scale = max(abs(a), abs(b))
-    return abs(a - b) <= MARGIN * scale
-
-
-def cmp(a, b, inexact) -> int:
-    if inexact and _close(a, b):
-        raise Fallback()
-    return (a > b) - (a < b)
-
-
-def floor_steps(q, inexact):
-    f = q.to_integral_value(rounding=ROUND_FLOOR)
-    if inexact and (q - f <= MARGIN * max(abs(q), 1) or f + 1 - q <= MARGIN * max(abs(q), 1)):
-        raise Fallback()
-    return f
-
-
-def ceil_steps(q, inexact):
-    c = q.to_integral_value(rounding=ROUND_CEILING)
-    if inexact and (c - q <= MARGIN * max(abs(q), 1) or q - c + 1 <= MARGIN * max(abs(q), 1)):
-        raise Fallback()
-    return c
-
-
-def round_to(v, quantum, mode, inexact):
-    if inexact:
-        units = v / quantum
-        frac = units - units.to_integral_value(rounding=ROUND_FLOOR)
-        m_ = MARGIN * max(abs(units), 1)
-        # Half modes jump only at a tie; directed modes jump at every multiple of the quantum.
-        if mode.startswith("half"):
-            if abs(frac - _HALF) <= m_:
-                raise Fallback()
-        elif frac <= m_ or 1 - frac <= m_:
-            raise Fallback()
-    return x.round_to(v, quantum, mode)
-
-
-def lookup(table, key, inexact):
-    if inexact and not isinstance(key, str):
-        raise Fallback()
-    try:
-        return table[key]
-    except KeyError:
-        raise Fallback() from None
-
-
-def shown(v):
-    """An inexact value as the exact path shows it (28 digits), provably the same digits."""
-    lo = _DISPLAY.plus(v - abs(v) * MARGIN)
-    hi = _DISPLAY.plus(v + abs(v) * MARGIN)
-    if lo != hi:
-        raise Fallback()
-    return _DISPLAY.plus(v)
+    def __init__(self, *, xvar=None, calls=None, item=None, line="L", params=None, events=None):
+        self.xvar = xvar        # traced: the dict receiving expression records
+        self.calls = calls      # traced: the list receiving call records (None inside functions)
+        self.item = item        # inside a gate: the item decided on
+        self.line = line        # the current list line (or element)
+        self.params = params    # inside a function: parameter variables
+        self.events = events    # traced: the list receiving events
 
 
 class _Gen:
-    def __init__(self, program, tables):
-        self.program = program
-        self.tables = tables
-        self.consts: list = []
-        self.const_index: dict = {}
-        self.var: dict = {}
+    def __init__(self, policy: ir.Policy, evaluation: ir.Evaluation, traced: bool):
+        self.policy = policy
+        self.ev = evaluation
+        self.traced = traced
+        self.consts: dict = {}      # name -> object, for the namespace
+        self.const_ids: dict = {}
         self.lines: list = []
+        self.depth = 0
         self.tmp = 0
-        self.in_function = False
+        self.var: dict = {}
+        self.tables = {t.name: t for t in policy.tables}
+        self.bands = {b.name: b for b in policy.bands}
+        self.functions = {f.name: f for f in policy.functions}
+        self.function_names: dict = {}
+        self.function_lines: list = []
 
-    def const(self, value) -> str:
-        if isinstance(value, dict):
-            key = ("table", id(value))
-        else:
-            key = (type(value), value if not isinstance(value, Decimal) else str(value))
-        if key not in self.const_index:
-            self.const_index[key] = len(self.consts)
-            self.consts.append(value)
-        return f"K{self.const_index[key]}"
+    # ---- output helpers -------------------------------------------------------------------------
+    def emit(self, line: str):
+        self.lines.append("    " * self.depth + line)
 
     def fresh(self) -> str:
         self.tmp += 1
         return f"t{self.tmp}"
 
-    def emit(self, line: str, depth: int):
-        self.lines.append("    " * depth + line)
+    def const(self, value) -> str:
+        """A name for an object the code reads (a number, a table, a span, a node)."""
+        if isinstance(value, (Decimal, str, bool, int)) and not isinstance(value, bool):
+            key = (type(value).__name__, str(value))
+        elif isinstance(value, bool):
+            key = ("bool", value)
+        else:
+            key = ("id", id(value))
+        name = self.const_ids.get(key)
+        if name is None:
+            name = f"K{len(self.const_ids)}"
+            self.const_ids[key] = name
+            self.consts[name] = value
+        return name
 
-    # ---- expressions: return Python expression text ---------------------------------------
-    def expr(self, e, fields=frozenset(), item=None) -> str:
-        if isinstance(e, n.Number):
-            return self.const(e.value)
-        if isinstance(e, (n.Text, n.Bool)):
-            return self.const(e.value)
-        if isinstance(e, n.Name):
-            if e.name in fields:
-                return f"L[{e.name!r}]"
-            return self.var[e.name]
-        if isinstance(e, n.ItemRef):
-            return self.const(item)
-        if isinstance(e, n.Unary):
-            inner = self.expr(e.operand, fields, item)
-            return f"(not {inner})" if e.op == "not" else f"(-{inner})"
-        if isinstance(e, n.Binary):
-            a, b = self.expr(e.left, fields, item), self.expr(e.right, fields, item)
-            op = {"and": "and", "or": "or"}.get(e.op, e.op)
-            return f"({a} {op} {b})"
-        if isinstance(e, n.Compare):
-            a, b = self.expr(e.left, fields, item), self.expr(e.right, fields, item)
-            if _is_textual(e.left) or _is_textual(e.right) or self._non_numeric(e, fields):
-                return f"({a} {e.op} {b})"
-            return f"(cmp({a}, {b}, DI or FL[I]) {e.op} 0)"
-        if isinstance(e, n.Conditional):
-            c = self.expr(e.condition, fields, item)
-            return f"({self.expr(e.then, fields, item)} if {c} else {self.expr(e.otherwise, fields, item)})"
-        if isinstance(e, n.Blend):
-            parts = " + ".join(f"{self.expr(expr, fields, item)} * {self.const(w)}" for expr, w, _ in e.parts)
-            return f"({parts})"
-        if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name in self.bands \
-                and e.target.name not in fields:
-            key = self.expr(e.key, fields, item)
-            return f"band({self.const(self.bands[e.target.name])}, {key}, DI or FL[I])"
-        if isinstance(e, n.Index):
-            key = self.expr(e.key, fields, item)
-            if isinstance(e.target, n.Name) and e.target.name in self.tables and e.target.name not in fields:
-                return f"lookup({self.const(self.tables[e.target.name])}, {key}, DI or FL[I])"
-            return f"{self.expr(e.target, fields, item)}[{key}]"
-        if isinstance(e, n.Field):
-            return f"{self.expr(e.target, fields, item)}[{e.name!r}]"
-        if isinstance(e, n.Call) and e.function in self.functions and e.function not in fields:
-            args = [self.expr(a, fields, item) for a in e.args]
-            return f"{self.function(self.functions[e.function])}(FL, DI, {', '.join(args)})"
-        if isinstance(e, n.Call):
-            args = [self.expr(a, fields, item) for a in e.args]
-            if e.function == "sum":
-                return f"sum({args[0]}, ZERO)"
-            if e.function == "count":
-                return f"D(len({args[0]}))"
-            return f"{e.function}({', '.join(args)})"
-        raise AssertionError(type(e))
+    def guarded(self, target: str, fast: str, exact: str):
+        """`target = fast`, exactly: an inexact or mixed result is recomputed by the fallback."""
+        self.emit("try:")
+        self.emit(f"    {target} = {fast}")
+        self.emit("except (ArithmeticError, TypeError):")
+        self.emit(f"    {target} = {exact}")
 
-    def _non_numeric(self, e: n.Compare, fields) -> bool:
-        """Booleans, texts and enums compare with plain == (the checker typed them)."""
-        for side in (e.left, e.right):
-            if isinstance(side, n.Bool):
-                return True
-            if isinstance(side, n.Name) and side.name not in fields:
-                t = self.types.get(side.name)
-                if t is not None and t.kind != "number":
-                    return True
-            if isinstance(side, n.Name) and side.name in fields:
-                t = self.field_types.get(side.name)
-                if t is not None and t.kind != "number":
-                    return True
-        return False
+    def record(self, where: _Where, line: str):
+        if self.traced and where.xvar is not None:
+            self.emit(line.replace("X[", f"{where.xvar}[", 1))
 
-    def function(self, fn: n.Function) -> str:
-        """The name of the generated Python function for a policy function (generated once)."""
+    def event(self, where: _Where, text: str):
+        if self.traced and where.events is not None:
+            self.emit(f"{where.events}.append({text})")
+
+    # ---- expressions: emit statements, return a Python expression --------------------------------
+    def expr(self, e, where: _Where) -> str:
+        return _EXPR[type(e)](self, e, where)
+
+    def _const(self, e: ir.Const, where):
+        if isinstance(e.value, bool):
+            return "True" if e.value else "False"
+        return self.const(e.value)
+
+    def _fact(self, e, where):
+        return self.var[e.name]
+
+    def _param(self, e: ir.ParamRef, where):
+        return f"p{e.index}"
+
+    def _field(self, e: ir.FieldRef, where):
+        return f"{where.line}[{e.name!r}]"
+
+    def _elem(self, e, where):
+        return where.line
+
+    def _item_name(self, e, where):
+        return self.const(where.item)
+
+    def _neg(self, e: ir.Neg, where):
+        a = self.expr(e.operand, where)
+        t = self.fresh()
+        self.guarded(t, f"-{a}", f"NEG({a}, {self.const(e.span)})")
+        return t
+
+    def _not(self, e: ir.Not, where):
+        return f"(not {self.expr(e.operand, where)})"
+
+    def _arith(self, e: ir.Arith, where):
+        a = self.expr(e.left, where)
+        b = self.expr(e.right, where)
+        op, fallback = _ARITH[e.op]
+        t = self.fresh()
+        self.guarded(t, f"{a} {op} {b}", f"{fallback}({a}, {b}, {self.const(e.span)})")
+        return t
+
+    def _logic(self, e: ir.Logic, where):
+        t = self.fresh()
+        self.emit(f"{t} = {self.expr(e.left, where)}")
+        self.emit(f"if {'' if e.op == 'and' else 'not '}{t}:")
+        self.depth += 1
+        self.emit(f"{t} = {self.expr(e.right, where)}")
+        self.depth -= 1
+        return t
+
+    def _compare(self, e: ir.Compare, where):
+        a = self.expr(e.left, where)
+        b = self.expr(e.right, where)
+        return f"({a} {_CMP[e.op]} {b})"
+
+    def _cond(self, e: ir.Cond, where):
+        t = self.fresh()
+        self.emit(f"if {self.expr(e.condition, where)}:")
+        self.depth += 1
+        self.record(where, f"X[{e.rid}] = True")
+        self.emit(f"{t} = {self.expr(e.then, where)}")
+        self.depth -= 1
+        self.emit("else:")
+        self.depth += 1
+        self.record(where, f"X[{e.rid}] = False")
+        self.emit(f"{t} = {self.expr(e.otherwise, where)}")
+        self.depth -= 1
+        return t
+
+    def _table(self, e: ir.TableLookup, where):
+        key = self.expr(e.key, where)
+        t = self.fresh()
+        rows = self.const(dict(self.tables[e.table].rows))
+        self.emit("try:")
+        self.emit(f"    {t} = {rows}[{key}]")
+        self.emit("except KeyError:")
+        self.emit(f"    raise NO_ROW({e.table!r}, {key}, {self.const(e.span)}) from None")
+        self.record(where, f"X[{e.rid}] = ({key}, {t})")
+        return t
+
+    def _band(self, e: ir.BandLookup, where):
+        key = self.expr(e.key, where)
+        row = self.fresh()
+        self.emit(f"{row} = BAND({self.const(self.bands[e.bands])}, {key}, {self.const(e.span)})")
+        self.record(where, f"X[{e.rid}] = ({key}, {row})")
+        return f"{row}[0]"
+
+    def _keyget(self, e: ir.KeyGet, where):
+        return f"{self.expr(e.target, where)}[{self.expr(e.key, where)}]"
+
+    def _fieldget(self, e: ir.FieldGet, where):
+        return f"{self.expr(e.target, where)}[{e.name!r}]"
+
+    def _sum(self, e: ir.ListSum, where):
+        t = self.fresh()
+        self.emit(f"{t} = SUM({self.expr(e.arg, where)}, {self.const(e.span)})")
+        self.record(where, f"X[{e.rid}] = {t}")
+        return t
+
+    def _count(self, e: ir.ListCount, where):
+        t = self.fresh()
+        self.emit(f"{t} = D(len({self.expr(e.arg, where)}))")
+        self.record(where, f"X[{e.rid}] = {t}")
+        return t
+
+    def _abs(self, e: ir.Abs, where):
+        t = self.fresh()
+        self.emit(f"{t} = ABS({self.expr(e.arg, where)}, {self.const(e.span)})")
+        return t
+
+    def _extreme(self, e: ir.Extreme, where):
+        # Python's max/min keep the first of equal arguments and compare exactly.
+        args = [self.expr(a, where) for a in e.args]
+        return f"{e.fn}({', '.join(args)})"
+
+    def _blend(self, e: ir.Blend, where):
+        acc = self.fresh()
+        self.emit(f"{acc} = ZERO")
+        span = self.const(e.span)
+        for expr, weight in e.parts:
+            part = self.expr(expr, where)
+            w = self.const(weight)
+            t = self.fresh()
+            self.guarded(t, f"{part} * {w}", f"MUL({part}, {w}, {span})")
+            self.guarded(acc, f"{acc} + {t}", f"ADD({acc}, {t}, {span})")
+        return acc
+
+    def _call(self, e: ir.Call, where: _Where):
+        fn = self.functions[e.function]
+        pyname = self.function(fn)
+        args = [self.expr(a, where) for a in e.args]
+        t = self.fresh()
+        span = self.const(e.span)
+        self.emit("try:")
+        if self.traced:
+            raw, events, xs, nested = self.fresh(), self.fresh(), self.fresh(), self.fresh()
+            self.emit(f"    {t}, {raw}, {events}, {xs}, {nested} = T{pyname}({', '.join(args)})")
+        else:
+            self.emit(f"    {t} = {pyname}({', '.join(args)})")
+        self.emit("except Failure as f:")
+        self.emit(f"    raise IN_FUNCTION(f, {fn.name!r}, {span}) from None")
+        if self.traced and where.calls is not None:
+            static = self.const({"function": fn.name, "label": fn.label, "body": fn.body, "span": e.span,
+                                 "text": e.span.text, "cites": fn.cites, "params": fn.params, "rid": e.rid})
+            arg_map = "{" + ", ".join(f"{p!r}: {a}" for p, a in zip(fn.params, args)) + "}"
+            self.emit(f"{where.calls}.append({{**{static}, 'args': {arg_map}, 'computed': {raw}, "
+                      f"'result': {t}, 'events': {events}, 'x': {xs}, 'calls': {nested}}})")
+        return t
+
+    # ---- policy functions -----------------------------------------------------------------------
+    def function(self, fn: ir.Function) -> str:
+        """The Python name of a policy function (generated once; traced: `T` + that name)."""
         if fn.name in self.function_names:
             return self.function_names[fn.name]
         pyname = f"F{len(self.function_names)}"
         self.function_names[fn.name] = pyname
-        saved_var, saved_lines = self.var, self.lines
-        self.var = dict(self.var)
-        params = []
-        for i, p in enumerate(fn.params):
-            self.var[p.name] = f"p{i}"
-            params.append(f"p{i}")
-        self.lines = []
-        self.in_function = True
-        self.emit(f"def {pyname}(FL, DI, {', '.join(params)}):", 0)
-        self.emit(f"r = {self.expr(fn.body)}", 1)
-        self.clauses(fn.clauses, "r", 1)
-        self.emit("return r", 1)
-        self.functions_source.extend(self.lines)
-        self.var, self.lines = saved_var, saved_lines
-        self.in_function = False
+        saved = self.lines, self.depth
+        self.lines, self.depth = [], 0
+        params = ", ".join(f"p{i}" for i in range(len(fn.params)))
+        where = _Where(xvar="FX" if self.traced else None, calls="FC" if self.traced else None,
+                       events="FE" if self.traced else None, params=True)
+        self.emit(f"def {'T' if self.traced else ''}{pyname}({params}):")
+        self.depth = 1
+        if self.traced:
+            self.emit("FE = []")
+            self.emit("FX = {}")
+            self.emit("FC = []")
+        self.emit(f"raw = {self.expr(fn.body, where)}")
+        self.emit("r = raw")
+        self.clauses(fn.clauses, "r", where)
+        self.emit("return (SETTLE(r), raw, FE, FX, FC)" if self.traced else "return SETTLE(r)")
+        self.function_lines.extend(self.lines)
+        self.lines, self.depth = saved
         return pyname
 
-    # ---- statements -----------------------------------------------------------------------------
-    def clauses(self, clauses, target, depth, fields=frozenset()):
+    # ---- clauses ----------------------------------------------------------------------------------
+    def clauses(self, clauses, target: str, where: _Where):
         for c in clauses:
-            if isinstance(c, n.Floor):
-                b = self.fresh()
-                self.emit(f"{b} = {self.expr(c.value, fields)}", depth)
-                self.emit(f"if cmp({target}, {b}, DI or FL[I]) < 0: {target} = {b}", depth)
-            elif isinstance(c, n.Cap):
-                b = self.fresh()
-                self.emit(f"{b} = {self.expr(c.value, fields)}", depth)
-                self.emit(f"if cmp({target}, {b}, DI or FL[I]) > 0: {target} = {b}", depth)
-            elif isinstance(c, n.Round) and not c.each:
-                self.emit(f"{target} = round_to({target}, {self.const(c.quantum)}, {c.mode!r}, DI or FL[I])",
-                          depth)
-                # A proven rounding is exact: what follows is exact again. Not inside a function,
-                # where the caller's expression may hold inexact parts of its own.
-                if not self.in_function:
-                    self.emit("FL[I] = False", depth)
+            if isinstance(c, (ir.Floor, ir.Cap)):
+                kind, test = ("floor", "<") if isinstance(c, ir.Floor) else ("cap", ">")
+                b = self.expr(c.bound, where)
+                self.emit(f"if {target} {test} {b}:")
+                self.depth += 1
+                self.event(where, f"{{'kind': {kind!r}, 'bound': {b}, 'before': {target}, 'after': {b}, "
+                                  f"'span': {self.const(c.span)}}}")
+                self.record(where, f"X[{c.rid}] = True")
+                self.emit(f"{target} = {b}")
+                self.depth -= 1
+                if self.traced and where.xvar is not None:
+                    self.emit("else:")
+                    self.depth += 1
+                    self.record(where, f"X[{c.rid}] = False")
+                    self.depth -= 1
+            elif isinstance(c, ir.Round):
+                before = self.fresh()
+                self.emit(f"{before} = {target}")
+                self.emit(f"{target} = ROUND({before}, {self.const(c.quantum)}, {c.mode!r}, {self.const(c.span)})")
+                self.event(where, f"{{'kind': 'round', 'mode': {c.mode!r}, 'quantum': {self.const(c.quantum)}, "
+                                  f"'before': {before}, 'after': {target}, 'span': {self.const(c.span)}}}")
 
-    def value(self, d: m.ValueDef, index: int):
-        var = self.var[d.name]
-        deps = [self.dep_index[dep] for dep in d.deps if dep in self.dep_index]
-        self.emit(f"# {d.kind} {d.name}", 1)
-        self.emit("FL[I] = False", 1)
-        if deps:
-            self.emit(f"DI = bool(INX) and ({' or '.join(f'{i} in INX' for i in deps)})", 1)
+    # ---- values -----------------------------------------------------------------------------------
+    def value(self, v: ir.Value, index: int):
+        var = self.var[v.name]
+        self.emit(f"# {v.kind} {v.name}")
+        self.emit(f"at = {index}")
+        where = _Where(xvar="X", calls="C", events="E") if self.traced else _Where()
+        if self.traced:
+            self.emit("E = []")
+            self.emit("C = []")
+            self.emit("X = {}")
+        _VALUE[type(v.compute)](self, v.compute, var, where)
+        if v.type.kind == "number":
+            self.emit(f"if type({var}) is not D: {var} = SETTLE({var})")
+        if self.traced:
+            self.emit("REC.append((E, C, X))")
+
+    def formula(self, f: ir.Formula, var: str, where: _Where):
+        self.emit(f"{var} = {self.expr(f.expr, where)}")
+        self.post(f.clauses, var, where)
+
+    def post(self, clauses, var, where):
+        if clauses:
+            self.event(where, f"{{'kind': 'computed', 'value': {var}}}")
+            self.clauses(clauses, var, where)
+
+    def aggregate(self, a: ir.Aggregate, var: str, where: _Where):
+        start = a.round_each.quantum * 0 if a.round_each is not None else rt.ZERO
+        self.emit(f"{var} = {self.const(start)}")
+        span = self.const(a.span)
+        if self.traced:
+            self.emit(f"for i, L in enumerate({self.var[a.list_name]}):")
         else:
-            self.emit("DI = False", 1)
-        if d.kind == "item":
-            self.item(d, var)
-        elif d.kind == "scorecard":
-            sc: n.Scorecard = d.node
-            # A scorecard of clauses alone adds up no item: 0, as the interpreter starts its sum.
-            self.emit(f"{var} = " + (" + ".join(self.var[i.name] for i in sc.items) or "ZERO"), 1)
-            self.clauses(sc.clauses, var, 1)
-        elif isinstance(d.node.value, n.Aggregate):
-            self.aggregate(d.node.value, d.node.clauses, var)
-            self.clauses(d.node.clauses, var, 1)
+            self.emit(f"for L in {self.var[a.list_name]}:")
+        self.depth += 1
+        line = _Where(xvar="LX", calls=where.calls, events=where.events)
+        if self.traced:
+            self.emit("LX = {}")
+        for flt in a.filters:
+            cond = self.expr(flt.condition, line)
+            self.record(line, f"X[{flt.rid}] = bool({cond})")
+            self.emit(f"if not {cond}:")
+            self.depth += 1
+            self.event(where, f"{{'kind': 'line', 'index': i, 'line': L, 'included': False, "
+                              f"'reason': {flt.reason!r}, 'condition': {flt.condition.span.text!r}, "
+                              f"'span': {self.const(flt.span)}, 'filter': {self.const(flt)}, 'x': LX}}")
+            self.emit("continue")
+            self.depth -= 1
+        if a.counting:
+            self.guarded(var, f"{var} + ONE", f"ADD({var}, ONE, {span})")
+            self.event(where, "{'kind': 'line', 'index': i, 'line': L, 'included': True, 'value': ONE, 'x': LX}")
         else:
-            self.emit(f"{var} = {self.expr(d.node.value)}", 1)
-            self.clauses(d.node.clauses, var, 1)
-        clauses = getattr(d.node, "clauses", ())
-        numeric = [c for c in clauses if isinstance(c, (n.Floor, n.Cap, n.Round)) and not getattr(c, "each", False)]
-        if not (numeric and isinstance(numeric[-1], n.Round)):
-            # A copy of an inexact value is inexact too, even with no operation of its own.
-            self.emit(f"if FL[I] or DI: INX.add({index})", 1)
+            body = self.expr(a.body, line) if a.body is not None else "L"
+            item = self.fresh()
+            self.emit(f"{item} = {body}")
+            r = a.round_each
+            if r is not None:
+                before = item
+                item = self.fresh()
+                self.emit(f"{item} = ROUND({before}, {self.const(r.quantum)}, {r.mode!r}, {self.const(r.span)})")
+            self.guarded(var, f"{var} + {item}", f"ADD({var}, {item}, {span})")
+            if self.traced:
+                rnd = "None" if r is None else (
+                    f"{{'mode': {r.mode!r}, 'quantum': {self.const(r.quantum)}, 'before': {before}, "
+                    f"'after': {item}, 'span': {self.const(r.span)}}}")
+                self.event(where, f"{{'kind': 'line', 'index': i, 'line': L, 'included': True, 'value': {item}, "
+                                  f"'round': {rnd}, 'x': LX}}")
+        self.depth -= 1
+        self.post(a.clauses, var, where)
 
-    def aggregate(self, agg: n.Aggregate, clauses, var):
-        decl = self.facts[agg.list_name]
-        records = bool(decl.type.fields)
-        fields = frozenset(f[0] for f in decl.type.fields) if records else frozenset({agg.list_name})
-        self.field_types = ({f[0]: f[1] for f in decl.type.fields} if records
-                            else {agg.list_name: decl.type.element})
-        rounding = next((c for c in clauses if isinstance(c, n.Round) and c.each), None)
-        start = self.const(x.mul(x.ZERO, rounding.quantum) if rounding is not None else x.ZERO)
-        self.emit(f"{var} = {start}", 1)
-        loop_var = "L" if records else "E"
-        self.emit(f"for {loop_var} in {self.var[agg.list_name]}:", 1)
-        if not records:
-            self.emit(f"L = {{{agg.list_name!r}: E}}", 2)
-        for c in clauses:
-            if isinstance(c, n.Filter):
-                self.emit(f"if not {self.expr(c.condition, fields)}: continue", 2)
-        if agg.function == "count":
-            self.emit(f"{var} += {self.const(x.ONE)}", 2)
-            return
-        body = self.expr(agg.body, fields) if agg.body is not None else f"L[{agg.list_name!r}]"
-        if rounding is not None:
-            body = f"round_to({body}, {self.const(rounding.quantum)}, {rounding.mode!r}, DI or FL[I])"
-        self.emit(f"{var} += {body}", 2)
+    def item(self, it: ir.Item, var: str, where: _Where):
+        self.emit(f"{var} = {self.const(it.weight)}")
+        for s in it.steps:
+            if isinstance(s, ir.Adjust):
+                self.adjust(s, var, where)
+            elif isinstance(s, ir.Override):
+                self.override(s, var, where)
+            elif isinstance(s, ir.Ladder):
+                self.ladder(s, var, where)
+            else:
+                self.clauses((s,), var, where)
+        opened = 0
+        for g in it.gates:
+            gw = _Where(xvar=where.xvar, calls=where.calls, events=where.events, item=self.item_name)
+            cond = self.expr(g.condition, gw)
+            self.record(where, f"X[{g.rid}] = bool({cond})")
+            self.emit(f"if not {cond}:")
+            self.depth += 1
+            self.event(where, f"{{'kind': 'gate', 'passed': False, 'tag': {g.tag!r}, 'before': {var}, "
+                              f"'gate': {self.const(g)}, 'reason': {g.reason!r}, "
+                              f"'condition': {g.condition.span.text!r}, 'cites': {self.const(g.cites)}, "
+                              f"'span': {self.const(g.span)}}}")
+            self.emit(f"{var} = ZERO")
+            self.depth -= 1
+            # A closed gate decides: the gates after it are not asked.
+            self.emit("else:")
+            self.depth += 1
+            opened += 1
+            self.event(where, f"{{'kind': 'gate', 'passed': True, 'tag': {g.tag!r}, 'gate': {self.const(g)}, "
+                              f"'condition': {g.condition.span.text!r}, 'span': {self.const(g.span)}}}")
+            self.emit("pass")
+        self.depth -= opened
 
-    def item(self, d: m.ValueDef, var):
-        item: n.Item = d.node
-        self.emit(f"{var} = {self.const(item.weight)}", 1)
-        for s in item.body:
-            if isinstance(s, n.Adjust):
-                amount = self.expr(s.amount)
-                if s.per is not None:
-                    amount = f"({amount} * {self.expr(s.per)})"
-                op = "-=" if s.sign == "minus" else "+="
-                if s.condition is not None:
-                    self.emit(f"if {self.expr(s.condition)}: {var} {op} {amount}", 1)
-                else:
-                    self.emit(f"{var} {op} {amount}", 1)
-            elif isinstance(s, n.Override):
-                self.emit(f"if {self.expr(s.condition)}: {var} = {self.expr(s.value)}", 1)
-            elif isinstance(s, n.Ladder):
-                self.ladder(s, var)
-            elif isinstance(s, (n.Floor, n.Cap)):
-                self.clauses((s,), var, 1)
-        for gate in d.gates:
-            self.emit(f"if not {self.expr(gate.condition, item=item.name)}: {var} = ZERO", 1)
-
-    def ladder(self, s: n.Ladder, var):
-        std, r, before = self.fresh(), self.fresh(), self.fresh()
-        self.emit(f"{std} = {self.expr(s.standard)}", 1)
-        self.emit(f"{before} = FL[I]", 1)
-        none = None
-        if s.none_rule == "standard":
-            none = std
-        elif s.none_rule is not None:
-            none = self.expr(s.none_rule)
-        if isinstance(s.rate, n.Binary) and s.rate.op == "/":
-            num, den = self.fresh(), self.fresh()
-            self.emit(f"{num} = {self.expr(s.rate.left)}", 1)
-            self.emit(f"{den} = {self.expr(s.rate.right)}", 1)
-            self.emit(f"if {den} == 0:", 1)
-            self.emit(f"{r} = {none}" if none is not None else "raise Fallback()", 2)
-            self.emit("else:", 1)
-            self.emit(f"{r} = {num} / {den}", 2)
+    def adjust(self, s: ir.Adjust, var: str, where: _Where):
+        span = self.const(s.span)
+        opened = False
+        if s.condition is not None:
+            cond = self.expr(s.condition, where)
+            self.record(where, f"X[{s.rid}] = bool({cond})")
+            self.emit(f"if not {cond}:")
+            self.depth += 1
+            self.event(where, f"{{'kind': 'adjust', 'applied': False, 'sign': {s.sign!r}, 'span': {span}, "
+                              f"'text': {s.span.text!r}, 'value': {var}}}")
+            self.emit("pass")
+            self.depth -= 1
+            self.emit("else:")
+            self.depth += 1
+            opened = True
+        amount = self.expr(s.amount, where)
+        if s.per is not None:
+            per = self.expr(s.per, where)
+            delta = self.fresh()
+            self.guarded(delta, f"{amount} * {per}", f"MUL({amount}, {per}, {span})")
         else:
-            self.emit(f"{r} = {self.expr(s.rate)}", 1)
-        c = self.fresh()
-        self.emit(f"{c} = cmp({r}, {std}, DI or FL[I])", 1)
-        for step in s.steps:
-            test = "<" if step.direction == "below" else ">"
-            gap = f"({std} - {r})" if step.direction == "below" else f"({r} - {std})"
-            q = self.fresh()
-            self.emit(f"if {c} {test} 0:", 1)
-            self.emit(f"{q} = {gap} / {self.expr(step.step)}", 2)
-            if step.rule in ("full", "started"):
-                fn = "floor_steps" if step.rule == "full" else "ceil_steps"
-                self.emit(f"{q} = {fn}({q}, DI or FL[I])", 2)
-                # A proven whole number of steps is exact, whatever the rate's division flagged.
-                self.emit(f"FL[I] = {before}", 2)
-            op = "-=" if step.sign == "minus" else "+="
-            self.emit(f"{var} {op} {self.expr(step.points)} * {q}", 2)
+            per, delta = "None", amount
+        before = self.fresh()
+        self.emit(f"{before} = {var}")
+        op, fallback = ("-", "SUB") if s.sign == "minus" else ("+", "ADD")
+        self.guarded(var, f"{before} {op} {delta}", f"{fallback}({before}, {delta}, {span})")
+        self.event(where, f"{{'kind': 'adjust', 'applied': True, 'sign': {s.sign!r}, 'amount': {amount}, "
+                          f"'per': {per}, 'delta': {delta}, 'before': {before}, 'after': {var}, 'span': {span}, "
+                          f"'text': {s.span.text!r}}}")
+        if opened:
+            self.depth -= 1
+
+    def override(self, s: ir.Override, var: str, where: _Where):
+        span = self.const(s.span)
+        cond = self.expr(s.condition, where)
+        self.record(where, f"X[{s.rid}] = bool({cond})")
+        self.emit(f"if not {cond}:")
+        self.depth += 1
+        self.event(where, f"{{'kind': 'override', 'applied': False, 'span': {span}, 'text': {s.span.text!r}, "
+                          f"'value': {var}}}")
+        self.emit("pass")
+        self.depth -= 1
+        self.emit("else:")
+        self.depth += 1
+        before = self.fresh()
+        self.emit(f"{before} = {var}")
+        self.emit(f"{var} = {self.expr(s.value, where)}")
+        self.event(where, f"{{'kind': 'override', 'applied': True, 'before': {before}, 'after': {var}, "
+                          f"'span': {span}, 'text': {s.span.text!r}}}")
+        self.depth -= 1
+
+    def ladder(self, s: ir.Ladder, var: str, where: _Where):
+        std, r, und = self.fresh(), self.fresh(), self.fresh()
+        self.emit(f"{std} = {self.expr(s.standard, where)}")
+        if s.none is not None:
+            # A rate that cannot be computed (0 of 0 proposals) takes the `if none` value.
+            self.emit("try:")
+            self.depth += 1
+            self.emit(f"{r} = {self.expr(s.rate, where)}")
+            self.emit(f"{und} = False")
+            self.depth -= 1
+            self.emit("except Failure:")
+            self.depth += 1
+            self.emit(f"{r} = {std if s.none == 'standard' else self.expr(s.none, where)}")
+            self.emit(f"{und} = True")
+            self.depth -= 1
+        else:
+            self.emit(f"{r} = {self.expr(s.rate, where)}")
+            self.emit(f"{und} = False")
+        common = (f"'rate': {r}, 'standard': {std}, 'undefined': {und}, 'percent': {s.percent}, "
+                  f"'rate_text': {s.rate.span.text!r}, 'rid': {s.rid}")
+        first = True
+        for line in (s.below, s.above):
+            if line is None:
+                continue
+            test = "<" if line.direction == "below" else ">"
+            self.emit(f"{'if' if first else 'elif'} {r} {test} {std}:")
+            first = False
+            self.depth += 1
+            self.ladder_line(line, s, r, std, var, where, common, und)
+            self.depth -= 1
+        if not first:
+            self.emit("else:")
+            self.depth += 1
+        # A side without a step line scores as on the standard.
+        self.record(where, f"X[{s.rid}] = 'no_rate' if {und} else 'at'")
+        direction = f"('at' if {r} == {std} else ('below' if {r} < {std} else 'above'))"
+        self.event(where, f"{{'kind': 'ladder', {common}, 'direction': {direction}, 'steps': ZERO, "
+                          f"'delta': ZERO, 'before': {var}, 'after': {var}, 'span': {self.const(s.span)}}}")
+        self.emit("pass")
+        if not first:
+            self.depth -= 1
+
+    def ladder_line(self, line: ir.LadderLine, s: ir.Ladder, r, std, var, where, common, und):
+        span = self.const(line.span)
+        self.record(where, f"X[{s.rid}] = 'no_rate' if {und} else {line.direction!r}")
+        gap, step, q, pts, delta, before = (self.fresh() for _ in range(6))
+        if line.direction == "below":
+            self.guarded(gap, f"{std} - {r}", f"SUB({std}, {r}, {span})")
+        else:
+            self.guarded(gap, f"{r} - {std}", f"SUB({r}, {std}, {span})")
+        self.emit(f"{step} = {self.expr(line.step, where)}")
+        self.emit(f"if not {step} > 0: raise BAD_STEP({self.const(line.step.span)})")
+        self.guarded(q, f"{gap} / {step}", f"DIV({gap}, {step}, {span})")
+        if line.rule == "full":
+            self.emit(f"{q} = FLOOR_STEPS({q})")
+        elif line.rule == "started":
+            self.emit(f"{q} = CEIL_STEPS({q})")
+        self.emit(f"{pts} = {self.expr(line.points, where)}")
+        self.guarded(delta, f"{pts} * {q}", f"MUL({pts}, {q}, {span})")
+        self.emit(f"{before} = {var}")
+        op, fallback = ("-", "SUB") if line.sign == "minus" else ("+", "ADD")
+        self.guarded(var, f"{before} {op} {delta}", f"{fallback}({before}, {delta}, {span})")
+        self.event(where, f"{{'kind': 'ladder', {common}, 'direction': {line.direction!r}, 'gap': {gap}, "
+                          f"'step': {step}, 'rule': {line.rule!r}, 'steps': {q}, 'points': {pts}, "
+                          f"'sign': {line.sign!r}, 'delta': {delta}, 'before': {before}, 'after': {var}, "
+                          f"'span': {span}}}")
+
+    def scorecard(self, sc: ir.ScorecardSum, var: str, where: _Where):
+        self.emit(f"{var} = ZERO")
+        span = self.const(sc.span)
+        for name in sc.items:
+            item = self.var[name]
+            self.guarded(var, f"{var} + {item}", f"ADD({var}, {item}, {span})")
+        self.clauses(sc.clauses, var, where)
+
+    # ---- the evaluation ---------------------------------------------------------------------------
+    def generate(self) -> str:
+        names = [f.name for f in self.ev.facts] + [v.name for v in self.ev.values]
+        for i, name in enumerate(names):
+            self.var[name] = f"v{i}"
+        self.depth = 0
+        self.emit(f"def {'traced' if self.traced else 'plain'}(F):")
+        self.depth = 1
+        self.emit("with localcontext(ENGINE):")
+        self.depth = 2
+        if self.traced:
+            self.emit("REC = []")
+        self.emit("at = -1")
+        self.emit("try:")
+        self.depth = 3
+        for f in self.ev.facts:
+            self.emit(f"{self.var[f.name]} = F[{f.name!r}]")
+        for i, v in enumerate(self.ev.values):
+            self.item_name = v.name
+            self.value(v, i)
+        self.depth = 2
+        self.emit("except Failure as f:")
+        self.emit("    f.at = at")
+        self.emit("    raise")
+        out = "(" + "".join(f"{self.var[v.name]}, " for v in self.ev.values) + ")"
+        self.emit(f"return ({out}, REC)" if self.traced else f"return {out}")
+        return "\n".join(self.function_lines + self.lines) + "\n"
 
 
-def _is_textual(e) -> bool:
-    return isinstance(e, (n.Text, n.ItemRef))
+_EXPR = {
+    ir.Const: _Gen._const, ir.FactRef: _Gen._fact, ir.ValueRef: _Gen._fact, ir.ParamRef: _Gen._param,
+    ir.FieldRef: _Gen._field, ir.ElemRef: _Gen._elem, ir.ItemName: _Gen._item_name, ir.Neg: _Gen._neg,
+    ir.Not: _Gen._not, ir.Arith: _Gen._arith, ir.Logic: _Gen._logic, ir.Compare: _Gen._compare,
+    ir.Cond: _Gen._cond, ir.TableLookup: _Gen._table, ir.BandLookup: _Gen._band, ir.KeyGet: _Gen._keyget,
+    ir.FieldGet: _Gen._fieldget, ir.ListSum: _Gen._sum, ir.ListCount: _Gen._count, ir.Abs: _Gen._abs,
+    ir.Extreme: _Gen._extreme, ir.Blend: _Gen._blend, ir.Call: _Gen._call,
+}
+_VALUE = {
+    ir.Formula: _Gen.formula, ir.Aggregate: _Gen.aggregate, ir.Item: _Gen.item,
+    ir.ScorecardSum: _Gen.scorecard,
+}
 
 
-def band(bands, value, inexact):
-    """The band holding `value`; an inexact value too close to an edge goes to the exact path."""
-    for name, lo, lo_in, hi, hi_in in bands.bands:
-        if inexact and (_close(value, lo) or _close(value, hi)):
-            raise Fallback()
-        if (value > lo or (value == lo and lo_in)) and (value < hi or (value == hi and hi_in)):
-            return name
-    raise Fallback()  # outside the range: the exact evaluator reports it
-
-
-def generate(program, tables: dict, functions=None):
-    """A function facts -> (values by name, names of inexact values), or None if not generated."""
-    ev: m.EvaluationModel = program.evaluation
-    g = _Gen(program, tables)
-    g.facts = {f.name: f for f in ev.facts}
-    g.types = {f.name: f.type for f in ev.facts}
-    g.types.update({d.name: d.type for d in ev.values})
-    g.field_types = {}
-    names = [f.name for f in ev.facts] + [d.name for d in ev.values]
-    for i, name in enumerate(names):
-        g.var[name] = f"v{i}"
-    g.dep_index = {d.name: i for i, d in enumerate(ev.values)}
-    g.bands = program.bands
-    g.functions = functions or {}
-    g.function_names = {}
-    g.functions_source = []
-    g.lines.append("def evaluate(F):")
-    g.emit("with localcontext(TEMPLATE) as CTX:", 1)
-    body_start = len(g.lines)
-    g.emit("FL = CTX.flags", 1)
-    g.emit("INX = set()", 1)
-    for f in ev.facts:
-        g.emit(f"{g.var[f.name]} = F[{f.name!r}]", 1)
-    for i, d in enumerate(ev.values):
-        g.value(d, i)
-    g.emit("return (" + ", ".join(g.var[d.name] for d in ev.values) + ("," if len(ev.values) == 1 else "")
-           + "), INX", 1)
-    # Indent the body under the `with` block.
-    g.lines[body_start:] = ["    " + line for line in g.lines[body_start:]]
-    source = "\n".join(g.functions_source + g.lines) + "\n"
-    namespace = {
-        "localcontext": __import__("decimal").localcontext, "TEMPLATE": TEMPLATE, "I": Inexact,
-        "D": Decimal, "ZERO": x.ZERO, "cmp": cmp, "floor_steps": floor_steps, "ceil_steps": ceil_steps,
-        "round_to": round_to, "lookup": lookup, "Fallback": Fallback, "max": max, "min": min, "abs": abs,
-        "sum": sum, "len": len, "bool": bool, "band": band,
-    }
-    for i, c in enumerate(g.consts):
-        namespace[f"K{i}"] = c
-    code = compile(source, f"<kpirules {program.evaluation.name}>", "exec")
-    exec(code, namespace)
-    fn = namespace["evaluate"]
+def generate(policy: ir.Policy, evaluation: ir.Evaluation, traced: bool):
+    """The Python function of one evaluation: facts -> values in `evaluation.values` order
+    (traced: (values, records), one (events, calls, x) record per value)."""
+    g = _Gen(policy, evaluation, traced)
+    source = g.generate()
+    namespace = dict(rt.NAMESPACE)
+    namespace.update(g.consts)
+    code = compile(source, f"<kpirules {evaluation.name}{' traced' if traced else ''}>", "exec")
+    exec(code, namespace)  # noqa: S102 - our own generated source, from the checked IR
+    fn = namespace["traced" if traced else "plain"]
     fn.source = source
     return fn

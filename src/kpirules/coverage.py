@@ -1,37 +1,31 @@
 """Example coverage (`kpirules test --coverage`): which branches of a policy its examples take.
 
-The branches come from the checked model, one decision point ("site") per construct as written:
-a ladder (below / at / above, and no rate when it has `if none`), a gate (open / closed), a
-floor or a cap (bit / did not bite), a conditional deduction, addition or `score` line (applied /
+The branches come from the IR, one decision point ("site") per construct as written: a ladder
+(below / at / above, and no rate when it has `if none`), a gate (open / closed), a floor or a
+cap (bit / did not bite), a conditional deduction, addition or `score` line (applied /
 skipped), an `only if` filter (a line included / excluded), an `if ... then ... else` (then /
 else), a bands lookup (each band) and a table lookup (each row). A site is its node's source
 position, so a shared ladder used by two items is two sites; a site inside a function is one
 site per call (its floor bites or not depending on the call's arguments).
 
-Each example is run with explain=True and its trace walked: the trace says how each ladder,
-gate, floor, cap, deduction and filter went, matched to the model by source span and, inside an
-item, by position. The trace does not say which way an `if` went (its working fills in only the
-condition), and it records no table or bands lookup inside an item, a gate, a filter condition
-or a function body; those are found by re-evaluating the expression with the exact values the
-trace holds (its facts, and each value's result, with `exact` for a fraction), walking only the
-parts the evaluation reached. A lookup the trace does record is taken from the trace. Examples
-that expect a fact error exercise nothing.
+Each example is run through the traced generated code, whose records say how each branch went
+(keyed by the IR node's record id, and for a function by the chain of calls): nothing is
+evaluated here. Examples that expect a fact error exercise nothing.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import attrs
 
 from . import exact as x
-from . import nodes as n
-from .compile import LINE, Compiler, Failure, band_of
+from . import facts as fact_stage
+from . import ir
 from .errors import KpiRulesError
-
-ITEM = "\0item"  # where a gate's condition finds the item it decides on (as compile.py puts it)
+from .runtime import Failure
 
 LADDER_OUTCOMES = ("below", "at", "above")
 OUTCOMES = {
@@ -182,25 +176,6 @@ def parse_percent(text: str) -> Decimal:
 
 # ---- the branches of a policy ------------------------------------------------------------------
 
-def _children(e) -> list:
-    """The sub-expressions of `e` in the order the evaluator computes them."""
-    if isinstance(e, n.Unary):
-        return [e.operand]
-    if isinstance(e, (n.Binary, n.Compare)):
-        return [e.left, e.right]
-    if isinstance(e, n.Conditional):
-        return [e.condition, e.then, e.otherwise]
-    if isinstance(e, n.Index):
-        return [e.target, e.key]
-    if isinstance(e, n.Field):
-        return [e.target]
-    if isinstance(e, n.Call):
-        return list(e.args)
-    if isinstance(e, n.Blend):
-        return [p[0] for p in e.parts]
-    return []
-
-
 def _key_label(key) -> str:
     if isinstance(key, str):
         return key
@@ -208,130 +183,111 @@ def _key_label(key) -> str:
 
 
 class _Sites:
-    """Every site of a checked policy, from its evaluations' values (in source order)."""
+    """Every site of a lowered policy, from its evaluations' values (in source order), and for
+    each record id the site its records speak of."""
 
-    def __init__(self, model):
-        self.tables = {t.name: t for t in model.tables}
-        self.bands = {b.name: b for b in model.bands}
-        self.functions = {f.name: f for f in model.functions}
+    def __init__(self, policy: ir.Policy):
+        self.tables = {t.name: t for t in policy.tables}
+        self.bands = {b.name: b for b in policy.bands}
+        self.functions = {f.name: f for f in policy.functions}
         self.sites: dict = {}
-        for ev in model.evaluations:
-            facts = {f.name: f for f in ev.facts}
-            for d in ev.values:
-                self._value(d, facts)
+        self.by_rid: dict = {}   # (call chain, rid) -> site key
+        for ev in policy.evaluations:
+            for v in ev.values:
+                self._value(v)
 
-    def add(self, key, kind, outcomes, span, head):
+    def add(self, ctx, rid, kind, outcomes, span, head):
+        key = (tuple(_k(s) for s in ctx), kind, _k(span))
+        self.by_rid[(tuple(_k(s) for s in ctx), rid)] = key
         if key not in self.sites:
-            self.sites[key] = Site(key=key, kind=kind, outcomes=tuple(outcomes), span=span, head=head,
+            where = ctx[0] if ctx else span
+            self.sites[key] = Site(key=key, kind=kind, outcomes=tuple(outcomes), span=where, head=head,
                                    order=len(self.sites))
 
     def ordered(self) -> tuple:
         return tuple(sorted(self.sites.values(), key=lambda s: (s.span.path, s.span.start, s.order)))
 
-    # values
-    def _value(self, d, facts):
-        owner = {"let": "value", "output": "output", "item": "item", "scorecard": "scorecard"}[d.kind]
-        owner = f"{owner} {d.name}"
-        if d.kind in ("let", "output"):
-            node = d.node
-            if isinstance(node.value, n.Aggregate):
-                agg = node.value
-                decl = facts.get(agg.list_name)
-                fields = frozenset(f[0] for f in decl.type.fields) if decl is not None and decl.type.fields \
-                    else frozenset({agg.list_name})
-                for c in node.clauses:
-                    if isinstance(c, n.Filter):
-                        self.add(((), "filter", _k(c.span)), "filter", OUTCOMES["filter"], c.span,
-                                 f"`{c.span.text}` of {owner}")
-                        self.expr(c.condition, fields, (), owner)
-                if agg.body is not None:
-                    self.expr(agg.body, fields, (), owner)
-            else:
-                self.expr(node.value, frozenset(), (), owner)
-            self._clauses(node.clauses, frozenset(), (), owner)
-        elif d.kind == "item":
-            for s in d.node.body:
-                if isinstance(s, n.Adjust):
+    def _value(self, v: ir.Value):
+        owner = {"let": "value", "output": "output", "item": "item", "scorecard": "scorecard"}[v.kind]
+        owner = f"{owner} {v.name}"
+        c = v.compute
+        if isinstance(c, ir.Aggregate):
+            for f in c.filters:
+                self.add((), f.rid, "filter", OUTCOMES["filter"], f.span, f"`{f.span.text}` of {owner}")
+                self.expr(f.condition, (), owner)
+            if c.body is not None:
+                self.expr(c.body, (), owner)
+            self._clauses(c.clauses, (), owner)
+        elif isinstance(c, ir.Formula):
+            self.expr(c.expr, (), owner)
+            self._clauses(c.clauses, (), owner)
+        elif isinstance(c, ir.Item):
+            for s in c.steps:
+                if isinstance(s, ir.Adjust):
                     if s.condition is not None:
-                        self.add(((), "adjust", _k(s.span)), "adjust", OUTCOMES["adjust"], s.span,
-                                 f"`{s.span.text}` in {owner}")
-                        self.expr(s.condition, frozenset(), (), owner)
-                    self.expr(s.amount, frozenset(), (), owner)
+                        self.add((), s.rid, "adjust", OUTCOMES["adjust"], s.span, f"`{s.span.text}` in {owner}")
+                        self.expr(s.condition, (), owner)
+                    self.expr(s.amount, (), owner)
                     if s.per is not None:
-                        self.expr(s.per, frozenset(), (), owner)
-                elif isinstance(s, n.Override):
-                    self.add(((), "score", _k(s.span)), "score", OUTCOMES["score"], s.span,
-                             f"`{s.span.text}` in {owner}")
-                    self.expr(s.condition, frozenset(), (), owner)
-                    self.expr(s.value, frozenset(), (), owner)
-                elif isinstance(s, n.Ladder):
+                        self.expr(s.per, (), owner)
+                elif isinstance(s, ir.Override):
+                    self.add((), s.rid, "score", OUTCOMES["score"], s.span, f"`{s.span.text}` in {owner}")
+                    self.expr(s.condition, (), owner)
+                    self.expr(s.value, (), owner)
+                elif isinstance(s, ir.Ladder):
                     # A side without a step line scores as on the standard: it is not a branch.
-                    sides = {st.direction for st in s.steps}
+                    sides = {line.direction for line in (s.below, s.above) if line is not None}
                     outcomes = tuple(o for o in LADDER_OUTCOMES if o == "at" or o in sides) + (
-                        ("no_rate",) if s.none_rule is not None else ())
-                    self.add(((), "ladder", _k(s.span)), "ladder", outcomes, s.span,
-                             f"ladder `{s.rate.span.text}` of {owner}")
+                        ("no_rate",) if s.none is not None else ())
+                    self.add((), s.rid, "ladder", outcomes, s.span, f"ladder `{s.rate.span.text}` of {owner}")
                     for part in (s.standard, s.rate):
-                        self.expr(part, frozenset(), (), owner)
-                    if s.none_rule is not None and s.none_rule != "standard":
-                        self.expr(s.none_rule, frozenset(), (), owner)
-                    for st in s.steps:
-                        self.expr(st.step, frozenset(), (), owner)
-                        self.expr(st.points, frozenset(), (), owner)
-                elif isinstance(s, (n.Floor, n.Cap)):
-                    self._clauses((s,), frozenset(), (), owner)
-            for g in d.gates:
-                self.add(((), "gate", _k(g.span)), "gate", OUTCOMES["gate"], g.span, f"gate {g.tag}")
-                self.expr(g.condition, frozenset(), (), f"gate {g.tag}")
+                        self.expr(part, (), owner)
+                    if s.none not in (None, "standard"):
+                        self.expr(s.none, (), owner)
+                    for line in (s.below, s.above):
+                        if line is not None:
+                            self.expr(line.step, (), owner)
+                            self.expr(line.points, (), owner)
+                else:
+                    self._clauses((s,), (), owner)
+            for g in c.gates:
+                self.add((), g.rid, "gate", OUTCOMES["gate"], g.span, f"gate {g.tag}")
+                self.expr(g.condition, (), f"gate {g.tag}")
         else:
-            self._clauses(d.node.clauses, frozenset(), (), owner)
+            self._clauses(c.clauses, (), owner)
 
-    def _clauses(self, clauses, fields, ctx, owner):
+    def _clauses(self, clauses, ctx, owner):
         for c in clauses:
-            if isinstance(c, (n.Floor, n.Cap)):
-                kind = "floor" if isinstance(c, n.Floor) else "cap"
-                where = ctx[0] if ctx else c.span
+            if isinstance(c, (ir.Floor, ir.Cap)):
+                kind = "floor" if isinstance(c, ir.Floor) else "cap"
                 inside = f" ({c.span.location()})" if ctx else ""
-                self.add((tuple(_k(s) for s in ctx), kind, _k(c.span)), kind, OUTCOMES[kind], where,
-                         f"{kind} {c.value.span.text}{inside} of {owner}")
-                self.expr(c.value, fields, ctx, owner)
+                self.add(ctx, c.rid, kind, OUTCOMES[kind], c.span, f"{kind} {c.bound.span.text}{inside} of {owner}")
+                self.expr(c.bound, ctx, owner)
 
-    # expressions
-    def expr(self, e, fields, ctx, owner):
-        if e is None or isinstance(e, str) or len(ctx) > 16:
+    def expr(self, e, ctx, owner):
+        if len(ctx) > 16:
             return
-        ckey = tuple(_k(s) for s in ctx)
-        where = ctx[0] if ctx else e.span
-        if isinstance(e, n.Conditional):
-            self.add((ckey, "if", _k(e.span)), "if", OUTCOMES["if"], where,
+        if isinstance(e, ir.Cond):
+            self.add(ctx, e.rid, "if", OUTCOMES["if"], e.span,
                      f"`if {e.condition.span.text}`{_inside(e, ctx)} in {owner}")
-        elif isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name not in fields:
-            name = e.target.name
-            if name in self.bands:
-                bands = self.bands[name]
-                self.add((ckey, "band", _k(e.span)), "band", tuple(b[0] for b in bands.bands), where,
-                         f"{name} (`{e.span.text}`{_inside(e, ctx)} in {owner})")
-            elif name in self.tables:
-                table = self.tables[name]
-                self.add((ckey, "row", _k(e.span)), "row", tuple(_key_label(r[0]) for r in table.rows), where,
-                         f"table {name} (`{e.span.text}`{_inside(e, ctx)} in {owner})")
-        elif isinstance(e, n.Call) and e.function in self.functions and e.function not in fields:
+        elif isinstance(e, ir.BandLookup):
+            self.add(ctx, e.rid, "band", tuple(b[0] for b in self.bands[e.bands].bands), e.span,
+                     f"{e.bands} (`{e.span.text}`{_inside(e, ctx)} in {owner})")
+        elif isinstance(e, ir.TableLookup):
+            self.add(ctx, e.rid, "row", tuple(_key_label(r[0]) for r in self.tables[e.table].rows), e.span,
+                     f"table {e.table} (`{e.span.text}`{_inside(e, ctx)} in {owner})")
+        elif isinstance(e, ir.Call):
             for a in e.args:
-                self.expr(a, fields, ctx, owner)
+                self.expr(a, ctx, owner)
             fn = self.functions[e.function]
             inner = ctx + (e.span,)
-            params = frozenset(p.name for p in fn.params)
-            fowner = f"function {fn.name} called as `{_outer_call(inner).text}`" if not ctx \
+            fowner = f"function {fn.name} called as `{inner[0].text}`" if not ctx \
                 else f"function {fn.name} (called as `{e.span.text}`) in {owner}"
-            self.expr(fn.body, params, inner, fowner)
-            self._clauses(fn.clauses, params, inner, fowner)
+            self.expr(fn.body, inner, fowner)
+            self._clauses(fn.clauses, inner, fowner)
             return
-        for c in _children(e):
-            self.expr(c, fields, ctx, owner)
-
-
-def _outer_call(ctx):
-    return ctx[0]
+        for c in ir.children(e):
+            self.expr(c, ctx, owner)
 
 
 def _inside(e, ctx) -> str:
@@ -341,328 +297,79 @@ def _inside(e, ctx) -> str:
 
 # ---- what the examples exercised ---------------------------------------------------------------
 
-class _Mismatch(Exception):
-    """The trace does not line up with the model: the value is reported as not measured."""
+def _outcome(kind: str, got) -> str:
+    """A branch record as the outcome of its site."""
+    if kind == "band":
+        return got[1][0]
+    if kind == "row":
+        return _key_label(got[0])  # the row's key, as the table's outcomes name it
+    if kind == "ladder":
+        return got  # below, at, above or no_rate
+    return OUTCOMES[kind][0 if got else 1]
 
 
-class _Scope:
-    """The lookups and function calls the trace recorded for one value (or one list line)."""
+class _Seen:
+    def __init__(self, found: _Sites):
+        self.found = found
+        self.seen: dict = defaultdict(set)
 
-    def __init__(self, lookups=(), calls=None):
-        self.lookups = {}
-        for node in lookups:
-            if node["kind"] in ("band_chosen", "table_lookup"):
-                self.lookups.setdefault(_k(node["span"]), node)
-        self.calls = calls if calls is not None else defaultdict(deque)
+    def records(self, xs: dict, ctx: tuple):
+        for rid, got in xs.items():
+            key = self.found.by_rid.get((ctx, rid))
+            if key is None:
+                continue  # a list sum or a call: not a branch
+            self.seen[key].add(_outcome(self.found.sites[key].kind, got))
 
-    @staticmethod
-    def calls_of(children):
-        calls = defaultdict(deque)
-        for node in children:
-            if node["kind"] == "function_call":
-                calls[_k(node["span"])].append(node)
-        return calls
-
-
-class _Walker:
-    """Walks one example's trace and records each site's outcome in `seen`."""
-
-    def __init__(self, model, compiler, seen, notes):
-        self.tables = {t.name: t for t in model.tables}
-        self.bands = {b.name: b for b in model.bands}
-        self.functions = {f.name: f for f in model.functions}
-        self.compiler = compiler
-        self.seen = seen
-        self.notes = notes
-        self._compiled = {}
-
-    def see(self, key, outcome):
-        self.seen[key].add(outcome)
-
-    def ev(self, e, env, fields):
-        key = (id(e), fields)
-        f = self._compiled.get(key)
-        if f is None:
-            f = self._compiled[key] = (e, self.compiler.expr(e, fields))
-        return f[1](env)
-
-    # one example
-    def example(self, ev_model, trace, where):
-        env = {node["name"]: node["result"] for node in trace["inputs"]}
-        nodes = {}
-        for node in trace["nodes"]:
-            env[node["name"]] = _exact(node)
-            nodes[node["name"]] = node
-        facts = {f.name: f for f in ev_model.facts}
-        for d in ev_model.values:
-            node = nodes.get(d.name)
-            if node is None:
+    def calls(self, calls, ctx: tuple):
+        for call in calls:
+            inner = ctx + (_k(call["span"]),)
+            if len(inner) > 17:
                 continue
-            try:
-                self._value(d, node, env, facts)
-            except (_Mismatch, Failure, LookupError, TypeError, ArithmeticError) as exc:
-                detail = exc.message if isinstance(exc, Failure) else str(exc) or type(exc).__name__
-                self.notes.append(f"{where}: `{d.name}`: {detail}")
+            self.records(call["x"], inner)
+            self.calls(call["calls"], inner)
 
-    def _value(self, d, node, env, facts):
-        children = node["children"]
-        calls = _Scope.calls_of(children)
-        if d.kind in ("let", "output"):
-            dn = d.node
-            if isinstance(dn.value, n.Aggregate):
-                self._aggregate(dn, children, env, facts, calls)
-            else:
-                self.walk(dn.value, env, frozenset(), (), _Scope(children, calls))
-            self._bounds(dn.clauses, children, env, calls)
-        elif d.kind == "item":
-            self._item(d, children, env, calls)
-        else:
-            self._bounds(d.node.clauses, children, env, calls)
-
-    def _bounds(self, clauses, children, env, calls):
-        """Floors and caps of a value or scorecard: a node for each that bit."""
-        for c in clauses:
-            if isinstance(c, (n.Floor, n.Cap)):
-                kind = "floor" if isinstance(c, n.Floor) else "cap"
-                self.walk(c.value, env, frozenset(), (), _Scope((), calls))
-                bit = any(ch["kind"] == f"{kind}_applied" and _k(ch["span"]) == _k(c.span) for ch in children)
-                self.see(((), kind, _k(c.span)), "bit" if bit else "not")
-
-    def _aggregate(self, dn, children, env, facts, calls):
-        agg = dn.value
-        decl = facts[agg.list_name]
-        records = bool(decl.type.fields)
-        fields = frozenset(f[0] for f in decl.type.fields) if records else frozenset({agg.list_name})
-        filters = [c for c in dn.clauses if isinstance(c, n.Filter)]
-        lines = [ch for ch in children if ch["kind"] in ("line", "filter_excluded")]
-        values = env[agg.list_name]
-        if len(lines) != len(values):
-            raise _Mismatch(f"{len(values)} list lines but {len(lines)} line nodes in the trace")
-        for line, tnode in zip(values, lines):
-            lenv = dict(env)
-            lenv[LINE] = line if records else {agg.list_name: line}
-            stop = None
-            if tnode["kind"] == "filter_excluded":
-                stop = next((i for i, f in enumerate(filters) if _k(f.span) == _k(tnode["span"])), None)
-                if stop is None:
-                    raise _Mismatch("a line was excluded by a filter the policy does not have")
-            for i, f in enumerate(filters):
-                self.walk(f.condition, lenv, fields, (), _Scope((), calls))
-                self.see(((), "filter", _k(f.span)), "excluded" if i == stop else "included")
-                if i == stop:
-                    break
-            if stop is None and agg.body is not None:
-                self.walk(agg.body, lenv, fields, (), _Scope(tnode["children"], calls))
-
-    def _item(self, d, children, env, calls):
-        events = [ch for ch in children if ch["kind"] != "function_call"]
-        scope = _Scope((), calls)
-        pos = 0
-
-        def take(kinds, what):
-            nonlocal pos
-            if pos >= len(events) or events[pos]["kind"] not in kinds:
-                got = events[pos]["kind"] if pos < len(events) else "nothing"
-                raise _Mismatch(f"expected the trace of {what}, found {got}")
-            pos += 1
-            return events[pos - 1]
-
-        nothing = frozenset()
-        for s in d.node.body:
-            if isinstance(s, n.Adjust):
-                if s.condition is not None:
-                    self.walk(s.condition, env, nothing, (), scope)
-                e = take(("deduction", "deduction_skipped"), f"`{s.span.text}`")
-                _same(e, s)
-                applied = e["kind"] == "deduction"
-                if s.condition is not None:
-                    self.see(((), "adjust", _k(s.span)), "applied" if applied else "skipped")
-                if applied:
-                    self.walk(s.amount, env, nothing, (), scope)
-                    if s.per is not None:
-                        self.walk(s.per, env, nothing, (), scope)
-            elif isinstance(s, n.Override):
-                self.walk(s.condition, env, nothing, (), scope)
-                e = take(("score_set", "deduction_skipped"), f"`{s.span.text}`")
-                _same(e, s)
-                applied = e["kind"] == "score_set"
-                self.see(((), "score", _k(s.span)), "applied" if applied else "skipped")
-                if applied:
-                    self.walk(s.value, env, nothing, (), scope)
-            elif isinstance(s, n.Ladder):
-                self.walk(s.standard, env, nothing, (), scope)
-                try:
-                    self.walk(s.rate, env, nothing, (), scope)
-                except Failure:
-                    if s.none_rule is None:
-                        raise
-                    if s.none_rule != "standard":
-                        self.walk(s.none_rule, env, nothing, (), scope)
-                e = take(("ladder_step",), f"the ladder `{s.span.text}`")
-                code, params = e["reason"]["code"], e["reason"]["params"]
-                if code == "ladder.no_rate" or params.get("no_rate"):
-                    self.see(((), "ladder", _k(s.span)), "no_rate")
-                else:
-                    direction = {"ladder.below": "below", "ladder.above": "above", "ladder.at": "at",
-                                 "ladder.no_line": "at"}.get(code)
-                    direction = direction or params.get("direction")
-                    if direction not in LADDER_OUTCOMES:
-                        raise _Mismatch(f"a ladder step with reason `{code}`")
-                    self.see(((), "ladder", _k(s.span)), direction)
-                if code in ("ladder.below", "ladder.above"):
-                    st = next(st for st in s.steps if st.direction == code.split(".")[1])
-                    self.walk(st.step, env, nothing, (), scope)
-                    self.walk(st.points, env, nothing, (), scope)
-            elif isinstance(s, (n.Floor, n.Cap)):
-                kind = "floor" if isinstance(s, n.Floor) else "cap"
-                self.walk(s.value, env, nothing, (), scope)
-                bit = pos < len(events) and events[pos]["kind"] == f"{kind}_applied" \
-                    and _k(events[pos]["span"]) == _k(s.span)
-                if bit:
-                    pos += 1
-                self.see(((), kind, _k(s.span)), "bit" if bit else "not")
-        genv = dict(env)
-        genv[ITEM] = d.node.name
-        for g in d.gates:
-            self.walk(g.condition, genv, nothing, (), scope)
-            e = take(("gate_passed", "gate_excluded"), f"gate {g.tag}")
-            _same(e, g)
-            closed = e["kind"] == "gate_excluded"
-            self.see(((), "gate", _k(g.span)), "closed" if closed else "open")
-            if closed:
-                break
-        if pos != len(events):
-            raise _Mismatch(f"the trace has a `{events[pos]['kind']}` the item's lines do not account for")
-
-    # expressions: only the parts the evaluation reached
-    def walk(self, e, env, fields, ctx, scope):
-        if e is None or isinstance(e, str):
-            return
-        ckey = tuple(_k(s) for s in ctx)
-        if isinstance(e, n.Conditional):
-            self.walk(e.condition, env, fields, ctx, scope)
-            taken = bool(self.ev(e.condition, env, fields))
-            self.see((ckey, "if", _k(e.span)), "then" if taken else "else")
-            self.walk(e.then if taken else e.otherwise, env, fields, ctx, scope)
-            return
-        if isinstance(e, n.Binary) and e.op in ("and", "or"):
-            self.walk(e.left, env, fields, ctx, scope)
-            left = self.ev(e.left, env, fields)
-            if (e.op == "and" and left) or (e.op == "or" and not left):
-                self.walk(e.right, env, fields, ctx, scope)
-            return
-        if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name not in fields \
-                and (e.target.name in self.bands or e.target.name in self.tables):
-            self.walk(e.key, env, fields, ctx, scope)
-            key = self.ev(e.key, env, fields)
-            traced = scope.lookups.get(_k(e.span)) if scope is not None and not ctx else None
-            if e.target.name in self.bands:
-                band = band_of(self.bands[e.target.name], key, e.span)
-                if traced is not None:
-                    band = traced["reason"]["params"]["band"]
-                self.see((ckey, "band", _k(e.span)), band)
-            else:
-                if traced is not None:
-                    key = traced["reason"]["params"]["key"]
-                row = next((r[0] for r in self.tables[e.target.name].rows if _equal(r[0], key)), None)
-                if row is None:
-                    raise Failure(f"table `{e.target.name}` has no row for `{_key_label(key)}`", e.span)
-                self.see((ckey, "row", _k(e.span)), _key_label(row))
-            return
-        if isinstance(e, n.Call) and e.function in self.functions and e.function not in fields:
-            args = []
-            for a in e.args:
-                self.walk(a, env, fields, ctx, scope)
-                args.append(self.ev(a, env, fields))
-            self._call(self.functions[e.function], args, e, env, ctx, scope)
-            return
-        for c in _children(e):
-            self.walk(c, env, fields, ctx, scope)
-
-    def _call(self, fn, args, call, env, ctx, scope):
-        params = frozenset(p.name for p in fn.params)
-        fenv = {LINE: dict(zip([p.name for p in fn.params], args))}
-        inner = ctx + (call.span,)
-        ikey = tuple(_k(s) for s in inner)
-        # The trace records the calls a value makes (not the calls inside a function), with their
-        # floors, caps and roundings: take this call's node, in order.
-        traced = None
-        if scope is not None and not ctx:
-            queue = scope.calls.get(_k(call.span))
-            if queue:
-                traced = queue.popleft()
-        if len(inner) > 16:
-            return
-        self.walk(fn.body, fenv, params, inner, None)
-        value = self.ev(fn.body, fenv, params)
-        for c in fn.clauses:
-            if isinstance(c, (n.Floor, n.Cap)):
-                kind = "floor" if isinstance(c, n.Floor) else "cap"
-                self.walk(c.value, fenv, params, inner, None)
-                bound = self.ev(c.value, fenv, params)
-                if traced is not None:
-                    bit = any(ch["kind"] == f"{kind}_applied" and _k(ch["span"]) == _k(c.span)
-                              for ch in traced["children"])
-                else:
-                    cmp = x.compare(value, bound)
-                    bit = cmp < 0 if kind == "floor" else cmp > 0
-                if bit:
-                    value = bound
-                self.see((ikey, kind, _k(c.span)), "bit" if bit else "not")
-            elif isinstance(c, n.Round) and not c.each:
-                value = x.round_to(value, c.quantum, c.mode)
-
-
-def _same(event, node):
-    if _k(event["span"]) != _k(node.span):
-        raise _Mismatch(f"the trace's `{event['kind']}` is at {event['span'].location()}, "
-                        f"not at {node.span.location()}")
-
-
-def _equal(a, b) -> bool:
-    if isinstance(a, str) or isinstance(b, str):
-        return a == b
-    return x.compare(a, b) == 0
-
-
-def _exact(node):
-    """A value node's exact value: its `exact` fraction when it has one, else its result."""
-    if node.get("exact"):
-        num, _, den = node["exact"].partition("/")
-        return Fraction(int(num), int(den))
-    return node["result"]
+    def value(self, record):
+        events, calls, xs = record
+        self.records(xs, ())
+        for e in events:
+            if e["kind"] == "line":
+                self.records(e["x"], ())
+        self.calls(calls, ())
 
 
 # ---- entry points ------------------------------------------------------------------------------
 
 def sites(policy) -> tuple:
     """Every site of a loaded policy, in source order."""
-    return _Sites(policy._model).ordered()
+    return _Sites(_ir_of(policy)).ordered()
+
+
+def _ir_of(policy) -> ir.Policy:
+    return next(iter(policy._programs.values())).policy
 
 
 def measure(policy) -> Coverage:
-    """Run every example of a loaded policy with explain=True and see which branches it takes."""
+    """Run every example of a loaded policy through the traced code and see which branches it takes."""
     from .examples import facts_of
-    model = policy._model
-    found = _Sites(model)
-    seen = defaultdict(set)
-    notes: list = []
-    walker = _Walker(model, Compiler(model), seen, notes)
+    found = _Sites(_ir_of(policy))
+    seen = _Seen(found)
     ran = 0
-    for ex in model.examples:
+    for ex in policy._model.examples:
         if ex.errors:
             continue  # an example expecting a fact error exercises nothing
         evaluation = ex.evaluation or policy.evaluations[0]
+        program = policy._programs[evaluation]
         try:
             facts = facts_of(ex, policy.path)
-            result = policy.evaluate(facts, evaluation=evaluation, explain=True)
-        except KpiRulesError:
+            valid, _ = fact_stage.validate(program.model, facts, program.check_facts)
+            _, records = program.traced(valid)
+        except (KpiRulesError, Failure):
             continue  # refused facts or an evaluation error: the example took no branch
         ran += 1
-        walker.example(model.evaluation(evaluation), result.trace,
-                       f"example \u201c{ex.name}\u201d (line {ex.span.line})")
+        for record in records:
+            seen.value(record)
     return Coverage(path=policy.path, sites=found.ordered(),
-                    seen={k: frozenset(v) for k, v in seen.items()}, examples=ran, notes=tuple(notes))
+                    seen={k: frozenset(v) for k, v in seen.seen.items()}, examples=ran, notes=())
 
 
 __all__ = ["Coverage", "Missed", "Site", "measure", "sites", "percent", "percent_text", "parse_percent"]

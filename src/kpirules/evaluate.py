@@ -1,91 +1,50 @@
-"""Evaluation stage: run a compiled program on validated facts; build the trace when asked.
+"""Evaluation stage: run a program's generated code on validated facts.
 
-Pure: no clock, no I/O, no module state. The trace is made of plain dicts holding exact values;
-result.py turns them into JSON and renderers read only that.
+Pure: no clock, no I/O, no module state. Plain and traced runs are the same generated code
+(codegen.py); the traced one also returns its records, which trace.py turns into the document.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-from fractions import Fraction
-
 from . import exact as x
-from . import model as m
-from . import nodes as n
-from . import codegen
-from .compile import CALLS, Failure, Program
+from . import ir
 from .errors import EvaluationError
-
-
-def fast_values(program: Program, facts: dict, plan) -> dict | None:
-    """Public values from the generated fast path, or None when it cannot prove them exact."""
-    try:
-        raw, inexact = program.fast(facts)
-    except (codegen.Fallback, ArithmeticError, LookupError, TypeError):
-        return None
-    if not inexact:
-        return {name: convert(raw[i]) for name, i, convert in plan}
-    try:
-        return {name: convert(codegen.shown(raw[i]) if i in inexact and type(raw[i]) is Decimal else raw[i])
-                for name, i, convert in plan}
-    except codegen.Fallback:
-        return None
-
-
-def output_plan(program: Program) -> tuple:
-    """(name, index in the program, converter) for each value, in written order; built once."""
-    values = program.evaluation.values
-    index = {d.name: i for i, d in enumerate(values)}
-    order = sorted(values, key=lambda d: (d.span.end if d.kind == "scorecard" else d.span.start))
-    plan = []
-    for d in order:
-        if d.type.kind != "number":
-            convert = public_value
-        elif keeps_digits(d):
-            convert = x.to_decimal
-        else:
-            convert = x.canonical
-        plan.append((d.name, index[d.name], convert))
-    return tuple(plan)
+from .program import Program
+from .runtime import Failure
 
 
 def run(program: Program, facts: dict, explain: bool = False):
-    """(env, records): env maps every name to its exact value; with explain, records holds for
-    each value (definition, value, events, function calls), which trace.py turns into the trace."""
-    env = dict(facts)
-    if not explain:
-        for cv in program.values:
-            try:
-                env[cv.definition.name] = cv.run(env, None)
-            except Failure as f:
-                raise EvaluationError(f.message, cv.definition.name, f.span) from None
-        return env, None
-    records = []
-    for cv in program.values:
-        d = cv.definition
-        events: list = []
-        calls: list = []
-        env[CALLS] = calls
-        try:
-            value = cv.run(env, events)
-        except Failure as f:
-            raise EvaluationError(f.message, d.name, f.span) from None
-        env[d.name] = value
-        records.append((d, value, events, calls))
-    env.pop(CALLS, None)
-    return env, records
+    """(values, records): the exact value of every name of the evaluation, in its order; with
+    explain, one (value, events, calls, x) record per value, else None."""
+    try:
+        if explain:
+            values, records = program.traced(facts)
+        else:
+            values, records = program.plain(facts), None
+    except Failure as f:
+        at = program.evaluation.values[f.at].name if f.at >= 0 else program.evaluation.name
+        raise EvaluationError(f.message, at, f.span) from None
+    return values, records
 
 
-# ---- trace nodes ------------------------------------------------------------------------------
-
-def keeps_digits(d: m.ValueDef) -> bool:
-    """A value with a declared rounding is shown with its quantum's digits (`7488.00`)."""
-    clauses = getattr(d.node, "clauses", ())
-    return any(isinstance(c, n.Round) for c in clauses)
+def output_plan(evaluation: ir.Evaluation) -> tuple:
+    """(name, index, converter) for each value, in written order; built once per evaluation."""
+    index = {v.name: i for i, v in enumerate(evaluation.values)}
+    order = sorted(evaluation.values, key=lambda v: (v.span.end if v.kind == "scorecard" else v.span.start))
+    plan = []
+    for v in order:
+        if v.type.kind != "number":
+            convert = public_value
+        elif v.keeps_digits:
+            convert = x.to_decimal
+        else:
+            convert = x.canonical
+        plan.append((v.name, index[v.name], convert))
+    return tuple(plan)
 
 
 def public_value(v, keep_digits=False):
-    """A computed value as the API returns it: Decimal (see keeps_digits), str, bool."""
+    """A computed value as the API returns it: Decimal (see Value.keeps_digits), str, bool."""
     if isinstance(v, (bool, str)):
         return v
     if isinstance(v, list):
@@ -93,5 +52,3 @@ def public_value(v, keep_digits=False):
     if isinstance(v, dict):
         return {k: public_value(i) for k, i in v.items()}
     return x.to_decimal(v) if keep_digits else x.canonical(v)
-
-

@@ -45,7 +45,7 @@ def _frac(x) -> Fraction:
     return x if type(x) is Fraction else Fraction(x)
 
 
-def _settle(f: Fraction):
+def settle(f: Fraction):
     """A fraction whose denominator has only the factors 2 and 5 goes back to an exact Decimal."""
     d = f.denominator
     if d == 1:
@@ -68,7 +68,7 @@ def add(a, b):
             return EXACT.add(a, b)
         except Inexact:
             pass
-    return _settle(_frac(a) + _frac(b))
+    return settle(_frac(a) + _frac(b))
 
 
 def sub(a, b):
@@ -77,7 +77,7 @@ def sub(a, b):
             return EXACT.subtract(a, b)
         except Inexact:
             pass
-    return _settle(_frac(a) - _frac(b))
+    return settle(_frac(a) - _frac(b))
 
 
 def mul(a, b):
@@ -86,7 +86,7 @@ def mul(a, b):
             return EXACT.multiply(a, b)
         except Inexact:
             pass
-    return _settle(_frac(a) * _frac(b))
+    return settle(_frac(a) * _frac(b))
 
 
 def div(a, b):
@@ -97,7 +97,7 @@ def div(a, b):
             return EXACT.divide(a, b)
         except Inexact:
             pass
-    return _settle(_frac(a) / _frac(b))
+    return settle(_frac(a) / _frac(b))
 
 
 def neg(a):

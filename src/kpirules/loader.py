@@ -9,7 +9,7 @@ from pathlib import Path
 import attrs
 
 from .checker import check
-from .compile import compile_policy
+from .program import compile_policy
 from .diagnostics import error, prepare
 from .errors import PolicyError
 from .lint import lint

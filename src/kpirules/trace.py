@@ -14,10 +14,10 @@ from decimal import Decimal
 from fractions import Fraction
 
 from . import exact as x
+from . import ir
 from . import model as m
-from . import nodes as n
-from .compile import Program, band_of
-from .evaluate import keeps_digits, public_value
+from .evaluate import public_value
+from .program import Program
 
 SCHEMA = "kpirules.trace/1"
 
@@ -27,18 +27,18 @@ KINDS = ("input", "value", "output", "item", "scorecard", "deduction", "deductio
          "gate_passed", "filter_excluded", "line", "band_chosen", "table_lookup", "function_call")
 
 
-def build(program: Program, policy: dict, facts: dict, records) -> dict:
-    """The trace document of one evaluation."""
+def build(program: Program, policy: dict, facts: dict, values, records) -> dict:
+    """The trace document of one evaluation, from the values and records of its traced run."""
     ev = program.evaluation
     tables = _Tables(program.tables, program.table_display, program.bands, program.table_info)
     shown = _Shown(facts)  # facts as given, values as returned: what the trace shows for each name
     inputs = [_input_node(ev, f, facts[f.name]) for f in ev.facts]
     nodes = []
-    for d, value, events, calls in records:
-        shown[d.name] = public_value(value, keeps_digits(d))
+    for v, value, (events, calls, xs) in zip(ev.values, values, records):
+        shown[v.name] = public_value(value, v.keeps_digits)
         if isinstance(value, Fraction):
-            shown.exact[d.name] = value  # shown as the fraction in a formula's working
-        nodes.append(_value_node(ev, d, value, events, calls, shown, tables))
+            shown.exact[v.name] = value  # shown as the fraction in a formula's working
+        nodes.append(_value_node(ev, v, value, events, calls, xs, shown, tables))
     return {
         "schema": SCHEMA,
         "policy": dict(policy),
@@ -76,7 +76,7 @@ def _input_node(ev: m.EvaluationModel, f: m.FactDecl, value) -> dict:
                  display=f.type.display, cites=f.cites)
 
 
-def _reads(d: m.ValueDef, ev: m.EvaluationModel, shown) -> list:
+def _reads(d: ir.Value, ev: ir.Evaluation, shown) -> list:
     facts = {f.name: f for f in ev.facts}
     values = {v.name: v for v in ev.values}
     out = []
@@ -94,44 +94,44 @@ def _reads(d: m.ValueDef, ev: m.EvaluationModel, shown) -> list:
     return out
 
 
-def _value_node(ev, d: m.ValueDef, value, events, calls, shown, tables) -> dict:
+def _value_node(ev: ir.Evaluation, d: ir.Value, value, events, calls, xs, shown, tables) -> dict:
     id_ = f"{ev.name}/{d.name}"
     kind = {"let": "value", "output": "output", "item": "item", "scorecard": "scorecard"}[d.kind]
-    result = public_value(value, keeps_digits(d))
+    result = public_value(value, d.keeps_digits)
     exact = f"{value.numerator}/{value.denominator}" if isinstance(value, Fraction) else None
     computed = next((e["value"] for e in events if e["kind"] == "computed"), value)
     children = []
     formula = working = None
-    if d.kind in ("let", "output"):
-        expr = d.node.value
-        formula = expr.span.text
-        if isinstance(expr, n.Aggregate):
-            lines = [e for e in events if e["kind"] == "line"]
-            kept = [x.to_string(e["value"]) for e in lines if e["included"]]
-            working = (" + ".join(kept) if kept else "0") + f" = {_plain(computed)}"
-            children.extend(_line_node(id_, i, e, expr, shown, tables) for i, e in enumerate(lines))
-        else:
-            working = f"{substitute(expr, shown, tables)} = {_plain(computed)}"
-            children.extend(_lookup_nodes(id_, expr, shown, tables))
+    c = d.compute
+    if isinstance(c, ir.Aggregate):
+        formula = c.span.text
+        lines = [e for e in events if e["kind"] == "line"]
+        kept = [x.to_string(e["value"]) for e in lines if e["included"]]
+        working = (" + ".join(kept) if kept else "0") + f" = {_plain(computed)}"
+        children.extend(_line_node(id_, i, e, c, shown, tables) for i, e in enumerate(lines))
         reason = _reason(f"{kind}.formula", {"formula": formula, "working": working, "result": result})
-    elif d.kind == "item":
-        reason = _reason("item.start", {"weight": d.node.weight, "result": result})
+    elif isinstance(c, ir.Formula):
+        formula = c.expr.span.text
+        working = f"{substitute(c.expr, shown, tables, xs)} = {_plain(computed)}"
+        children.extend(_lookup_nodes(id_, c.expr, xs, tables))
+        reason = _reason(f"{kind}.formula", {"formula": formula, "working": working, "result": result})
+    elif isinstance(c, ir.Item):
+        reason = _reason("item.start", {"weight": c.weight, "result": result})
     else:
-        sc: n.Scorecard = d.node
-        formula = " + ".join(i.name for i in sc.items)
-        working = " + ".join(_plain(shown[i.name]) for i in sc.items) + f" = {_plain(computed)}"
-        reason = _reason("scorecard.sum", {"items": len(sc.items), "working": working, "result": result})
-    children.extend(_call_node(id_, len(children), c, tables) for c in calls)
+        formula = " + ".join(c.items)
+        working = " + ".join(_plain(shown[i]) for i in c.items) + f" = {_plain(computed)}"
+        reason = _reason("scorecard.sum", {"items": len(c.items), "working": working, "result": result})
+    children.extend(_call_node(id_, len(children), call, tables) for call in calls)
     for e in events:
         if e["kind"] in ("line", "computed"):
             continue
-        children.append(_event_node(f"{id_}/{len(children)}", d, e, shown, tables))
+        children.append(_event_node(f"{id_}/{len(children)}", d, e, shown, tables, xs))
     node = _node(id_, kind, d.name, d.label, result, d.span, reason, formula=formula, working=working,
                  reads=_reads(d, ev, shown), cites=d.cites, children=children, display=d.type.display,
                  exact=exact)
-    if d.kind == "item":
-        node["weight"] = d.node.weight
-        node["tags"] = list(d.node.tags)
+    if isinstance(c, ir.Item):
+        node["weight"] = c.weight
+        node["tags"] = list(c.tags)
         node["scorecard"] = d.scorecard
     return node
 
@@ -143,18 +143,14 @@ def _plain(v, keep_digits=False) -> str:
     return x.to_string(v if keep_digits else x.canonical(v))
 
 
-def _pct(expr) -> str:
-    return "percent" if isinstance(expr, n.Number) and expr.unit == "percent" else "number"
-
-
-def _event_node(id_: str, d: m.ValueDef, e: dict, shown=None, tables=None) -> dict:
+def _event_node(id_: str, d, e: dict, shown=None, tables=None, xs=None) -> dict:
     """One thing that shaped a value, as a child node with its reason code, in the value's unit."""
-    node = _event(id_, d, e, shown, tables)
+    node = _event(id_, d, e, shown, tables, xs)
     node["display"] = d.type.display
     return node
 
 
-def _event(id_: str, d: m.ValueDef, e: dict, shown, tables) -> dict:
+def _event(id_: str, d, e: dict, shown, tables, xs) -> dict:
     k = e["kind"]
     span = e.get("span", d.span)
     text = span.text if span is not None else None
@@ -214,7 +210,7 @@ def _event(id_: str, d: m.ValueDef, e: dict, shown, tables) -> dict:
         # The condition as it read for this item: `rollout[item]` becomes `rollout[sales_tools]`.
         filled = e["condition"]
         if shown is not None and e.get("gate") is not None:
-            filled = substitute(e["gate"].condition, _ItemEnv(shown, d.name), tables)
+            filled = substitute(e["gate"].condition, _ItemEnv(shown, d.name), tables, xs)
         if e["passed"]:
             return _node(id_, "gate_passed", d.name, d.label, None, span,
                          _reason("gate.passed", {"tag": e["tag"], "condition": e["condition"],
@@ -227,20 +223,21 @@ def _event(id_: str, d: m.ValueDef, e: dict, shown, tables) -> dict:
     raise AssertionError(k)
 
 
-def _line_node(parent: str, i: int, e: dict, agg: n.Aggregate, shown, tables) -> dict:
+def _line_node(parent: str, i: int, e: dict, agg: ir.Aggregate, shown, tables) -> dict:
     line = e["line"] if isinstance(e["line"], dict) else {agg.list_name: e["line"]}
     ident = _line_label(line)
     name = f"{agg.list_name}[{e['index']}]"
     id_ = f"{parent}/{i}"
+    xs = e["x"]
     if not e["included"]:
-        filled = substitute(e["filter"].condition, {**shown, **line}, tables) if e.get("filter") else None
+        filled = substitute(e["filter"].condition, {**shown, **line}, tables, xs)
         return _node(id_, "filter_excluded", name, ident, None, e["span"],
                      _reason("filter.excluded", {"index": e["index"], "id": ident, "condition": e["condition"],
                                                  "filled": filled, "reason": e.get("reason"), "line": line}),
                      formula=e["condition"], working=filled)
     env = {**shown, **line}
-    working = substitute(agg.body, env, tables) if agg.body is not None else "1"
-    children = _lookup_nodes(id_, agg.body, env, tables) if agg.body is not None else []
+    working = substitute(agg.body, env, tables, xs) if agg.body is not None else "1"
+    children = _lookup_nodes(id_, agg.body, xs, tables) if agg.body is not None else []
     rnd = e.get("round")
     if rnd is not None:
         children.append(_node(f"{id_}/{len(children)}", "rounding", name, ident, rnd["after"], rnd["span"],
@@ -263,30 +260,47 @@ def _line_label(line: dict):
     return next((v for v in line.values() if isinstance(v, str)), None)
 
 
-def _lookup_nodes(parent: str, expr, shown, tables) -> list:
+def _lookups(expr) -> list:
+    """The table and bands lookups of an expression, in the order explanations list them."""
     out = []
-    for lk in _lookups(expr, shown, tables):
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, (ir.TableLookup, ir.BandLookup)):
+            out.append(e)
+        stack.extend(ir.children(e))
+    return list(reversed(out))
+
+
+def _lookup_nodes(parent: str, expr, xs, tables) -> list:
+    """A child node for each lookup the evaluation made (a branch not taken made none)."""
+    out = []
+    for lk in _lookups(expr):
+        if lk.rid not in xs:
+            continue
+        key, got = xs[lk.rid]
         id_ = f"{parent}/{len(out)}"
-        if "bands" in lk:
-            name, lo, lo_in, hi, hi_in = lk["band_row"]
-            out.append(_node(id_, "band_chosen", lk["bands"], None, lk["value"], lk["span"],
-                             _reason("band.chosen", {"bands": lk["bands"], "value": lk["key"], "band": name,
+        if isinstance(lk, ir.BandLookup):
+            name, lo, lo_in, hi, hi_in = got
+            out.append(_node(id_, "band_chosen", lk.bands, None, name, lk.span,
+                             _reason("band.chosen", {"bands": lk.bands, "value": key, "band": name,
                                                      "low": lo, "low_included": lo_in, "high": hi,
                                                      "high_included": hi_in}),
-                             formula=lk["text"], display="text"))
+                             formula=lk.span.text, display="text"))
         else:
-            label, cites = tables.info.get(lk["table"], (None, ()))
-            out.append(_node(id_, "table_lookup", lk["table"], label, lk["value"], lk["span"],
-                             _reason("table.lookup", {"table": lk["table"], "key": lk["key"], "value": lk["value"]},
-                                     {"value": lk["display"]}),
-                             formula=lk["text"], display=lk["display"], cites=cites))
+            label, cites = tables.info.get(lk.table, (None, ()))
+            display = tables.display.get(lk.table, "number")
+            out.append(_node(id_, "table_lookup", lk.table, label, got, lk.span,
+                             _reason("table.lookup", {"table": lk.table, "key": key, "value": got},
+                                     {"value": display}),
+                             formula=lk.span.text, display=display, cites=cites))
     return out
 
 
 def _call_node(parent: str, i: int, call: dict, tables) -> dict:
     args = {k: public_value(v) for k, v in call["args"].items()}
     id_ = f"{parent}/{i}"
-    working = f"{substitute(call['body'], args, tables)} = {_plain(call['computed'])}"
+    working = f"{substitute(call['body'], args, tables, call['x'])} = {_plain(call['computed'])}"
     children = [_event_node(f"{id_}/{j}", _CallDef(call), e) for j, e in enumerate(call["events"] or ())]
     return _node(id_, "function_call", call["function"], call["label"], public_value(call["result"]), call["span"],
                  _reason("function.called", {"function": call["function"], "args": args,
@@ -324,41 +338,6 @@ class _ItemEnv(dict):
         self.item = item
 
 
-def _truth(cond, env):
-    """Whether a condition held, when it can be read from the shown values; else None."""
-    try:
-        v = _value_of(cond, env)
-    except (KeyError, TypeError, ArithmeticError):
-        return None
-    return v if isinstance(v, bool) else None
-
-
-def _value_of(e, env):
-    if isinstance(e, (n.Number, n.Text, n.Bool)):
-        return e.value
-    if isinstance(e, n.Name):
-        exact = getattr(env, "exact", {})
-        return exact[e.name] if e.name in exact else env[e.name]
-    if isinstance(e, n.Unary):
-        v = _value_of(e.operand, env)
-        return (not v) if e.op == "not" else x.neg(v)
-    if isinstance(e, n.Binary):
-        if e.op in ("and", "or"):
-            a = _value_of(e.left, env)
-            return (a and _value_of(e.right, env)) if e.op == "and" else (a or _value_of(e.right, env))
-        a, b = _value_of(e.left, env), _value_of(e.right, env)
-        return {"+": x.add, "-": x.sub, "*": x.mul, "/": x.div}[e.op](a, b)
-    if isinstance(e, n.Compare):
-        a, b = _value_of(e.left, env), _value_of(e.right, env)
-        if isinstance(a, (str, bool)) or isinstance(b, (str, bool)):
-            return {"==": a == b, "!=": a != b}[e.op]
-        c = x.compare(a, b)
-        return {">=": c >= 0, "<=": c <= 0, ">": c > 0, "<": c < 0, "==": c == 0, "!=": c != 0}[e.op]
-    if isinstance(e, n.Field):
-        return _value_of(e.target, env)[e.name]
-    raise KeyError(e)
-
-
 class _Tables(dict):
     """Table rows by name, plus how each table's values read, plus the bands."""
 
@@ -369,56 +348,16 @@ class _Tables(dict):
         self.info = info or {}
 
 
-def _lookups(expr, env, tables) -> list:
-    out = []
-    stack = [expr]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name in tables.bands:
-            try:
-                key = _eval_simple(e.key, env)
-                bands = tables.bands[e.target.name]
-                name = band_of(bands, key, e.span)
-                row = next(b for b in bands.bands if b[0] == name)
-                out.append({"bands": e.target.name, "key": key, "text": e.span.text, "value": name,
-                            "band_row": row, "span": e.span})
-            except Exception:  # noqa: BLE001 - a lookup the evaluator already reported
-                pass
-        elif isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name in tables:
-            try:
-                key = _eval_simple(e.key, env)
-                out.append({"table": e.target.name, "key": key, "text": e.span.text,
-                            "value": tables[e.target.name].get(key), "span": e.span,
-                            "display": tables.display.get(e.target.name, "number")})
-            except KeyError:
-                pass
-        for attr in ("left", "right", "operand", "condition", "then", "otherwise", "target", "key"):
-            child = getattr(e, attr, None)
-            if child is not None and not isinstance(child, (str, Decimal)):
-                stack.append(child)
-        if isinstance(e, n.Call):
-            stack.extend(e.args)
-        if isinstance(e, n.Blend):
-            stack.extend(p[0] for p in e.parts)
-    return list(reversed(out))
-
-
-def _eval_simple(e, env):
-    if isinstance(e, n.Name):
-        return env[e.name]
-    if isinstance(e, n.Number):
-        return e.value
-    if isinstance(e, n.Text):
-        return e.value
-    raise KeyError(e)
-
-
 _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7}
 
 
-def substitute(expr, env, tables) -> str:
-    """The formula with every name replaced by its value: the arithmetic an auditor re-does."""
-    text, _ = _sub(expr, env, tables)
+def substitute(expr, env, tables, xs) -> str:
+    """The formula with every name replaced by its value: the arithmetic an auditor re-does.
+
+    `xs` holds the records of the run that computed it: the branch each `if` took, each lookup's
+    row, each list's sum. Nothing is computed here.
+    """
+    text, _ = _sub(expr, env, tables, xs)
     return text
 
 
@@ -436,72 +375,67 @@ def _show(v, display="number") -> str:
     return x.to_string(v)
 
 
-def _sub(e, env, tables):
-    if isinstance(e, n.Number):
+def _name(name, env):
+    exact = getattr(env, "exact", {})
+    if name in exact:
+        f = exact[name]
+        return f"({f.numerator}/{f.denominator})", 9
+    if name in env:
+        return _show(env[name]), 9
+    return name, 9
+
+
+def _sub(e, env, tables, xs):
+    t = type(e)
+    if t is ir.Const:
         return e.span.text, 9
-    if isinstance(e, (n.Text, n.Bool)):
-        return e.span.text, 9
-    if isinstance(e, n.Name):
-        exact = getattr(env, "exact", {})
-        if e.name in exact:
-            f = exact[e.name]
-            return f"({f.numerator}/{f.denominator})", 9
-        if e.name in env:
-            return _show(env[e.name]), 9
-        return e.name, 9
-    if isinstance(e, n.ItemRef):
+    if t in (ir.FactRef, ir.ValueRef, ir.ParamRef, ir.FieldRef, ir.ElemRef):
+        return _name(e.name, env)
+    if t is ir.ItemName:
         item = getattr(env, "item", None)
         return (f'"{item}"' if item is not None else "item"), 9
-    if isinstance(e, n.Unary):
-        inner, p = _sub(e.operand, env, tables)
-        if e.op == "not":
-            return f"not {inner}", 3
+    if t is ir.Not:
+        inner, _ = _sub(e.operand, env, tables, xs)
+        return f"not {inner}", 3
+    if t is ir.Neg:
+        inner, p = _sub(e.operand, env, tables, xs)
         return f"-{inner}" if p >= 7 else f"-({inner})", 7
-    if isinstance(e, (n.Binary, n.Compare)):
-        prec = _PRECEDENCE["cmp"] if isinstance(e, n.Compare) else _PRECEDENCE[e.op]
-        left, lp = _sub(e.left, env, tables)
-        right, rp = _sub(e.right, env, tables)
+    if t in (ir.Arith, ir.Logic, ir.Compare):
+        prec = _PRECEDENCE["cmp"] if t is ir.Compare else _PRECEDENCE[e.op]
+        left, lp = _sub(e.left, env, tables, xs)
+        right, rp = _sub(e.right, env, tables, xs)
         if lp < prec:
             left = f"({left})"
         if rp < prec or (rp == prec and e.op in ("-", "/")):
             right = f"({right})"
         op = {"*": "×", "/": "÷"}.get(e.op, e.op)
         return f"{left} {op} {right}", prec
-    if isinstance(e, n.Conditional):
+    if t is ir.Cond:
         # The branch taken is filled in; the other stays as written (it may not be computable: 0 ÷ 0).
-        c, _ = _sub(e.condition, env, tables)
-        taken = _truth(e.condition, env)
-        a = _sub(e.then, env, tables)[0] if taken is True else e.then.span.text
-        b = _sub(e.otherwise, env, tables)[0] if taken is False else e.otherwise.span.text
+        c, _ = _sub(e.condition, env, tables, xs)
+        taken = xs.get(e.rid)
+        a = _sub(e.then, env, tables, xs)[0] if taken is True else e.then.span.text
+        b = _sub(e.otherwise, env, tables, xs)[0] if taken is False else e.otherwise.span.text
         return f"if {c} then {a} else {b}", 0
-    if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name in tables.bands:
-        return e.span.text, 9
-    if isinstance(e, n.Index) and isinstance(e.target, n.Name) and isinstance(env.get(e.target.name), dict):
+    if t is ir.KeyGet and isinstance(e.target, (ir.FactRef, ir.ValueRef)) \
+            and isinstance(env.get(e.target.name), dict):
         # A record read by key: name the key (`rollout[sales_tools]`), the reads show its value.
-        if isinstance(e.key, n.ItemRef) and getattr(env, "item", None) is not None:
+        if isinstance(e.key, ir.ItemName) and getattr(env, "item", None) is not None:
             return f"{e.target.name}[{env.item}]", 9
-        return f"{e.target.name}[{_sub(e.key, env, tables)[0]}]", 9
-    if isinstance(e, n.Index) and isinstance(e.target, n.Name) and e.target.name in tables:
-        try:
-            value = tables[e.target.name][_eval_simple(e.key, env)]
-        except KeyError:
-            return e.span.text, 9
-        return _show(value, tables.display.get(e.target.name, "number")), 9
-    if isinstance(e, n.Call) and e.function in ("count", "sum") and isinstance(e.args[0], n.Name) \
-            and isinstance(env.get(e.args[0].name), list):
+        return f"{e.target.name}[{_sub(e.key, env, tables, xs)[0]}]", 9
+    if t is ir.TableLookup and e.rid in xs:
+        return _show(xs[e.rid][1], tables.display.get(e.table, "number")), 9
+    if t in (ir.ListSum, ir.ListCount) and isinstance(e.arg, (ir.FactRef, ir.ValueRef)) \
+            and isinstance(env.get(e.arg.name), list) and e.rid in xs:
         # A list's count or sum is the number the auditor needs, not the list itself.
-        items = env[e.args[0].name]
-        if e.function == "count":
-            return str(len(items)), 9
-        try:
-            return _plain(sum((Decimal(str(v)) for v in items), Decimal(0))), 9
-        except Exception:  # noqa: BLE001 - not a list of numbers: show it as written
-            return e.span.text, 9
-    if isinstance(e, n.Call):
-        args = ", ".join(_sub(a, env, tables)[0] for a in e.args)
-        return f"{e.function}({args})", 9
-    if isinstance(e, n.Blend):
-        parts = ", ".join(f"{_sub(expr, env, tables)[0]} × {x.to_string(x.canonical(w * 100))}%"
-                          for expr, w, _ in e.parts)
+        return (str(len(env[e.arg.name])) if t is ir.ListCount else _plain(xs[e.rid])), 9
+    if t in (ir.Call, ir.ListSum, ir.ListCount, ir.Abs, ir.Extreme):
+        args = e.args if t in (ir.Call, ir.Extreme) else (e.arg,)
+        name = e.function if t is ir.Call else e.fn if t is ir.Extreme else {
+            ir.ListSum: "sum", ir.ListCount: "count", ir.Abs: "abs"}[t]
+        return f"{name}({', '.join(_sub(a, env, tables, xs)[0] for a in args)})", 9
+    if t is ir.Blend:
+        parts = ", ".join(f"{_sub(expr, env, tables, xs)[0]} × {x.to_string(x.canonical(x.mul(w, Decimal(100))))}%"
+                          for expr, w in e.parts)
         return f"blend({parts})", 9
     return e.span.text, 9

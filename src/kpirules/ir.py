@@ -1,0 +1,422 @@
+"""IR stage: a checked policy as resolved, typed operations, the one input of code generation.
+
+Lowering (lower.py) builds these from the checker's model: every name is bound to what it reads
+(a fact, a value, a function parameter, a field of the current list line), every lookup says
+whether it reads a table, a bands table or a record, sugar (`ladder ... using`, `item`) is gone,
+and every node keeps the span of the surface construct it came from. What a construct computes
+is stated once, by codegen.py's translation of these nodes; the trace renders them (trace.py),
+coverage counts their branch records (coverage.py).
+
+Nodes are frozen, keyword-only attrs classes; children are tuples; spans and record ids are
+ignored by equality. `walk` is the one generic traversal.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+from . import model as m
+from .source import Span
+
+ir = attrs.frozen(kw_only=True)
+
+
+def _span():
+    return attrs.field(eq=False, repr=False)
+
+
+def _rid():
+    # Record id: how a traced evaluation names the node in its records (unique per policy).
+    return attrs.field(eq=False, repr=False, default=-1)
+
+
+# ---- expressions ------------------------------------------------------------------------------
+
+@ir
+class Const:
+    """A literal: a number (`85%` holds 0.85 with percent=True), a text or a boolean."""
+    value: object
+    percent: bool = False
+    span: Span = _span()
+
+
+@ir
+class FactRef:
+    """A fact of the evaluation."""
+    name: str
+    span: Span = _span()
+
+
+@ir
+class ValueRef:
+    """A value computed earlier in the evaluation (let, output, item, scorecard)."""
+    name: str
+    span: Span = _span()
+
+
+@ir
+class ParamRef:
+    """A parameter of the function being defined."""
+    name: str
+    index: int
+    span: Span = _span()
+
+
+@ir
+class FieldRef:
+    """A field of the current line of a list of records, inside `sum over ... of` or `only if`."""
+    name: str
+    span: Span = _span()
+
+
+@ir
+class ElemRef:
+    """The current element of a list of numbers, named by the list, inside `sum over LIST ...`."""
+    name: str
+    span: Span = _span()
+
+
+@ir
+class ItemName:
+    """`item` in a gate: the name of the item the gate decides on."""
+    span: Span = _span()
+
+
+@ir
+class Neg:
+    """`-x`."""
+    operand: object
+    span: Span = _span()
+
+
+@ir
+class Not:
+    """`not x`."""
+    operand: object
+    span: Span = _span()
+
+
+@ir
+class Arith:
+    """`a + b`, `a - b`, `a * b`, `a / b` (exact; a division by zero is an evaluation error)."""
+    op: str
+    left: object
+    right: object
+    span: Span = _span()
+
+
+@ir
+class Logic:
+    """`a and b`, `a or b` (the right side is evaluated only when needed)."""
+    op: str
+    left: object
+    right: object
+    span: Span = _span()
+
+
+@ir
+class Compare:
+    """`a >= b` and the other comparisons, exact across decimals and fractions."""
+    op: str
+    left: object
+    right: object
+    span: Span = _span()
+
+
+@ir
+class Cond:
+    """`if c then a else b`; only the branch taken is evaluated, and recorded when traced."""
+    condition: object
+    then: object
+    otherwise: object
+    span: Span = _span()
+    rid: int = _rid()
+
+
+@ir
+class TableLookup:
+    """`quarter_split[quarter]`: the row of a table for a key."""
+    table: str
+    key: object
+    span: Span = _span()
+    rid: int = _rid()
+
+
+@ir
+class BandLookup:
+    """`five_grades[total_score]`: the band of a bands table holding a value."""
+    bands: str
+    key: object
+    span: Span = _span()
+    rid: int = _rid()
+
+
+@ir
+class KeyGet:
+    """`rollout[item]`, `rollout["sales_tools"]`: a record's value for a key."""
+    target: object
+    key: object
+    span: Span = _span()
+
+
+@ir
+class FieldGet:
+    """`rollout.sales_tools`."""
+    target: object
+    name: str
+    span: Span = _span()
+
+
+@ir
+class ListSum:
+    """`sum(list)`: the exact sum of a list of numbers."""
+    arg: object
+    span: Span = _span()
+    rid: int = _rid()
+
+
+@ir
+class ListCount:
+    """`count(list)`."""
+    arg: object
+    span: Span = _span()
+    rid: int = _rid()
+
+
+@ir
+class Abs:
+    """`abs(x)`."""
+    arg: object
+    span: Span = _span()
+
+
+@ir
+class Extreme:
+    """`max(a, b, ...)` (fn "max") or `min(...)`: the first extreme argument."""
+    fn: str
+    args: tuple
+    span: Span = _span()
+
+
+@ir
+class Blend:
+    """`blend(a 20%, b 80%)`: the sum of each part times its weight."""
+    parts: tuple  # ((expr, weight Decimal), ...)
+    span: Span = _span()
+
+
+@ir
+class Call:
+    """A call of a policy function (`completion_rate(own_revenue, own_target)`)."""
+    function: str
+    args: tuple
+    span: Span = _span()
+    rid: int = _rid()
+
+
+# ---- clauses ------------------------------------------------------------------------------------
+
+@ir
+class Floor:
+    """`floor X`: the value is raised to at least X."""
+    bound: object
+    span: Span = _span()
+    rid: int = _rid()
+
+
+@ir
+class Cap:
+    """`cap X`: the value is lowered to at most X."""
+    bound: object
+    span: Span = _span()
+    rid: int = _rid()
+
+
+@ir
+class Round:
+    """`round MODE to QUANTUM`."""
+    mode: str
+    quantum: Decimal
+    span: Span = _span()
+
+
+@ir
+class Filter:
+    """`only if COND else "reason"` on a list line."""
+    condition: object
+    reason: str | None
+    span: Span = _span()
+    rid: int = _rid()
+
+
+# ---- how a value is computed --------------------------------------------------------------------
+
+@ir
+class Formula:
+    """`let x = EXPR` with its floors, caps and roundings in written order."""
+    expr: object
+    clauses: tuple
+    span: Span = _span()
+
+
+@ir
+class Aggregate:
+    """`sum over LIST of EXPR` / `count over LIST`, its filters, `round each`, then its clauses."""
+    counting: bool
+    list_name: str
+    records: bool               # a list of records (fields) or of numbers (the element)
+    body: object | None         # None: the element itself (sum) or 1 (count)
+    filters: tuple
+    round_each: Round | None
+    clauses: tuple
+    span: Span = _span()
+
+
+@ir
+class Adjust:
+    """`minus AMOUNT [per COUNT] [if COND]` or `plus ...` in an item."""
+    sign: str
+    amount: object
+    per: object | None
+    condition: object | None
+    span: Span = _span()
+    rid: int = _rid()
+
+
+@ir
+class Override:
+    """`score VALUE if COND` in an item."""
+    value: object
+    condition: object
+    span: Span = _span()
+    rid: int = _rid()
+
+
+@ir
+class LadderLine:
+    """`minus 2 per full 5% below`: points per step on one side of the standard."""
+    sign: str
+    points: object
+    rule: str       # full, started, prorated
+    step: object
+    direction: str  # below, above
+    span: Span = _span()
+
+
+@ir
+class Ladder:
+    """`ladder RATE standard STD [, if none: ...]` with at most one line per side."""
+    rate: object
+    standard: object
+    none: object | None   # None, "standard", or an expression for an undefined rate
+    below: LadderLine | None
+    above: LadderLine | None
+    percent: bool         # the standard is written as a percentage
+    span: Span = _span()
+    rid: int = _rid()
+
+
+@ir
+class Gate:
+    """`gate TAG items: count only if COND else "reason"`, as it applies to one item."""
+    tag: str
+    condition: object
+    reason: str | None
+    cites: tuple
+    span: Span = _span()
+    rid: int = _rid()
+
+
+@ir
+class Item:
+    """A scorecard item: its weight, then its steps in written order, then its gates."""
+    weight: Decimal
+    tags: tuple
+    steps: tuple      # Adjust, Override, Ladder, Floor, Cap
+    gates: tuple      # Gate
+    span: Span = _span()
+
+
+@ir
+class ScorecardSum:
+    """A scorecard: the sum of its items, then its clauses."""
+    items: tuple      # item names in written order
+    clauses: tuple
+    span: Span = _span()
+
+
+@ir
+class Value:
+    """One computed name of an evaluation, in an order where each follows what it reads."""
+    kind: str            # let, output, item, scorecard
+    name: str
+    label: str | None
+    type: m.Type
+    compute: object      # Formula, Aggregate, Item or ScorecardSum
+    deps: tuple
+    cites: tuple
+    keeps_digits: bool   # a declared rounding: shown with its quantum's digits (`7488.00`)
+    scorecard: str | None = None
+    span: Span = _span()
+
+
+@ir
+class Function:
+    """`function NAME(params) = EXPR` with its clauses."""
+    name: str
+    label: str | None
+    params: tuple        # parameter names
+    body: object
+    clauses: tuple
+    cites: tuple
+    span: Span = _span()
+
+
+@ir
+class Evaluation:
+    name: str
+    label: str | None
+    facts: tuple         # model.FactDecl, in written order
+    values: tuple        # Value
+    span: Span = _span()
+
+
+@ir
+class Policy:
+    """The lowered policy: what codegen, trace and coverage read."""
+    name: str
+    label: str | None
+    version: str | None
+    tables: tuple        # model.TableModel
+    bands: tuple         # model.BandsModel
+    functions: tuple     # Function
+    evaluations: tuple   # Evaluation
+    records: int = attrs.field(eq=False, default=0)  # how many record ids were given out
+
+    def evaluation(self, name: str) -> Evaluation | None:
+        return next((ev for ev in self.evaluations if ev.name == name), None)
+
+
+def children(node) -> list:
+    """The IR nodes directly under `node`, in field order (tuples and pairs are entered)."""
+    out: list = []
+    stack = [getattr(node, a.name) for a in reversed(attrs.fields(type(node)))
+             if a.name not in ("span", "rid", "type")]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, tuple):
+            stack.extend(reversed(v))
+        elif attrs.has(type(v)) and type(v).__module__ == __name__:
+            out.append(v)
+    return out
+
+
+def walk(root):
+    """`root` and every IR node under it, depth first, in field order."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))

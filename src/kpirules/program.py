@@ -1,0 +1,45 @@
+"""Program stage: one evaluation ready to run, built once per load: IR, generated code, validator.
+
+Lowering and code generation happen here for every evaluation of a checked policy; evaluate.py
+runs the result. A Program also keeps what explanations need to name things (tables, bands).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from . import codegen, facts, ir
+from . import model as m
+from .lower import lower
+
+
+@attrs.frozen(kw_only=True)
+class Program:
+    policy: ir.Policy
+    evaluation: ir.Evaluation
+    model: m.EvaluationModel       # the checked evaluation (fact declarations for validation)
+    plain: object                  # generated: facts -> values
+    traced: object                 # generated: facts -> (values, records)
+    check_facts: object            # the fact validator of this evaluation (facts.py)
+    tables: dict                   # table name -> {key: value}
+    table_display: dict            # table name -> how its values read (percent, money, ...)
+    table_info: dict               # table name -> (label, cites)
+    bands: dict                    # bands name -> model.BandsModel
+
+
+def compile_policy(policy: m.PolicyModel) -> dict:
+    """One Program per evaluation, keyed by evaluation name."""
+    lowered = lower(policy)
+    tables = {t.name: dict(t.rows) for t in policy.tables}
+    display = {t.name: t.value_type.display for t in policy.tables}
+    info = {t.name: (t.label, t.cites) for t in policy.tables}
+    bands = {b.name: b for b in policy.bands}
+    programs = {}
+    for ev_model, ev in zip(policy.evaluations, lowered.evaluations):
+        programs[ev.name] = Program(
+            policy=lowered, evaluation=ev, model=ev_model,
+            plain=codegen.generate(lowered, ev, traced=False),
+            traced=codegen.generate(lowered, ev, traced=True),
+            check_facts=facts.compile_fast(ev_model), tables=tables, table_display=display,
+            table_info=info, bands=bands)
+    return programs

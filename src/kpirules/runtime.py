@@ -1,0 +1,151 @@
+"""Runtime of generated code: the engine's decimal context and the exact fallbacks it calls.
+
+Generated code (codegen.py) computes with plain Decimal operators under ENGINE, a context that
+traps `Inexact`: a result that fits is exact, and one that would be rounded (2/3, a product of
+two 50-digit numbers) raises instead. Each operation catches that (and the TypeError of mixing a
+Decimal with a Fraction) and calls the fallback here, which computes the same operation exactly
+with fractions (exact.py). So every value is exact, decided per operation, whatever the caller's
+own `decimal` context says; nothing is ever cut to a number of digits except by a declared
+rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import (ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, Inexact, InvalidOperation,
+                     Overflow, localcontext)
+from fractions import Fraction
+
+from . import exact as x
+
+# Operations whose exact result fits in PRECISION digits stay Decimal; the others become
+# fractions (exact.py settles a fraction back to a Decimal when its expansion terminates).
+PRECISION = 80
+ENGINE = Context(prec=PRECISION, rounding=ROUND_HALF_EVEN, Emax=999999, Emin=-999999,
+                 traps=[Inexact, InvalidOperation, DivisionByZero, Overflow])
+ZERO = Decimal(0)
+ONE = Decimal(1)
+D = Decimal
+FR = Fraction
+
+__all__ = ["ENGINE", "localcontext", "Failure"]
+
+
+class Failure(Exception):
+    """A value cannot be computed for these facts; `span` says which part of the policy.
+
+    `at` is the index of the value being computed, filled in by the generated function.
+    """
+
+    def __init__(self, message: str, span, code: str = "R001"):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.code = code
+        self.at = -1
+
+
+def _too_large(span) -> Failure:
+    return Failure(f"a number in `{span.text}` is too large to compute with (more than 10^999999)", span)
+
+
+def settle(v):
+    """A computed number in its canonical exact type: Decimal, or Fraction when it has no end."""
+    t = type(v)
+    if t is Fraction:
+        return x.settle(v)
+    if t is int:
+        return Decimal(v)
+    return v
+
+
+def _exact(fn, a, b, span):
+    try:
+        return fn(a, b)
+    except x.DivideByZero:
+        raise Failure(f"division by zero in `{span.text}`", span) from None
+    except (Overflow, InvalidOperation, OverflowError):
+        raise _too_large(span) from None
+
+
+def add(a, b, span):
+    return _exact(x.add, a, b, span)
+
+
+def sub(a, b, span):
+    return _exact(x.sub, a, b, span)
+
+
+def mul(a, b, span):
+    return _exact(x.mul, a, b, span)
+
+
+def div(a, b, span):
+    return _exact(x.div, a, b, span)
+
+
+def neg(a, span):
+    return x.neg(a) if type(a) is Fraction else a.copy_negate()
+
+
+def absolute(a, span):
+    return a if a >= 0 else neg(a, span)
+
+
+def total(values, span):
+    """`sum(list)`: exact, in the list's order."""
+    acc = ZERO
+    for v in values:
+        try:
+            acc = acc + v
+        except (ArithmeticError, TypeError):
+            acc = add(acc, v, span)
+    return acc
+
+
+def floor_steps(q) -> Decimal:
+    return Decimal(math.floor(q))
+
+
+def ceil_steps(q) -> Decimal:
+    return Decimal(math.ceil(q))
+
+
+def round_to(v, quantum: Decimal, mode: str, span):
+    try:
+        return x.round_to(v, quantum, mode)
+    except (Overflow, InvalidOperation, OverflowError):
+        raise _too_large(span) from None
+
+
+def no_row(table: str, key, span):
+    shown = key if isinstance(key, str) else x.to_string(key)
+    return Failure(f"table `{table}` has no row for `{shown}`", span)
+
+
+def band(bands, value, span):
+    """The row (name, low, low_included, high, high_included) of the band that holds `value`."""
+    for row in bands.bands:
+        _, lo, lo_in, hi, hi_in = row
+        if (value > lo or (lo_in and value == lo)) and (value < hi or (hi_in and value == hi)):
+            return row
+    raise Failure(f"{x.to_string(value)} is outside the range {x.to_string(bands.low)}.."
+                  f"{x.to_string(bands.high)} of bands `{bands.name}`", span)
+
+
+def bad_step(span):
+    return Failure("a ladder's step must be greater than zero", span)
+
+
+def in_function(f: Failure, name: str, span) -> Failure:
+    """A failure inside a function call is reported at the call, naming the function."""
+    out = Failure(f"in `{name}`: {f.message}", span, f.code)
+    return out
+
+
+NAMESPACE = {
+    "localcontext": localcontext, "ENGINE": ENGINE, "Failure": Failure, "D": D, "FR": FR,
+    "ZERO": ZERO, "ONE": ONE, "SETTLE": settle, "ADD": add, "SUB": sub, "MUL": mul, "DIV": div,
+    "NEG": neg, "ABS": absolute, "SUM": total, "FLOOR_STEPS": floor_steps, "CEIL_STEPS": ceil_steps,
+    "ROUND": round_to, "NO_ROW": no_row, "BAND": band, "BAD_STEP": bad_step, "IN_FUNCTION": in_function,
+}
