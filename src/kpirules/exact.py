@@ -1,27 +1,37 @@
-"""Exact arithmetic: the one module that owns how policy numbers are added, divided and rounded.
+"""Exact arithmetic: the one module that owns how policy numbers are added, divided, rounded, shown.
 
-Values are `Decimal` while they have a finite decimal expansion and `Fraction` once a division
-has none (7/9). Decimal operations run under a context that traps `Inexact`, so the moment a
-result would be rounded we redo it as a fraction instead. Nothing is ever rounded except by
-`round_to`, which the evaluator calls only where a policy declares a rounding.
+A policy number is a `Decimal` while it has a finite decimal expansion and a `Ratio` (an exact
+fraction, a subclass of `fractions.Fraction`) once it has none (7/9). Every operation here is
+exact and independent of the caller's `decimal` context: Decimal operations run under EXACT,
+which traps `Inexact`, and an operation whose result would be rounded is redone on integer
+numerators and denominators instead. A result whose denominator has only the factors 2 and 5
+goes back to an exact Decimal of whatever length it needs: no exact value is ever cut to a
+number of digits. Nothing is rounded except by `round_to`, which the generated code calls only
+where a policy declares a rounding.
+
+`Ratio` implements the operators itself (with Decimals and ints on either side), so generated
+code that meets an endless value keeps using plain operators: `Decimal + Ratio` is answered by
+`Ratio.__radd__`, without the cost of `fractions.Fraction`'s generic machinery.
+
+How a value is shown is decided here too (`to_string`, `canonical`, `approximate`).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from decimal import (ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_EVEN,
                      ROUND_HALF_UP, ROUND_UP, Context, Decimal, DivisionByZero, Inexact,
                      InvalidOperation, Overflow)
 from fractions import Fraction
 
-# Wide enough that money arithmetic never approaches it; Inexact is trapped, so nothing is lost.
+# Decimal results up to 80 digits stay Decimal without a detour; longer exact results are built
+# from integers (`_make`). Inexact is trapped, so nothing is ever lost to this precision.
 EXACT = Context(prec=80, rounding=ROUND_HALF_EVEN, Emax=999999, Emin=-999999,
                 traps=[Inexact, InvalidOperation, DivisionByZero, Overflow])
-# Only for showing a value that has no finite decimal expansion (computation keeps the fraction).
+# Only for showing a value that has no finite decimal expansion (computation keeps the ratio).
 DISPLAY_DIGITS = 28
-_DISPLAY = Context(prec=DISPLAY_DIGITS, rounding=ROUND_HALF_EVEN)
-# Declared roundings: the one place where dropping digits is intended.
-_ROUNDING = Context(prec=80, Emax=999999, Emin=-999999, traps=[InvalidOperation, Overflow])
+_DISPLAY = Context(prec=DISPLAY_DIGITS, rounding=ROUND_HALF_EVEN, Emax=999999, Emin=-999999)
 
 ROUNDING_MODES = {
     "half up": ROUND_HALF_UP,
@@ -35,94 +45,228 @@ ROUNDING_MODES = {
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
+_gcd = math.gcd
+_new = object.__new__
 
 
 class DivideByZero(ArithmeticError):
     """A policy divided by zero for these facts."""
 
 
-def _frac(x) -> Fraction:
-    return x if type(x) is Fraction else Fraction(x)
+def _pair(v):
+    """(numerator, denominator) of an exact number, or None for anything else."""
+    t = type(v)
+    if t is Decimal:
+        return v.as_integer_ratio()
+    if t is Ratio or t is Fraction:
+        return v._numerator, v._denominator
+    if t is int:
+        return v, 1
+    return None
 
 
-def settle(f: Fraction):
-    """A fraction whose denominator has only the factors 2 and 5 goes back to an exact Decimal."""
-    d = f.denominator
+def _decimal_of(n: int, d: int) -> Decimal | None:
+    """n/d as an exact Decimal when d (> 0, coprime with n) has only the factors 2 and 5."""
+    twos = (d & -d).bit_length() - 1
+    rest = d >> twos
+    fives = 0
+    while rest % 5 == 0:
+        rest //= 5
+        fives += 1
+    if rest != 1:
+        return None
+    k = max(twos, fives)
+    return Decimal(f"{n * (10 ** k // d)}E-{k}") if k else Decimal(n)
+
+
+def _make(n: int, d: int):
+    """The exact number n/d (d != 0) in its canonical type: Decimal if it terminates, else Ratio."""
+    if d < 0:
+        n, d = -n, -d
+    g = _gcd(n, d)
+    if g != 1:
+        n //= g
+        d //= g
     if d == 1:
-        return Decimal(f.numerator)
-    while d % 2 == 0:
-        d //= 2
-    while d % 5 == 0:
-        d //= 5
-    if d != 1:
-        return f
-    try:
-        return EXACT.divide(Decimal(f.numerator), Decimal(f.denominator))
-    except Inexact:
-        return f
+        return Decimal(n)
+    as_decimal = _decimal_of(n, d)
+    if as_decimal is not None:
+        return as_decimal
+    r = _new(Ratio)
+    r._numerator = n
+    r._denominator = d
+    return r
+
+
+class Ratio(Fraction):
+    """An exact fraction with no finite decimal expansion (its denominator has a prime other
+    than 2 and 5). Made only by `_make`; arithmetic with Decimals, ints and Ratios is exact and
+    returns a Decimal whenever the result terminates."""
+
+    __slots__ = ()
+
+    def __add__(self, other):
+        p = _pair(other)
+        if p is None:
+            return NotImplemented
+        return _make(self._numerator * p[1] + p[0] * self._denominator, self._denominator * p[1])
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        p = _pair(other)
+        if p is None:
+            return NotImplemented
+        return _make(self._numerator * p[1] - p[0] * self._denominator, self._denominator * p[1])
+
+    def __rsub__(self, other):
+        p = _pair(other)
+        if p is None:
+            return NotImplemented
+        return _make(p[0] * self._denominator - self._numerator * p[1], self._denominator * p[1])
+
+    def __mul__(self, other):
+        p = _pair(other)
+        if p is None:
+            return NotImplemented
+        return _make(self._numerator * p[0], self._denominator * p[1])
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        p = _pair(other)
+        if p is None:
+            return NotImplemented
+        if not p[0]:
+            raise ZeroDivisionError("division by zero")
+        return _make(self._numerator * p[1], self._denominator * p[0])
+
+    def __rtruediv__(self, other):
+        p = _pair(other)
+        if p is None:
+            return NotImplemented
+        return _make(p[0] * self._denominator, p[1] * self._numerator)
+
+    def __neg__(self):
+        return _make(-self._numerator, self._denominator)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return self if self._numerator >= 0 else -self
+
+    def _cmp(self, other):
+        p = _pair(other)
+        if p is None:
+            return None
+        a, b = self._numerator * p[1], p[0] * self._denominator
+        return (a > b) - (a < b)
+
+    def __lt__(self, other):
+        c = self._cmp(other)
+        return NotImplemented if c is None else c < 0
+
+    def __le__(self, other):
+        c = self._cmp(other)
+        return NotImplemented if c is None else c <= 0
+
+    def __gt__(self, other):
+        c = self._cmp(other)
+        return NotImplemented if c is None else c > 0
+
+    def __ge__(self, other):
+        c = self._cmp(other)
+        return NotImplemented if c is None else c >= 0
+
+    def __eq__(self, other):
+        if type(other) is bool or isinstance(other, str):
+            return False
+        c = self._cmp(other)
+        return NotImplemented if c is None else c == 0
+
+    __hash__ = Fraction.__hash__
+
+    def __bool__(self):
+        return self._numerator != 0
+
+    def __floor__(self):
+        return self._numerator // self._denominator
+
+    def __ceil__(self):
+        return -(-self._numerator // self._denominator)
+
+    def __repr__(self):
+        return f"Ratio({self._numerator}, {self._denominator})"
+
+    def __reduce__(self):
+        return (_make, (self._numerator, self._denominator))
+
+
+def settle(v):
+    """Any exact number (int, Fraction, Ratio, Decimal) in its canonical type."""
+    t = type(v)
+    if t is Decimal or t is Ratio:
+        return v
+    p = _pair(v)
+    if p is None:
+        if isinstance(v, Fraction):
+            return _make(v.numerator, v.denominator)
+        return v
+    return _make(*p)
+
+
+def _exact(op, a, b, pairs):
+    if type(a) is Decimal and type(b) is Decimal:
+        try:
+            return op(a, b)
+        except Inexact:
+            pass
+    pa, pb = _pair(a), _pair(b)
+    if pa is None or pb is None:
+        pa, pb = _pair(settle(a)), _pair(settle(b))
+    return pairs(pa, pb)
 
 
 def add(a, b):
-    if type(a) is Decimal and type(b) is Decimal:
-        try:
-            return EXACT.add(a, b)
-        except Inexact:
-            pass
-    return settle(_frac(a) + _frac(b))
+    return _exact(EXACT.add, a, b, lambda p, q: _make(p[0] * q[1] + q[0] * p[1], p[1] * q[1]))
 
 
 def sub(a, b):
-    if type(a) is Decimal and type(b) is Decimal:
-        try:
-            return EXACT.subtract(a, b)
-        except Inexact:
-            pass
-    return settle(_frac(a) - _frac(b))
+    return _exact(EXACT.subtract, a, b, lambda p, q: _make(p[0] * q[1] - q[0] * p[1], p[1] * q[1]))
 
 
 def mul(a, b):
-    if type(a) is Decimal and type(b) is Decimal:
-        try:
-            return EXACT.multiply(a, b)
-        except Inexact:
-            pass
-    return settle(_frac(a) * _frac(b))
+    return _exact(EXACT.multiply, a, b, lambda p, q: _make(p[0] * q[0], p[1] * q[1]))
 
 
 def div(a, b):
     if not b:
         raise DivideByZero()
-    if type(a) is Decimal and type(b) is Decimal:
-        try:
-            return EXACT.divide(a, b)
-        except Inexact:
-            pass
-    return settle(_frac(a) / _frac(b))
+    return _exact(EXACT.divide, a, b, lambda p, q: _make(p[0] * q[1], p[1] * q[0]))
 
 
 def neg(a):
-    return -a if type(a) is Fraction else EXACT.minus(a)
+    return a.copy_negate() if type(a) is Decimal else -a
 
 
 def compare(a, b) -> int:
-    """-1, 0 or 1, exactly."""
-    if type(a) is not type(b):
-        a, b = _frac(a), _frac(b)
+    """-1, 0 or 1, exactly (Python compares Decimals, ints and fractions exactly)."""
     return (a > b) - (a < b)
 
 
 def is_integer(a) -> bool:
-    if type(a) is Fraction:
+    if isinstance(a, Fraction):
         return a.denominator == 1
     return a == a.to_integral_value()
 
 
 def floor_int(a) -> int:
-    return math.floor(_frac(a))
+    return math.floor(a)
 
 
 def ceil_int(a) -> int:
-    return math.ceil(_frac(a))
+    return math.ceil(a)
 
 
 def to_exact(x):
@@ -130,23 +274,41 @@ def to_exact(x):
     return x if type(x) is Decimal else Decimal(x)
 
 
+_WIDE = Context(prec=80, Emax=999999, Emin=-999999, traps=[InvalidOperation, Overflow])
+
+
+def _wide(digits: int) -> Context:
+    """A context that holds `digits` digits without rounding (for quantize and normalize)."""
+    if digits <= 80:
+        return _WIDE
+    return Context(prec=digits, Emax=999999, Emin=-999999, traps=[InvalidOperation, Overflow])
+
+
+@functools.lru_cache(maxsize=256)
+def _quantum(quantum: Decimal) -> tuple:
+    """(is a power of ten, the quantum normalized, its exponent), once per quantum."""
+    q = quantum.normalize(_wide(len(quantum.as_tuple().digits)))
+    exponent = q.as_tuple().exponent
+    return quantum > 0 and q.as_tuple().digits == (1,), q, exponent
+
+
 def round_to(value, quantum: Decimal, mode: str):
     """Round to a multiple of `quantum` (0.01, 1, 0.05, 10...) with a named mode, exactly."""
     rounding = ROUNDING_MODES[mode]
-    if type(value) is Decimal and _is_power_of_ten(quantum):
-        q = quantum.normalize()
-        if q.as_tuple().exponent > 0:  # to 10, 100...: spell the result out, not 1.24E+3
-            return value.quantize(q, rounding=rounding, context=_ROUNDING).quantize(ONE, context=_ROUNDING)
-        return value.quantize(q, rounding=rounding, context=_ROUNDING)
+    power_of_ten, q, exponent = _quantum(quantum)
+    if type(value) is Decimal and power_of_ten:
+        # Enough digits for the whole result, however large the value: quantize never cuts it.
+        ctx = _wide(max(value.adjusted(), 0) - exponent + 2)
+        out = value.quantize(q, rounding=rounding, context=ctx)
+        if exponent > 0:  # to 10, 100...: spell the result out, not 1.24E+3
+            return out.quantize(ONE, context=ctx)
+        return out
     # General quantum or a fraction: count whole quanta, then round the remainder by the mode.
-    units = _frac(value) / _frac(quantum)
-    whole = _round_fraction(units, rounding)
-    result = EXACT.multiply(Decimal(whole), quantum)
-    return result.quantize(ONE, context=_ROUNDING) if result.as_tuple().exponent > 0 else result
-
-
-def _is_power_of_ten(q: Decimal) -> bool:
-    return q > 0 and q.normalize().as_tuple().digits == (1,)
+    p, q = _pair(settle(value)), quantum.as_integer_ratio()
+    whole = _round_fraction(Fraction(p[0] * q[1], p[1] * q[0]), rounding)
+    ctx = _wide(len(str(abs(whole))) + len(quantum.as_tuple().digits) + 2)
+    result = ctx.multiply(Decimal(whole), quantum)  # the quantum's digits: 0.05 x 10 is 0.50
+    return result.quantize(ONE, context=ctx) if result.as_tuple().exponent > 0 else result
 
 
 def _round_fraction(f: Fraction, rounding: str) -> int:
@@ -175,17 +337,23 @@ def _round_fraction(f: Fraction, rounding: str) -> int:
     return down if down % 2 == 0 else up
 
 
+# ---- how values are shown --------------------------------------------------------------------
+
 def to_decimal(value) -> Decimal:
-    """The value as a Decimal for people and JSON: exact when it terminates, else 28 digits."""
+    """The value as a Decimal for people and JSON: exact when it terminates (any length), else
+    its first 28 significant digits (the exact fraction stays available to who needs it)."""
     if type(value) is Decimal:
         return value
-    if type(value) is Fraction:
+    if isinstance(value, Fraction):
+        settled = settle(value)
+        if type(settled) is Decimal:
+            return settled
         return _DISPLAY.divide(Decimal(value.numerator), Decimal(value.denominator))
     return Decimal(value)
 
 
 def is_exact_decimal(value) -> bool:
-    return type(value) is not Fraction
+    return not isinstance(value, Fraction) or type(settle(value)) is Decimal
 
 
 def to_string(value) -> str:
@@ -196,14 +364,35 @@ def to_string(value) -> str:
     return format(d, "f")
 
 
+_CANONICAL: dict = {}
+
+
 def canonical(value) -> Decimal:
     """The value in its shortest plain form: `2030000`, not `2030000.000`; 28 digits if endless.
 
     Used for values the policy does not round; a declared rounding keeps its quantum's digits.
+    The form depends only on the number, so recent answers are remembered (a bounded memo:
+    populations repeat the same scores and rates).
     """
+    out = _CANONICAL.get(value)
+    if out is not None and type(out) is Decimal:
+        return out
     d = value if type(value) is Decimal else to_decimal(value)
     whole = d.to_integral_value()
     if d == whole:
         # Through int: exponent 0 whatever the input's (2030000.000 and 1E+3 alike).
-        return Decimal(int(whole))
-    return d.normalize(context=_ROUNDING)
+        out = Decimal(int(whole))
+    else:
+        out = d.normalize(context=_wide(len(d.as_tuple().digits)))
+    if len(_CANONICAL) >= 4096:
+        _CANONICAL.clear()
+    _CANONICAL[value] = out
+    return out
+
+
+def approximate(value, digits: int = 6) -> str:
+    """An endless value for people: `≈0.666667 (exactly 2/3)`; a terminating one as it is."""
+    if not isinstance(value, Fraction) or type(settle(value)) is Decimal:
+        return to_string(value)
+    shown = to_decimal(value).quantize(Decimal(1).scaleb(-digits), context=_wide(DISPLAY_DIGITS + 2))
+    return f"≈{format(shown, 'f')} (exactly {value.numerator}/{value.denominator})"

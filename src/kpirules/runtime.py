@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from decimal import (ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, Inexact, InvalidOperation,
                      Overflow, localcontext)
-from fractions import Fraction
 
 from . import exact as x
 
@@ -26,7 +25,6 @@ ENGINE = Context(prec=PRECISION, rounding=ROUND_HALF_EVEN, Emax=999999, Emin=-99
 ZERO = Decimal(0)
 ONE = Decimal(1)
 D = Decimal
-FR = Fraction
 
 __all__ = ["ENGINE", "localcontext", "Failure"]
 
@@ -49,14 +47,7 @@ def _too_large(span) -> Failure:
     return Failure(f"a number in `{span.text}` is too large to compute with (more than 10^999999)", span)
 
 
-def settle(v):
-    """A computed number in its canonical exact type: Decimal, or Fraction when it has no end."""
-    t = type(v)
-    if t is Fraction:
-        return x.settle(v)
-    if t is int:
-        return Decimal(v)
-    return v
+settle = x.settle  # a computed number in its canonical type: Decimal, or Ratio when endless
 
 
 def _exact(fn, a, b, span):
@@ -85,7 +76,7 @@ def div(a, b, span):
 
 
 def neg(a, span):
-    return x.neg(a) if type(a) is Fraction else a.copy_negate()
+    return x.neg(a)
 
 
 def absolute(a, span):
@@ -144,7 +135,7 @@ def in_function(f: Failure, name: str, span) -> Failure:
 
 
 NAMESPACE = {
-    "localcontext": localcontext, "ENGINE": ENGINE, "Failure": Failure, "D": D, "FR": FR,
+    "localcontext": localcontext, "ENGINE": ENGINE, "Failure": Failure, "D": D,
     "ZERO": ZERO, "ONE": ONE, "SETTLE": settle, "ADD": add, "SUB": sub, "MUL": mul, "DIV": div,
     "NEG": neg, "ABS": absolute, "SUM": total, "FLOOR_STEPS": floor_steps, "CEIL_STEPS": ceil_steps,
     "ROUND": round_to, "NO_ROW": no_row, "BAND": band, "BAD_STEP": bad_step, "IN_FUNCTION": in_function,
