@@ -5,8 +5,6 @@ The public API: `load_policy`, `Policy.evaluate`, `Result`, `read_facts`, and th
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version as _version
-
 from . import evaluate as _evaluate
 from . import facts as _facts
 from . import trace as _trace
@@ -15,10 +13,49 @@ from .loader import load as _load, read_source as _read_source, strip_bom as _st
 from .result import Result
 from .source import SourceFile as _SourceFile
 
-try:
-    __version__ = _version("kpirules")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0"
+
+def __getattr__(name: str):
+    # `__version__` is read when first asked for, from the installed metadata file found as
+    # importlib.metadata would find it, without importing importlib.metadata (it costs more
+    # than checking a policy); in an unusual install, importlib.metadata itself decides.
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    global __version__
+    __version__ = _installed_version()
+    return __version__
+
+
+def _installed_version() -> str:
+    import os
+    import sys
+    for entry in sys.path:
+        folder = entry or "."
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        found = sorted((x for x in names if x.rpartition(".")[2] in ("dist-info", "egg-info")
+                        and x.rpartition(".")[0].lower().split("-")[0] == "kpirules"),
+                       key=lambda x: x.endswith(".egg-info"))  # as importlib.metadata: dist-info first
+        for info in found:
+            try:
+                with open(os.path.join(folder, info, "METADATA" if info.endswith(".dist-info") else "PKG-INFO"),
+                          encoding="utf-8") as f:
+                    for line in f:
+                        if not line.strip():  # the end of the headers
+                            break
+                        if line.startswith("Version:"):
+                            return line[len("Version:"):].strip()
+            except OSError:
+                pass
+        if found:
+            break
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("kpirules")
+    except PackageNotFoundError:  # running from a source tree
+        return "0.0.0"
+
 
 __all__ = ["load_policy", "load_policy_text", "read_facts", "Policy", "Result", "KpiRulesError",
            "PolicyError", "FactError", "FactViolation", "EvaluationError", "UsageError"]

@@ -1,8 +1,15 @@
-"""Facts stage: read a fact set exactly and validate it against an evaluation's declarations.
+"""Facts stage: read a fact set exactly, and validate it with one validator generated per evaluation.
 
-JSON numbers become Decimal straight from their text, never through float. Every violation is
-collected with the fact's path (`projects[3].collected`), so a user sees all of them at once;
-unknown facts are warnings.
+JSON numbers become Decimal straight from their text, never through float. `compile(evaluation)`
+turns the evaluation's fact declarations into a validator once, at load time: one check per
+declared fact, with every literal bound already resolved to its exact value. The same validator
+serves valid facts (the hot path of every evaluation: no path is built, nothing is copied twice)
+and bad ones (every violation is collected with the fact's path, `projects[3].collected`, so a
+user sees all of them at once; unknown facts are warnings).
+
+Validation never depends on the caller's `decimal` context: numbers are compared exactly, sums
+go through `exact.py`, and no conversion whose cost grows with a number's size (a million-digit
+integer from `1e999999`) happens before the number's size has been checked.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from . import model as m
 from . import nodes as n
 from .errors import FactError, FactViolation
 
-# Literals past these are refused rather than computed with (they are never a real amount).
+# Numbers past these are refused rather than computed with (they are never a real amount).
 MAX_DIGITS = 40
 MAX_EXPONENT = 40
 # A value shown in a message is cut to this many characters (a fact file may hold anything).
@@ -27,6 +34,18 @@ SHOW_CHARS = 60
 _DECIMAL_STRING = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 
+# An int of more bits than this is at least 2^133 > 10^40: out of range, whatever its digits.
+# Checked before Decimal(int), whose cost grows with the square of the int's length.
+_MAX_BITS = 133
+# An int is shown with its digits only up to this size (str() of a huge int is slow, and
+# Python refuses it past 4300 digits).
+_SHOW_BITS = 4000
+
+_RANGE = (f"a fact's number may have at most {MAX_DIGITS} digits, and its size must lie between "
+          f"10^-{MAX_EXPONENT} and 10^{MAX_EXPONENT}")
+
+
+# ---- reading --------------------------------------------------------------------------------
 
 class Pairs(dict):
     """A JSON object that remembers the keys it saw more than once (key -> times seen)."""
@@ -55,8 +74,11 @@ def _pairs(items):
 
 
 def _json_number(text: str):
+    # The engine's context, not the caller's: under a context that does not trap
+    # InvalidOperation, Decimal("1e99999999999999999999") would quietly be NaN. Conversion from
+    # text is exact whatever the context's precision.
     try:
-        return Decimal(text)
+        return Decimal(text, context=x.EXACT)
     except InvalidOperation:
         return Unrepresentable(text)
 
@@ -100,6 +122,8 @@ def _near(exc: json.JSONDecodeError) -> str:
     return f" (near `{'…' if start else ''}{snippet}`)"
 
 
+# ---- showing values in messages -------------------------------------------------------------
+
 def _clip(s: str) -> str:
     return s if len(s) <= SHOW_CHARS else s[:SHOW_CHARS - 1] + "…"
 
@@ -115,7 +139,11 @@ def _show(v) -> str:
     if isinstance(v, Unrepresentable):
         return f"`{_clip(v.text)}`"
     if isinstance(v, str):
-        return f"`{_clip(json.dumps(v, ensure_ascii=False))}`"
+        # Only the start is encoded: the text may be megabytes long, and the clipped JSON of
+        # the start is the clipped JSON of the whole.
+        return f"`{_clip(json.dumps(str.__str__(v)[:SHOW_CHARS], ensure_ascii=False))}`"
+    if isinstance(v, int) and v.bit_length() > _SHOW_BITS:
+        return f"an integer of about {int(v.bit_length() * 0.30103):,} digits"
     if isinstance(v, (list, tuple)):
         return "a list"
     if isinstance(v, Mapping):
@@ -136,199 +164,11 @@ def _names(names) -> str:
     return ", ".join(f"`{n}`" for n in names)
 
 
-_NUMBER_WORDS = {"integer": "an integer (a whole number)",
-                 "count": "a count (a whole number >= 0)",
-                 "money": "an amount of money (a JSON number or decimal string)",
-                 "percent": "a number (0.85 for 85%)"}
-
-
-class Validator:
-    """Validates one fact set; collects violations and warnings."""
-
-    def __init__(self):
-        self.violations: list = []
-        self.warnings: list = []
-
-    def bad(self, path, message, code="F100"):
-        self.violations.append(FactViolation(path=path, message=message, code=code))
-
-    def warn(self, path, message, code="F200"):
-        self.warnings.append(FactViolation(path=path, message=message, code=code, severity="warning"))
-
-    # ---- numbers -----------------------------------------------------------------------------
-    def number(self, path, v, what="a number", display="number"):
-        """The exact Decimal of a number fact, or None (with the violation recorded)."""
-        if isinstance(v, bool) or v is None or isinstance(v, (list, tuple, Mapping)):
-            self.bad(path, f"expected {what}, got {_show(v)}", "F101")
-            return None
-        if isinstance(v, float):
-            self.bad(path, f"expected {what}, got the float {_show(v)}: a float is not exact; pass an "
-                     f"`int`, a `Decimal` or a decimal string", "F102")
-            return None
-        if isinstance(v, Unrepresentable):
-            self.bad(path, f"{_show(v)} is out of range: {_RANGE}", "F104")
-            return None
-        if isinstance(v, Decimal):
-            d = v
-            if not d.is_finite():
-                self.bad(path, f"expected {what}, got {_show(v)}, which is not a finite number "
-                         f"(JSON has no `NaN` or `Infinity`)", "F102")
-                return None
-        elif isinstance(v, int):
-            d = Decimal(v)
-        elif isinstance(v, str):
-            if not _DECIMAL_STRING.fullmatch(v):
-                self.bad(path, f"expected {what}, got {_show(v)}: {_why_not_decimal(v, display)}", "F103")
-                return None
-            d = Decimal(v)
-        else:
-            self.bad(path, f"expected {what}, got {_show(v)}", "F101")
-            return None
-        if d == 0:
-            return abs(d)  # "-0" is zero; its exponent does not matter
-        if len(d.as_tuple().digits) > MAX_DIGITS or abs(d.adjusted()) >= MAX_EXPONENT:
-            self.bad(path, f"{_show(v)} is out of range: {_RANGE}", "F104")
-            return None
-        return d
-
-    # ---- facts ---------------------------------------------------------------------------------
-    def value(self, path, v, t: m.Type, decl: m.FactDecl | None, field_bounds=None):
-        """The validated value of `v` as type `t`; None where it (or a part of it) is invalid."""
-        if t.kind == "number":
-            what = _NUMBER_WORDS.get(t.display, "a number")
-            d = self.number(path, v, what, t.display)
-            if d is None:
-                return None
-            if t.display in ("integer", "count"):
-                if not x.is_integer(d):
-                    self.bad(path, f"expected {what}, got {_show(v)}", "F105")
-                    return None
-                d = Decimal(int(d))
-                if t.display == "count" and d < 0:
-                    self.bad(path, f"a count must be >= 0, got {_show(v)}", "F110")
-                    return None
-            return d
-        if t.kind == "boolean":
-            if not isinstance(v, bool):
-                hint = ""
-                if isinstance(v, str):
-                    hint = " (write `true` or `false` without quotes)"
-                elif _is_number(v) and v in (0, 1):
-                    hint = " (a number is not a boolean; write `true` or `false`)"
-                self.bad(path, f"expected `true` or `false`, got {_show(v)}{hint}", "F101")
-                return None
-            return v
-        if t.kind == "text":
-            if not isinstance(v, str):
-                hint = " (write it in quotes)" if _is_number(v) else ""
-                self.bad(path, f"expected a text, got {_show(v)}{hint}", "F101")
-                return None
-            return str(v)
-        if t.kind == "enum":
-            if not isinstance(v, str) or v not in t.values:
-                code = "F106" if isinstance(v, str) else "F101"
-                self.bad(path, f"expected one of {_names(t.values)}, got {_show(v)}{_suggest(v, t.values)}", code)
-                return None
-            return str(v)
-        if t.kind == "record":
-            if not isinstance(v, Mapping):
-                self.bad(path, f"expected an object with keys {_names(t.keys)}, got {_show(v)}", "F101")
-                return None
-            self._duplicates(path, v)
-            out = {}
-            for key in t.keys:
-                p = _key(path, key)
-                if key not in v:
-                    self.bad(p, f"missing key `{key}` (`{path}` needs the keys {_names(t.keys)})", "F107")
-                    continue
-                out[key] = self.value(p, v[key], t.element, None)
-            for key in v:
-                if key not in t.keys:
-                    self.warn(_key(path, key), f"unknown key, ignored (`{path}` has the keys "
-                              f"{_names(t.keys)}){_suggest(key, t.keys)}")
-            return out if len(out) == len(t.keys) and None not in out.values() else None
-        if t.kind == "list":
-            if not isinstance(v, (list, tuple)):
-                self.bad(path, f"expected a list, got {_show(v)}", "F101")
-                return None
-            if decl is not None and decl.limit is not None and len(v) > decl.limit:
-                self.bad(path, f"has {len(v)} entries; at most {decl.limit} are allowed "
-                         f"(rule: `{decl.rule}`)", "F108")
-            if decl is not None and decl.minimum is not None and len(v) < decl.minimum:
-                self.bad(path, f"has {len(v)} entries; at least {decl.minimum} are needed "
-                         f"(rule: `{decl.rule}`)", "F108")
-            out = []
-            for i, el in enumerate(v):
-                p = f"{path}[{i}]"
-                if t.fields:
-                    out.append(self._line(p, el, t, field_bounds or {}))
-                else:
-                    out.append(self.value(p, el, t.element, None))
-            if decl is not None and decl.total is not None and all(line is not None for line in out):
-                field, total = decl.total
-                got = sum((line[field] for line in out), Decimal(0))
-                if got != total:
-                    self.bad(path, f"the `{field}` of its entries add up to {x.to_string(got)}; they must "
-                             f"add up to {x.to_string(total)} (rule: `{decl.rule}`)", "F113")
-            return out  # element bounds are checked once every fact is read (they may name facts)
-        raise AssertionError(t.kind)
-
-    def _line(self, path, el, t: m.Type, field_bounds):
-        fields = [f[0] for f in t.fields]
-        if not isinstance(el, Mapping):
-            self.bad(path, f"expected an object with the fields {_names(fields)}, got {_show(el)}", "F101")
-            return None
-        self._duplicates(path, el)
-        out, ok = {}, True
-        for name, ftype, _label in t.fields:
-            p = _key(path, name)
-            if name not in el:
-                self.bad(p, f"missing field `{name}` (each line needs the fields {_names(fields)})", "F107")
-                ok = False
-                continue
-            r = self.value(p, el[name], ftype, None)
-            if r is not None and name in field_bounds:
-                r = self.bounds(p, r, field_bounds[name], {}, "")
-            ok = ok and r is not None
-            out[name] = r
-        for key in el:
-            if key not in fields:
-                self.warn(_key(path, key), f"unknown field, ignored (a line has the fields "
-                          f"{_names(fields)}){_suggest(key, fields)}")
-        return out if ok else None
-
-    def _duplicates(self, path, obj):
-        for key, times in getattr(obj, "duplicates", {}).items():
-            n = "twice" if times == 2 else f"{times} times"
-            self.bad(_key(path, key), f"the key `{key}` appears {n} in the same object; give it once "
-                     f"(JSON would silently keep the last)", "F109")
-
-    def bounds(self, path, value, bounds, env, rule, compiled=None):
-        """Check `value` against each bound; bounds naming other facts read them from env."""
-        extra = f" (rule: `{rule}`)" if rule else ""
-        for b in bounds:
-            if b.op == "matching":
-                if not re.fullmatch(b.value, value):
-                    self.bad(path, f"must match the pattern `{b.value}`, got {_show(value)}", "F111")
-                    return None
-                continue
-            bound = _bound_value(b, env)
-            if bound is _UNKNOWN:
-                continue  # the other fact is itself invalid or missing; that is reported already
-            if not _HOLDS[b.op](x.compare(value, bound)):
-                src = b.value.span.text
-                shown = src if _is_literal(b.value) else f"`{src}` (= {x.to_string(bound)})"
-                self.bad(path, f"must be {b.op} {shown}, got `{x.to_string(value)}`{extra}", "F110")
-                return None
-        return value
-
-
-_RANGE = (f"a fact's number may have at most {MAX_DIGITS} digits, and its size must lie between "
-          f"10^-{MAX_EXPONENT} and 10^{MAX_EXPONENT}")
-
-_UNKNOWN = object()
-_HOLDS = {">=": lambda c: c >= 0, "<=": lambda c: c <= 0, ">": lambda c: c > 0, "<": lambda c: c < 0,
-          "==": lambda c: c == 0, "!=": lambda c: c != 0}
+def _suggest(word, choices) -> str:
+    if not isinstance(word, str) or len(word) > 200:  # a huge text resembles no name
+        return ""
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1)
+    return f"; did you mean `{close[0]}`?" if close else ""
 
 
 def _is_number(v) -> bool:
@@ -338,42 +178,6 @@ def _is_number(v) -> bool:
     return isinstance(v, int) or (isinstance(v, Decimal) and v.is_finite())
 
 
-def _suggest(word, choices) -> str:
-    if not isinstance(word, str):
-        return ""
-    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1)
-    return f"; did you mean `{close[0]}`?" if close else ""
-
-
-def _is_literal(expr) -> bool:
-    return isinstance(expr, n.Number) or (isinstance(expr, n.Unary) and isinstance(expr.operand, n.Number))
-
-
-def _bound_value(b: m.Bound, env):
-    """A bound is a literal, another fact, or arithmetic on those (the checker made sure)."""
-    e = b.value
-    if isinstance(e, n.Number):  # the common case, without the walk below
-        return e.value
-
-    def ev(e):
-        if isinstance(e, n.Number):
-            return e.value
-        if isinstance(e, n.Name):
-            if e.name not in env:
-                raise KeyError(e.name)
-            return env[e.name]
-        if isinstance(e, n.Unary) and e.op == "neg":
-            return x.neg(ev(e.operand))
-        if isinstance(e, n.Binary) and e.op in ("+", "-", "*", "/"):
-            fn = {"+": x.add, "-": x.sub, "*": x.mul, "/": x.div}[e.op]
-            return fn(ev(e.left), ev(e.right))
-        raise KeyError(e)
-    try:
-        return ev(b.value)
-    except (KeyError, x.DivideByZero):
-        return _UNKNOWN
-
-
 def _why_not_decimal(text: str, display: str = "number") -> str:
     plain = "write digits with an optional leading `-` and decimal point, e.g. `1234.50`"
     if text != text.strip():
@@ -381,11 +185,11 @@ def _why_not_decimal(text: str, display: str = "number") -> str:
     if not text:
         return "the text is empty"
     if re.fullmatch(r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?", text):
-        return f"thousands separators are not allowed; write `{text.replace(',', '')}`"
+        return f"thousands separators are not allowed; write `{_clip(text.replace(',', ''))}`"
     if "," in text:
         return f"a comma is not allowed in a number; {plain}"
     if "_" in text:
-        return f"underscores are not allowed in a number; write `{text.replace('_', '')}`"
+        return f"underscores are not allowed in a number; write `{_clip(text.replace('_', ''))}`"
     if re.fullmatch(r"[-+]?[0-9.]+[eE][+-]?[0-9]+", text):
         return "exponent notation is not allowed in a decimal string; write the number in full"
     if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
@@ -399,57 +203,619 @@ def _why_not_decimal(text: str, display: str = "number") -> str:
     return f"not a decimal number; {plain}"
 
 
-def validate(evaluation: m.EvaluationModel, facts, fast=None) -> tuple[dict, tuple]:
+# ---- scalar checks --------------------------------------------------------------------------
+# A scalar check is `check(v) -> value | Problem`. It knows nothing of paths: the container
+# that called it adds the path, and only when there is a problem, so a valid fact set builds
+# no path strings at all. (Values are never None and never a Problem.)
+
+class Problem:
+    """A broken rule of one scalar, before the caller names the path.
+
+    `value` is set when the value is well typed and only a bound failed: it is still the
+    fact's value, and may still bound another fact (whose own check then reads it).
+    """
+    __slots__ = ("code", "message", "value")
+
+    def __init__(self, code: str, message: str, value=None):
+        self.code = code
+        self.message = message
+        self.value = value
+
+
+_NUMBER_WORDS = {"integer": "an integer (a whole number)",
+                 "count": "a count (a whole number >= 0)",
+                 "money": "an amount of money (a JSON number or decimal string)",
+                 "percent": "a number (0.85 for 85%)"}
+
+
+def _out_of_range(v) -> Problem:
+    return Problem("F104", f"{_show(v)} is out of range: {_RANGE}")
+
+
+def _unusual_number(v, what: str, display: str):
+    """A number fact given something other than a plain Decimal, int or str: a problem, or the
+    value as one of those three (a subclass such as IntEnum becomes its base value)."""
+    if isinstance(v, bool) or v is None or isinstance(v, (list, tuple, Mapping)):
+        return Problem("F101", f"expected {what}, got {_show(v)}")
+    if isinstance(v, float):
+        return Problem("F102", f"expected {what}, got the float {_show(v)}: a float is not exact; pass "
+                               f"an `int`, a `Decimal` or a decimal string")
+    if isinstance(v, Unrepresentable):
+        return _out_of_range(v)
+    if isinstance(v, Decimal):
+        return Decimal(v)   # from a Decimal: exact, no context involved
+    if isinstance(v, int):
+        return int(v)
+    if isinstance(v, str):
+        return str.__str__(v)
+    return Problem("F101", f"expected {what}, got {_show(v)}")
+
+
+def _sized(v, what: str, display: str):
+    """`v` as an exact, finite, nonzero-or-plain-zero Decimal within the size range, or a Problem.
+
+    The order is what makes hostile numbers cheap: the size (exponent, bit length) is read
+    before anything whose cost grows with it. Decimal(text) and the checks below cost at most
+    linear time in the digits actually written; none depends on the caller's context.
+    """
+    t = type(v)
+    if t is not Decimal and t is not int and t is not str:
+        v = _unusual_number(v, what, display)
+        if type(v) is Problem:
+            return v
+        t = type(v)
+    if t is Decimal:
+        if not v.is_finite():
+            return Problem("F102", f"expected {what}, got {_show(v)}, which is not a finite number "
+                                   f"(JSON has no `NaN` or `Infinity`)")
+        d = v
+    elif t is int:
+        if v.bit_length() > _MAX_BITS:
+            return _out_of_range(v)
+        d = Decimal(v)
+    else:
+        if not _DECIMAL_STRING.fullmatch(v):
+            return Problem("F103", f"expected {what}, got {_show(v)}: {_why_not_decimal(v, display)}")
+        d = Decimal(v)  # well-formed, so exact and context-free
+    if not d:
+        # Zero has no size; "-0" is zero. A zero written with an absurd exponent (`0e999999999`)
+        # is plain 0, so that no later step spells out its zeros.
+        exp = d.as_tuple().exponent
+        return d.copy_abs() if -MAX_DIGITS <= exp <= MAX_EXPONENT else x.ZERO
+    a = d.adjusted()
+    if a >= MAX_EXPONENT or a <= -MAX_EXPONENT:
+        return _out_of_range(v)
+    return d
+
+
+def _decimal_check(display: str):
+    """money, percent, number, points: at most MAX_DIGITS digits as written (`1.10` keeps its 0)."""
+    what = _NUMBER_WORDS.get(display, "a number")
+
+    def check(v):
+        # The plainest valid numbers are accepted at once; anything else takes the full road
+        # below, which decides (and explains) every case, these included.
+        tv = type(v)
+        if tv is Decimal:
+            if v.is_finite() and v and -MAX_EXPONENT < v.adjusted() < MAX_EXPONENT and len(str(v)) <= MAX_DIGITS:
+                return v
+        elif tv is str and len(v) <= MAX_DIGITS and _DECIMAL_STRING.fullmatch(v):
+            d = Decimal(v)  # at most 40 characters: size and digits are in range
+            if d:
+                return d
+        d = _sized(v, what, display)
+        if type(d) is Decimal and type(v) is not int:
+            # The size is in range, so an int has at most 40 digits, and a spelling of at most
+            # 40 characters cannot have more; only longer ones need their digits counted.
+            if len(v if type(v) is str else str(d)) > MAX_DIGITS and len(d.as_tuple().digits) > MAX_DIGITS:
+                return _out_of_range(v)
+        return d
+    return check
+
+
+def _integer_check(display: str):
+    """integer and count: a whole number within the size range, as a Decimal of exponent 0.
+
+    The digits as written do not matter (`2.0` and `2.000…0` are the integer 2); the size does,
+    and it is checked before the integer is made.
+    """
+    what = _NUMBER_WORDS[display]
+    count = display == "count"
+
+    def check(v):
+        # A JSON integer (a Decimal of exponent 0) within range is accepted at once; anything
+        # else takes the full road below, which decides (and explains) every case.
+        if type(v) is Decimal and v.is_finite() and v and v.same_quantum(x.ONE) \
+                and -MAX_EXPONENT < v.adjusted() < MAX_EXPONENT and not (count and v.is_signed()):
+            return v
+        d = _sized(v, what, display)
+        if type(d) is not Decimal:
+            return d
+        if not d.same_quantum(x.ONE):  # `2.0`, `2E+1`: bring it to exponent 0 once whole
+            whole = d.to_integral_value(context=x.EXACT)  # never signals Inexact
+            if whole != d:
+                return Problem("F105", f"expected {what}, got {_show(v)}")
+            d = Decimal(int(whole))  # at most 40 digits: the size was checked
+        if count and d.is_signed():
+            return Problem("F110", f"a count must be >= 0, got {_show(v)}")
+        return d
+    return check
+
+
+def _boolean_check(v):
+    if type(v) is bool:
+        return v
+    hint = ""
+    if isinstance(v, str):
+        hint = " (write `true` or `false` without quotes)"
+    elif _is_number(v) and v in (0, 1):
+        hint = " (a number is not a boolean; write `true` or `false`)"
+    return Problem("F101", f"expected `true` or `false`, got {_show(v)}{hint}")
+
+
+def _text_check(v):
+    if type(v) is str:
+        return v
+    if isinstance(v, str):
+        return str.__str__(v)
+    hint = " (write it in quotes)" if _is_number(v) else ""
+    return Problem("F101", f"expected a text, got {_show(v)}{hint}")
+
+
+def _enum_check(values: tuple):
+    allowed = frozenset(values)
+
+    def check(v):
+        if type(v) is str and v in allowed:
+            return v
+        if isinstance(v, str):
+            s = str.__str__(v)
+            if s in allowed:
+                return s
+            return Problem("F106", f"expected one of {_names(values)}, got {_show(v)}{_suggest(v, values)}")
+        return Problem("F101", f"expected one of {_names(values)}, got {_show(v)}")
+    return check
+
+
+def _scalar_check(t: m.Type):
+    if t.kind == "number":
+        return _integer_check(t.display) if t.display in ("integer", "count") else _decimal_check(t.display)
+    if t.kind == "boolean":
+        return _boolean_check
+    if t.kind == "text":
+        return _text_check
+    if t.kind == "enum":
+        return _enum_check(t.values)
+    raise AssertionError(f"not a scalar type: {t.kind}")
+
+
+# ---- bounds ---------------------------------------------------------------------------------
+# A bound is resolved once, when the validator is built: a literal (or arithmetic on literals)
+# becomes its exact value; a bound that names facts becomes a function of the facts already
+# validated (composed here once from exact.py's operations, never re-read from the tree).
+
+_HOLDS = {">=": lambda c: c >= 0, "<=": lambda c: c <= 0, ">": lambda c: c > 0, "<": lambda c: c < 0,
+          "==": lambda c: c == 0, "!=": lambda c: c != 0}
+# Decimal against Decimal: Python's comparisons are exact and read no context.
+_DECIMAL_OPS = {">=": Decimal.__ge__, "<=": Decimal.__le__, ">": Decimal.__gt__, "<": Decimal.__lt__,
+                "==": Decimal.__eq__, "!=": Decimal.__ne__}
+_ARITHMETIC = {"+": x.add, "-": x.sub, "*": x.mul, "/": x.div}
+_UNKNOWN = object()
+
+
+class _Unresolvable(Exception):
+    """A bound expression outside what a bound may be (the checker refuses those)."""
+
+
+def _compose(e):
+    """(function of the valid facts, names it reads) for a bound expression."""
+    if isinstance(e, n.Number):
+        value = e.value
+        return (lambda env: value), ()
+    if isinstance(e, n.Name):
+        name = e.name
+        return (lambda env: env[name]), (name,)
+    if isinstance(e, n.Unary) and e.op == "neg":
+        f, names = _compose(e.operand)
+        return (lambda env: x.neg(f(env))), names
+    if isinstance(e, n.Binary) and e.op in _ARITHMETIC:
+        op = _ARITHMETIC[e.op]
+        (f, a), (g, b) = _compose(e.left), _compose(e.right)
+        return (lambda env: op(f(env), g(env))), a + b
+    raise _Unresolvable(e)
+
+
+def _is_literal(expr) -> bool:
+    return isinstance(expr, n.Number) or (isinstance(expr, n.Unary) and isinstance(expr.operand, n.Number))
+
+
+class _Limit:
+    """One resolved bound: `value op bound`. `const` is the bound's exact value (literals), or
+    `resolve(env)` reads it from the validated facts (bounds that name facts)."""
+    __slots__ = ("op", "source", "literal", "const", "resolve", "decimal_holds", "exact_holds")
+
+    def __init__(self, b: m.Bound):
+        self.op = b.op
+        self.source = b.value.span.text
+        self.literal = _is_literal(b.value)
+        self.const = _UNKNOWN
+        self.resolve = None
+        f, names = _compose(b.value)
+        if names:
+            self.resolve = f
+        else:
+            try:
+                self.const = f({})
+            except x.DivideByZero:
+                self.const = _UNKNOWN  # never a number to compare with: the bound is skipped
+        self.decimal_holds = _DECIMAL_OPS[b.op]
+        test = _HOLDS[b.op]
+        self.exact_holds = lambda v, bound: test(x.compare(v, bound))  # a Fraction bound (`total / 3`)
+
+    def bound(self, env):
+        """The bound's value for these facts, or _UNKNOWN when a fact it reads is invalid."""
+        if self.resolve is None:
+            return self.const
+        try:
+            return self.resolve(env)
+        except (KeyError, x.DivideByZero):
+            return _UNKNOWN
+
+    def problem(self, value, bound, rule: str) -> Problem:
+        shown = self.source if self.literal else f"`{self.source}` (= {x.to_string(bound)})"
+        extra = f" (rule: `{rule}`)" if rule else ""
+        return Problem("F110", f"must be {self.op} {shown}, got `{x.to_string(value)}`{extra}", value)
+
+
+class _Pattern:
+    __slots__ = ("pattern", "compiled")
+
+    def __init__(self, b: m.Bound):
+        self.pattern = b.value
+        self.compiled = re.compile(b.value)
+
+
+def _limits(bounds) -> tuple:
+    out = []
+    for b in bounds:
+        if b.op == "matching":
+            out.append(_Pattern(b))
+            continue
+        try:
+            out.append(_Limit(b))
+        except _Unresolvable:
+            continue  # not a literal, a fact, or arithmetic on those: never checked, as before
+    return tuple(out)
+
+
+def _check_limits(value, limits, env, rule: str):
+    """None when `value` keeps every bound, else the first Problem (in the written order)."""
+    for lim in limits:
+        if type(lim) is _Pattern:
+            if lim.compiled.fullmatch(value) is None:
+                return Problem("F111", f"must match the pattern `{lim.pattern}`, got {_show(value)}", value)
+            continue
+        bound = lim.const if lim.resolve is None else lim.bound(env)
+        if bound is _UNKNOWN:
+            continue  # the other fact is itself invalid or missing; that is reported already
+        if type(bound) is Decimal and type(value) is Decimal:
+            ok = lim.decimal_holds(value, bound)
+        else:
+            ok = lim.exact_holds(value, bound)
+        if not ok:
+            return lim.problem(value, bound, rule)
+    return None
+
+
+def _literal_only(limits) -> bool:
+    return all(type(lim) is _Pattern or lim.resolve is None for lim in limits)
+
+
+def _bounded_check(check, limits, rule: str):
+    """A scalar check with literal bounds folded in; a broken bound is a Problem with a value."""
+    if not limits:
+        return check
+
+    def bounded(v):
+        r = check(v)
+        if type(r) is Problem:
+            return r
+        p = _check_limits(r, limits, None, rule)
+        return r if p is None else p
+    return bounded
+
+
+# ---- containers -----------------------------------------------------------------------------
+# A container check is `check(v, path, errors, warnings) -> value | None`: it appends
+# FactViolations (it knows the path) and returns None when the value itself is unusable.
+
+def _duplicates(path, obj, errors):
+    for key, times in obj.duplicates.items():
+        n_ = "twice" if times == 2 else f"{times} times"
+        errors.append(FactViolation(path=_key(path, key), code="F109",
+                                    message=f"the key `{key}` appears {n_} in the same object; give it "
+                                            f"once (JSON would silently keep the last)"))
+
+
+def _bad(errors, path, p: Problem):
+    errors.append(FactViolation(path=path, code=p.code, message=p.message))
+
+
+def _warn(warnings, path, message):
+    warnings.append(FactViolation(path=path, code="F200", message=message, severity="warning"))
+
+
+_MISSING = object()
+
+
+def _record_check(t: m.Type):
+    keys = t.keys
+    width = len(keys)
+    element = _scalar_check(t.element)
+
+    def record(v, path, errors, warnings):
+        tv = type(v)
+        if tv is not dict and tv is not Pairs and not isinstance(v, Mapping):
+            _bad(errors, path, Problem("F101", f"expected an object with keys {_names(keys)}, got {_show(v)}"))
+            return None
+        if tv is Pairs and v.duplicates:
+            _duplicates(path, v, errors)
+        out = {}
+        ok = True
+        for key in keys:
+            e = v.get(key, _MISSING)
+            if e is _MISSING:
+                errors.append(FactViolation(path=_key(path, key), code="F107",
+                                            message=f"missing key `{key}` (`{path}` needs the keys {_names(keys)})"))
+                ok = False
+                continue
+            r = element(e)
+            if type(r) is Problem:
+                _bad(errors, _key(path, key), r)
+                ok = False
+                continue
+            out[key] = r
+        if not ok or len(v) != width:  # a key is missing or unknown
+            for key in v:
+                if key not in keys:
+                    _warn(warnings, _key(path, key), f"unknown key, ignored (`{path}` has the keys "
+                          f"{_names(keys)}){_suggest(key, keys)}")
+        return out if ok else None
+    return record
+
+
+def _line_check(t: m.Type, field_bounds: dict):
+    """One line of a list of records; its fields' bounds are literals, checked right here."""
+    names = tuple(f[0] for f in t.fields)
+    width = len(names)
+    # Field bounds are literals (a line's field cannot name a fact); a message quotes no rule.
+    fields = tuple((name, _bounded_check(_scalar_check(ftype), _limits(field_bounds.get(name, ())), ""))
+                   for name, ftype, _label in t.fields)
+
+    def line(v, path, i, errors, warnings):
+        tv = type(v)
+        if tv is not dict and tv is not Pairs and not isinstance(v, Mapping):
+            _bad(errors, f"{path}[{i}]", Problem("F101", f"expected an object with the fields "
+                                                         f"{_names(names)}, got {_show(v)}"))
+            return None
+        here = None  # the line's path, made on the first problem only
+        if tv is Pairs and v.duplicates:
+            here = f"{path}[{i}]"
+            _duplicates(here, v, errors)
+        out = {}
+        ok = True
+        for name, check in fields:
+            e = v.get(name, _MISSING)
+            if e is _MISSING:
+                here = here or f"{path}[{i}]"
+                errors.append(FactViolation(path=_key(here, name), code="F107",
+                                            message=f"missing field `{name}` (each line needs the fields "
+                                                    f"{_names(names)})"))
+                ok = False
+                continue
+            r = check(e)
+            if type(r) is Problem:
+                here = here or f"{path}[{i}]"
+                _bad(errors, _key(here, name), r)
+                ok = False
+                continue
+            out[name] = r
+        if not ok or len(v) != width:
+            here = here or f"{path}[{i}]"
+            for key in v:
+                if key not in names:
+                    _warn(warnings, _key(here, key), f"unknown field, ignored (a line has the fields "
+                          f"{_names(names)}){_suggest(key, names)}")
+        return out if ok else None
+    return line
+
+
+def _list_check(decl: m.FactDecl, element_limits=()):
+    """A list; `element_limits` are literal bounds on each element, checked as it is read."""
+    t = decl.type
+    limit, minimum, rule = decl.limit, decl.minimum, decl.rule
+    total_field, total = decl.total if decl.total is not None else (None, None)
+    lines = _line_check(t, dict(decl.field_bounds)) if t.fields else None
+    element = None if t.fields else _bounded_check(_scalar_check(t.element), element_limits, rule)
+
+    def items(v, path, errors, warnings):
+        tv = type(v)
+        if tv is not list and not isinstance(v, (list, tuple)):
+            _bad(errors, path, Problem("F101", f"expected a list, got {_show(v)}"))
+            return None
+        size = len(v)
+        if limit is not None and size > limit:
+            _bad(errors, path, Problem("F108", f"has {size} entries; at most {limit} are allowed (rule: `{rule}`)"))
+        if minimum is not None and size < minimum:
+            _bad(errors, path, Problem("F108", f"has {size} entries; at least {minimum} are needed (rule: `{rule}`)"))
+        out = []
+        ok = True
+        if element is not None:
+            for i, e in enumerate(v):
+                r = element(e)
+                if type(r) is Problem:
+                    _bad(errors, f"{path}[{i}]", r)
+                    r = r.value  # None unless only a bound failed
+                out.append(r)
+            return out  # element bounds are checked once every fact is read (they may name facts)
+        for i, e in enumerate(v):
+            r = lines(e, path, i, errors, warnings)
+            if r is None:
+                ok = False
+            out.append(r)
+        if total is not None and ok:
+            # Exactly, whatever the caller's context: a 28-digit sum would refuse points that
+            # add up to exactly 80 and accept 80.00000000000000000000000000005.
+            got = x.ZERO
+            for line in out:
+                got = x.add(got, line[total_field])
+            if x.compare(got, total) != 0:
+                _bad(errors, path, Problem("F113", f"the `{total_field}` of its entries add up to "
+                                                   f"{x.to_string(got)}; they must add up to "
+                                                   f"{x.to_string(total)} (rule: `{rule}`)"))
+        return out
+    return items
+
+
+# ---- the validator --------------------------------------------------------------------------
+
+class FactValidator:
+    """The validator of one evaluation's facts, built once from its declarations.
+
+    `validate(facts)` returns (valid facts by name, warnings) or raises FactError with every
+    violation, grouped by fact in declaration order.
+    """
+
+    def __init__(self, evaluation: m.EvaluationModel):
+        self.evaluation = evaluation
+        self.declared = tuple(d.name for d in evaluation.facts)
+        self._declared_set = frozenset(self.declared)
+        self._rules = {d.name: d.rule for d in evaluation.facts}
+        # (name, scalar check or None, container check or None), in declaration order.
+        readers = []
+        # Bounds are checked after every fact is read, because they may name other facts:
+        # (name, kind, limits, rule) with kind "one", "each" (list elements) or "every" (record values).
+        bounded = []
+        for decl in evaluation.facts:
+            t = decl.type
+            limits = _limits(decl.bounds) if not t.fields else ()
+            # Literal bounds of a scalar or of a list's elements are checked as the value is
+            # read: their violations sort to the same place as if checked last. A record's are
+            # checked last (its bound violations follow all its type violations), and so are
+            # bounds naming facts, which must all be read first.
+            now = limits if t.kind != "record" and _literal_only(limits) else ()
+            if t.kind == "list":
+                readers.append((decl.name, None, _list_check(decl, now)))
+            elif t.kind == "record":
+                readers.append((decl.name, None, _record_check(t)))
+            else:
+                readers.append((decl.name, _bounded_check(_scalar_check(t), now, decl.rule), None))
+            if limits and not now:
+                kind = {"list": "each", "record": "every"}.get(t.kind, "one")
+                bounded.append((decl.name, kind, limits, decl.rule))
+        self._readers = tuple(readers)
+        self._bounded = tuple(bounded)
+
+    def validate(self, facts) -> tuple[dict, tuple]:
+        tf = type(facts)
+        if tf is not dict and tf is not Pairs and not isinstance(facts, Mapping):
+            raise FactError([FactViolation(path="$", code="F101",
+                                           message=f"expected an object of facts (`{{...}}`), got {_show(facts)}")])
+        errors: list = []
+        warnings: list = []
+        if tf is Pairs and facts.duplicates:
+            _duplicates("$", facts, errors)
+        read = {}
+        broken = None  # facts read with a violation; their values bound no other fact
+        missing = False
+        for name, scalar, container in self._readers:
+            v = facts.get(name, _MISSING)
+            if v is _MISSING:
+                errors.append(FactViolation(path=name, code="F107",
+                                            message=f"missing (evaluation `{self.evaluation.name}` declares "
+                                                    f"it as `{self._rules[name]}`)"))
+                missing = True
+                continue
+            if scalar is not None:
+                r = scalar(v)
+                if type(r) is Problem:
+                    _bad(errors, name, r)
+                    if r.value is None:
+                        broken = (broken or set()) | {name}
+                        continue
+                    r = r.value  # only a bound failed: still valid enough to bound other facts
+            else:
+                before = len(errors)
+                r = container(v, name, errors, warnings)
+                if r is None or len(errors) > before:
+                    broken = (broken or set()) | {name}
+                if r is None:
+                    continue
+            read[name] = r
+        if missing or len(facts) != len(self._readers):
+            self._unknown(facts, warnings)
+        if self._bounded:
+            env = read if not broken else {k: v for k, v in read.items() if k not in broken}
+            self._check_bounds(read, env, errors)
+        if errors:
+            raise FactError(_in_order(errors, self.declared), warnings)
+        return read, tuple(warnings)
+
+    def _unknown(self, facts, warnings):
+        absent = None
+        for key in facts:
+            if key not in self._declared_set:
+                if absent is None:
+                    absent = [d for d in self.declared if d not in facts]
+                _warn(warnings, _key("$", key), f"unknown fact, ignored (evaluation `{self.evaluation.name}` "
+                      f"does not declare it){_suggest(key, absent)}")
+
+    def _check_bounds(self, read, env, errors):
+        for name, kind, limits, rule in self._bounded:
+            val = read.get(name, _MISSING)
+            if val is _MISSING:
+                continue
+            if kind == "one":
+                p = _check_limits(val, limits, env, rule)
+                if p is not None:
+                    _bad(errors, name, p)
+            elif kind == "each":
+                for i, el in enumerate(val):
+                    if el is not None:
+                        p = _check_limits(el, limits, env, rule)
+                        if p is not None:
+                            _bad(errors, f"{name}[{i}]", p)
+            else:
+                for key, el in val.items():
+                    p = _check_limits(el, limits, env, rule)
+                    if p is not None:
+                        _bad(errors, f"{name}.{key}", p)
+
+    def __call__(self, facts):
+        """The validated facts, or None when they are not valid (the contract of the former
+        `compile_fast`, kept until its callers move to `validate`)."""
+        try:
+            return self.validate(facts)[0]
+        except FactError:
+            return None
+
+
+def compile(evaluation: m.EvaluationModel) -> FactValidator:  # noqa: A001 - the stage's verb
+    """The fact validator of `evaluation`; build it once, at load time."""
+    return FactValidator(evaluation)
+
+
+compile_fast = compile  # the former name; callers move to `compile`
+
+
+def validate(evaluation: m.EvaluationModel, facts, compiled: FactValidator | None = None) -> tuple[dict, tuple]:
     """Validated facts (name -> exact value) and warnings, or FactError with every violation.
 
-    `fast` is the evaluation's `compile_fast` validator, tried first when given.
+    `compiled` is the evaluation's validator from `compile`; without it one is built for this
+    call (correct, but the cost of building is paid every time).
     """
-    if fast is not None:
-        done = fast(facts)
-        if done is not None:
-            return done, ()
-    if not isinstance(facts, Mapping):
-        raise FactError([FactViolation(path="$", code="F101",
-                                       message=f"expected an object of facts (`{{...}}`), got {_show(facts)}")])
-    v = Validator()
-    v._duplicates("$", facts)
-    decls = evaluation.facts
-    read, broken = {}, set()
-    for decl in decls:
-        if decl.name not in facts:
-            v.bad(decl.name, f"missing (evaluation `{evaluation.name}` declares it as `{decl.rule}`)", "F107")
-            continue
-        before = len(v.violations)
-        r = v.value(decl.name, facts[decl.name], decl.type, decl, dict(decl.field_bounds))
-        read[decl.name] = r
-        if r is None or len(v.violations) > before:
-            broken.add(decl.name)
-    declared = [d.name for d in decls]
-    declared_set = set(declared)
-    for key in facts:
-        if key not in declared_set:
-            v.warn(_key("$", key), f"unknown fact, ignored (evaluation `{evaluation.name}` does not "
-                   f"declare it){_suggest(key, [d for d in declared if d not in facts])}")
-    # Bounds last: they may name other facts, which must be read (and valid) first.
-    env = {name: val for name, val in read.items() if name not in broken}
-    for decl in decls:
-        if not decl.bounds or decl.name not in read:
-            continue
-        val = read[decl.name]
-        if decl.type.kind == "list" and not decl.type.fields:
-            for i, el in enumerate(val or ()):
-                if el is not None and v.bounds(f"{decl.name}[{i}]", el, decl.bounds, env, decl.rule) is None:
-                    broken.add(decl.name)
-        elif decl.type.kind == "record" and val is not None:
-            for key, el in val.items():
-                if el is not None and v.bounds(f"{decl.name}.{key}", el, decl.bounds, env, decl.rule) is None:
-                    broken.add(decl.name)
-        elif decl.type.kind in ("number", "text") and val is not None:
-            if v.bounds(decl.name, val, decl.bounds, env, decl.rule) is None:
-                broken.add(decl.name)
-    if v.violations:
-        raise FactError(_in_order(v.violations, declared), v.warnings)
-    return {name: read[name] for name in declared}, tuple(v.warnings)
+    validator = compiled if compiled is not None else FactValidator(evaluation)
+    return validator.validate(facts)
 
 
 def _in_order(violations, declared) -> list:
@@ -465,208 +831,3 @@ def _in_order(violations, declared) -> list:
         return (index.get(root(f.path), len(index)), tuple(int(i) for i in re.findall(r"\[([0-9]+)\]", f.path)))
 
     return sorted(violations, key=key)
-
-
-# ---- the fast path -------------------------------------------------------------------------
-# Most fact sets are valid. For them, a validator specialised to the evaluation at load time
-# accepts only the plainest valid shapes and returns None at the first doubt; `validate` (above)
-# then runs and reports every violation. Both return the same values for a valid fact set.
-
-_LIMIT = Decimal(10) ** MAX_EXPONENT
-_OPS = {">=": Decimal.__ge__, "<=": Decimal.__le__, ">": Decimal.__gt__, "<": Decimal.__lt__,
-        "==": Decimal.__eq__, "!=": Decimal.__ne__}
-
-
-def _fast_number(v):
-    """A plain exact number, or None."""
-    t = type(v)
-    if t is Decimal:
-        if not v.is_finite():
-            return None
-    elif t is int:
-        v = Decimal(v)
-    elif t is str and _DECIMAL_STRING.fullmatch(v):
-        v = Decimal(v)
-    else:
-        return None
-    if not -_LIMIT < v < _LIMIT or (v != 0 and abs(v.adjusted()) >= MAX_EXPONENT):
-        return None
-    if not v:
-        return abs(v)
-    if len(v.as_tuple().digits) > MAX_DIGITS:
-        return None
-    return v
-
-
-def _fast_scalar(t: m.Type, bounds):
-    """A checker for one scalar of type `t` with literal `bounds`; relations are checked later."""
-    checks = []
-    for b in bounds:
-        if b.op == "matching":
-            pattern = re.compile(b.value)
-            checks.append(lambda v, p=pattern: p.fullmatch(v) is not None)
-        elif isinstance(b.value, n.Number):
-            op, bound = _OPS[b.op], b.value.value
-            checks.append(lambda v, op=op, bound=bound: op(v, bound))
-    if t.kind == "number":
-        limits = tuple((_OPS[b.op], b.value.value) for b in bounds
-                       if b.op != "matching" and isinstance(b.value, n.Number))
-        if t.display in ("integer", "count"):
-            low = Decimal(0) if t.display == "count" else -_LIMIT
-
-            def integer(v):
-                tv = type(v)
-                if tv is int:
-                    d = Decimal(v)
-                elif tv is Decimal or (tv is str and _DECIMAL_STRING.fullmatch(v)):
-                    d = Decimal(v)
-                    if not d.is_finite() or d != d.to_integral_value():
-                        return None
-                    d = Decimal(int(d))
-                else:
-                    return None
-                if not low <= d < _LIMIT:
-                    return None
-                for op, bound in limits:
-                    if not op(d, bound):
-                        return None
-                return d
-            return integer
-
-        def number(v):
-            d = _fast_number(v)
-            if d is None:
-                return None
-            for op, bound in limits:
-                if not op(d, bound):
-                    return None
-            return d
-        return number
-    if t.kind == "boolean":
-        return lambda v: v if type(v) is bool else None
-    if t.kind == "text":
-        def text(v):
-            if type(v) is not str:
-                return None
-            for c in checks:
-                if not c(v):
-                    return None
-            return v
-        return text
-    if t.kind == "enum":
-        allowed = frozenset(t.values)
-        return lambda v: v if type(v) is str and v in allowed else None
-    return None
-
-
-_FAIL = object()
-
-
-def compile_fast(evaluation: m.EvaluationModel):
-    """facts -> validated dict, or None when only the full validator can decide."""
-    readers = []
-    relations = []
-    for decl in evaluation.facts:
-        reader = _fast_reader(decl)
-        if reader is None:
-            return None
-        readers.append((decl.name, reader))
-        for b in decl.bounds:
-            if b.op != "matching" and not isinstance(b.value, n.Number):
-                if not isinstance(b.value, n.Name) or decl.type.kind != "number":
-                    return None  # arithmetic in a bound, or a relation on list elements
-                relations.append((decl.name, _OPS[b.op], b.value.name))
-    count = len(readers)
-
-    def fast(facts):
-        if type(facts) not in (dict, Pairs) or len(facts) != count or getattr(facts, "duplicates", None):
-            return None
-        out = {}
-        for name, reader in readers:
-            v = facts.get(name, _FAIL)
-            if v is _FAIL:
-                return None
-            v = reader(v)
-            if v is None:
-                return None
-            out[name] = v
-        for name, op, other in relations:
-            if not op(out[name], out[other]):
-                return None
-        return out
-    return fast
-
-
-def _fast_reader(decl: m.FactDecl):
-    t = decl.type
-    if t.kind in ("number", "boolean", "text", "enum"):
-        return _fast_scalar(t, decl.bounds)
-    if t.kind == "record":
-        keys = t.keys
-        if any(b.op != "matching" and not isinstance(b.value, n.Number) for b in decl.bounds):
-            return None  # bounds naming other facts: the full validator checks them
-        element = _fast_scalar(t.element, decl.bounds)
-        if element is None:
-            return None
-
-        def record(v):
-            if type(v) not in (dict, Pairs) or len(v) != len(keys) or getattr(v, "duplicates", None):
-                return None
-            out = {}
-            for k in keys:
-                if k not in v:
-                    return None
-                e = element(v[k])
-                if e is None:
-                    return None
-                out[k] = e
-            return out
-        return record
-    if t.kind == "list":
-        limit = decl.limit
-        minimum = decl.minimum or 0
-        total = decl.total
-        if t.fields:
-            fields = []
-            bounds = dict(decl.field_bounds)
-            for name, ftype, _label in t.fields:
-                reader = _fast_scalar(ftype, bounds.get(name, ()))
-                if reader is None or any(b.op != "matching" and not isinstance(b.value, n.Number)
-                                         for b in bounds.get(name, ())):
-                    return None
-                fields.append((name, reader))
-            width = len(fields)
-
-            def line(v):
-                if type(v) not in (dict, Pairs) or len(v) != width or getattr(v, "duplicates", None):
-                    return None
-                out = {}
-                for name, reader in fields:
-                    e = v.get(name, _FAIL)
-                    if e is _FAIL:
-                        return None
-                    e = reader(e)
-                    if e is None:
-                        return None
-                    out[name] = e
-                return out
-            element = line
-        else:
-            element = _fast_scalar(t.element, decl.bounds)
-            if element is None:
-                return None
-
-        def items(v):
-            if type(v) is not list or (limit is not None and len(v) > limit) or len(v) < minimum:
-                return None
-            out = []
-            for e in v:
-                e = element(e)
-                if e is None:
-                    return None
-                out.append(e)
-            if total is not None and sum((line[total[0]] for line in out), Decimal(0)) != total[1]:
-                return None
-            return out
-        return items
-    return None

@@ -26,6 +26,7 @@ from decimal import Decimal
 
 from . import nodes as n
 from .parser import Comment, comments as find_comments, parse
+from .parser.scanner import bracket_depth, code_tokens as _tokens, unquote as _unquote
 from .source import SourceFile
 
 INDENT = 4
@@ -41,18 +42,6 @@ P_COND, P_OR, P_AND, P_NOT, P_CMP, P_SUM, P_PROD, P_NEG, P_POSTFIX, P_ATOM = ran
 _LITERAL = re.compile(r"([0-9]+(?:\.[0-9]+)?)(%|万|元)?")
 _WEIGHT = re.compile(r"([0-9]+(?:\.[0-9]+)?)(%)?")
 
-# Just enough of the lexer to read example values and find code on a line: quoted texts,
-# literals, names and punctuation; blanks and comments are skipped.
-_TOKEN = re.compile(r"""
-    (?P<ws>[ \t\f\r\n]+)
-  | (?P<comment>\#[^\n]*)
-  | (?P<string>"(?:[^"\\\n]|\\["\\nt])*")
-  | (?P<number>[0-9]+(?:\.[0-9]+)?(?:%|万|元)?)
-  | (?P<name>[^\W\d]\w*)
-  | (?P<punct>\.\.|->|>=|<=|==|!=|[^\s])
-""", re.X)
-
-
 def format_text(text: str, path: str = "<policy>") -> str:
     """The canonical text of a policy text. Raises `parser.ParseFailure` if it does not parse."""
     source = SourceFile(path=path, text=text)
@@ -66,20 +55,6 @@ def format_policy(policy: n.Policy, comments=()) -> str:
 
 
 # ---- source text helpers ---------------------------------------------------------------------
-
-def _tokens(text: str, start: int = 0, end: int | None = None):
-    """(kind, text, offset) of the code tokens in text[start:end]."""
-    end = len(text) if end is None else end
-    pos = start
-    while pos < end:
-        m = _TOKEN.match(text, pos, end)
-        if m is None:  # pragma: no cover - the last alternative matches any character
-            break
-        kind = m.lastgroup
-        if kind not in ("ws", "comment"):
-            yield kind, m.group(), pos
-        pos = m.end()
-
 
 class _Source:
     """Physical and logical lines of the source: a logical line continues while brackets are open,
@@ -97,11 +72,7 @@ class _Source:
             self.logical_of_line.append(len(self.logical) - 1)
             end = text.find("\n", start)
             end = len(text) if end < 0 else end
-            for kind, tok, _ in _tokens(text, start, end):
-                if kind == "punct" and tok in "([{":
-                    depth += 1
-                elif kind == "punct" and tok in ")]}":
-                    depth = max(0, depth - 1)
+            depth = bracket_depth(text[start:end], depth)
 
     def line(self, offset: int) -> int:
         return bisect.bisect_right(self.line_starts, offset) - 1
@@ -148,10 +119,6 @@ def _width(text: str) -> int:
 def _quote(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
     return f'"{escaped}"'
-
-
-def _unquote(token: str) -> str:
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), token[1:-1])
 
 
 def _plain(value: Decimal) -> str:

@@ -1,0 +1,91 @@
+"""Parse stage: policy text to the surface tree (nodes.py), or diagnostics with positions.
+
+Lark is seen only in this package. Its modules:
+
+- `scanner`: where quoted texts, comments and brackets are, for every reader of policy text
+  (the indentation checks, the error wording, the recovery and `kpirules fmt`);
+- `lalr`: the grammar, the Lark parser built from it and its indentation handling;
+- `cache`: the built parser kept between runs in the user's cache directory;
+- `build`: the transformer from Lark's tree to nodes (it builds, never validates);
+- `syntax_errors`: Lark's exceptions, and the checks made before parsing, as diagnostics;
+- `recovery`: after one syntax error, the later broken statements reported too.
+"""
+
+from __future__ import annotations
+
+from lark.exceptions import UnexpectedEOF, UnexpectedInput
+from lark.indenter import DedentError
+
+from .. import nodes as n
+from ..diagnostics import error
+from ..source import SourceFile, Span
+from .build import MAX_LITERAL_DIGITS, Build
+from .lalr import MAX_DEPTH, BadDedent, TooDeep, grammar as _grammar, lark as _lark
+from .recovery import MAX_SYNTAX_ERRORS, recover
+from .scanner import Comment, comment_start as _comment_start, comments
+from .syntax_errors import (dedent_diagnostic, depth_diagnostic, describe as _describe,
+                            first_control_character, invisible, mixed_indentation, syntax_diagnostic,
+                            too_deep_diagnostic)
+
+__all__ = ["parse", "parse_text", "parse_with_comments", "comments", "Comment", "ParseFailure",
+           "MAX_DEPTH", "MAX_SOURCE_CHARS", "MAX_LITERAL_DIGITS", "MAX_SYNTAX_ERRORS"]
+
+# Limits that keep hostile input from exhausting the process (docs/diagnostics.md, E104-E106).
+MAX_SOURCE_CHARS = 2_000_000
+
+
+class ParseFailure(Exception):
+    def __init__(self, diagnostics):
+        self.diagnostics = diagnostics
+        super().__init__("syntax error")
+
+
+def parse(source: SourceFile) -> n.Policy:
+    """Parse a policy text. Raises ParseFailure carrying diagnostics; never another exception."""
+    text = source.text
+    if len(text) > MAX_SOURCE_CHARS:
+        raise ParseFailure([error("E106", f"the policy file has {len(text)} characters; at most "
+                                  f"{MAX_SOURCE_CHARS} are allowed", Span(source=source, start=0, end=1),
+                                  "split the policy into smaller files")])
+    hidden = first_control_character(text)
+    if hidden is not None:
+        raise ParseFailure([invisible(source, hidden)])
+    mixed = mixed_indentation(source)
+    if mixed is not None:
+        raise ParseFailure([mixed])
+    parser = _lark()
+    build = Build(source)
+    if not text.endswith("\n"):
+        text = text + "\n"
+    try:
+        tree = parser.parse(text)
+        policy = build.transform(tree)
+    except TooDeep as exc:
+        raise ParseFailure([too_deep_diagnostic(source, exc)]) from None
+    except BadDedent as exc:
+        raise ParseFailure([dedent_diagnostic(source, exc)]) from None
+    except (UnexpectedInput, UnexpectedEOF) as exc:
+        first = syntax_diagnostic(parser, source, exc)
+        raise ParseFailure(recover(parser, source, text, exc, first)) from None
+    except DedentError:  # pragma: no cover - _Indenter turns these into BadDedent
+        raise ParseFailure([error("E103", "this line's indentation does not match any enclosing block",
+                                  Span(source=source, start=0, end=1))]) from None
+    except RecursionError:  # pragma: no cover - the limits above are meant to make this unreachable
+        raise ParseFailure([error("E104", f"the policy nests too deeply (at most {MAX_DEPTH} levels)",
+                                  Span(source=source, start=0, end=1),
+                                  "split the expression into named `let` values")]) from None
+    if build.max_depth > MAX_DEPTH:
+        raise ParseFailure([depth_diagnostic(build.deepest, f"expression nests {build.max_depth} "
+                                             f"levels deep; at most {MAX_DEPTH} are allowed")])
+    if build.literal_problems:
+        raise ParseFailure(build.literal_problems)
+    return policy
+
+
+def parse_text(text: str, path: str = "<policy>") -> n.Policy:
+    return parse(SourceFile(path=path, text=text))
+
+
+def parse_with_comments(source: SourceFile) -> tuple:
+    """`parse`, and the comments it ignores: `(Policy, (Comment, ...))`."""
+    return parse(source), comments(source.text)
