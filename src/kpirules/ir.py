@@ -399,16 +399,26 @@ class Policy:
         return next((ev for ev in self.evaluations if ev.name == name), None)
 
 
+_FIELDS: dict = {}
+
+
+def _child_fields(cls) -> tuple:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(a.name for a in reversed(attrs.fields(cls))
+                                     if a.name not in ("span", "rid", "type"))
+    return names
+
+
 def children(node) -> list:
     """The IR nodes directly under `node`, in field order (tuples and pairs are entered)."""
     out: list = []
-    stack = [getattr(node, a.name) for a in reversed(attrs.fields(type(node)))
-             if a.name not in ("span", "rid", "type")]
+    stack = [getattr(node, name) for name in _child_fields(type(node))]
     while stack:
         v = stack.pop()
         if isinstance(v, tuple):
             stack.extend(reversed(v))
-        elif attrs.has(type(v)) and type(v).__module__ == __name__:
+        elif type(v).__module__ == __name__:
             out.append(v)
     return out
 

@@ -25,6 +25,8 @@ class Program:
     table_display: dict            # table name -> how its values read (percent, money, ...)
     table_info: dict               # table name -> (label, cites)
     bands: dict                    # bands name -> model.BandsModel
+    # What explanations derive from the IR once, not per evaluation (trace.py fills it).
+    cache: dict = attrs.field(factory=dict, eq=False, repr=False)
 
 
 def compile_policy(policy: m.PolicyModel) -> dict:

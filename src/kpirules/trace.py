@@ -30,7 +30,10 @@ KINDS = ("input", "value", "output", "item", "scorecard", "deduction", "deductio
 def build(program: Program, policy: dict, facts: dict, values, records) -> dict:
     """The trace document of one evaluation, from the values and records of its traced run."""
     ev = program.evaluation
-    tables = _Tables(program.tables, program.table_display, program.bands, program.table_info)
+    tables = program.cache.get("tables")
+    if tables is None:
+        tables = program.cache["tables"] = _Tables(program.tables, program.table_display, program.bands,
+                                                   program.table_info, ev)
     shown = _Shown(facts)  # facts as given, values as returned: what the trace shows for each name
     inputs = [_input_node(ev, f, facts[f.name]) for f in ev.facts]
     nodes = []
@@ -50,8 +53,8 @@ def build(program: Program, policy: dict, facts: dict, values, records) -> dict:
 
 def _reason(code: str, params: dict | None = None, display: dict | None = None) -> dict:
     # Numbers in sentences in their shortest exact form; a rounding's result keeps its digits.
-    params = {k: (x.canonical(v) if isinstance(v, (Decimal, Fraction)) and not isinstance(v, bool)
-                  and not (k in ("after", "quantum") and code == "round.applied") and k != "result" else v)
+    keep = ("after", "quantum", "result") if code == "round.applied" else ("result",)
+    params = {k: (x.canonical(v) if (type(v) is Decimal or isinstance(v, Fraction)) and k not in keep else v)
               for k, v in (params or {}).items()}
     out = {"code": code, "params": params}
     if display:
@@ -76,22 +79,10 @@ def _input_node(ev: m.EvaluationModel, f: m.FactDecl, value) -> dict:
                  display=f.type.display, cites=f.cites)
 
 
-def _reads(d: ir.Value, ev: ir.Evaluation, shown) -> list:
-    facts = {f.name: f for f in ev.facts}
-    values = {v.name: v for v in ev.values}
-    out = []
-    for name in d.deps:
-        if name not in shown:
-            continue
-        if name in facts:
-            f = facts[name]
-            out.append({"id": f"{ev.name}/fact/{name}", "name": name, "label": f.label,
-                        "value": shown[name], "display": f.type.display})
-        elif name in values:
-            v = values[name]
-            out.append({"id": f"{ev.name}/{name}", "name": name, "label": v.label,
-                        "value": shown[name], "display": v.type.display})
-    return out
+def _reads(d: ir.Value, tables, shown) -> list:
+    named = tables.named
+    return [{"id": named[name][0], "name": name, "label": named[name][1], "value": shown[name],
+             "display": named[name][2]} for name in d.deps if name in shown and name in named]
 
 
 def _value_node(ev: ir.Evaluation, d: ir.Value, value, events, calls, xs, shown, tables) -> dict:
@@ -127,7 +118,7 @@ def _value_node(ev: ir.Evaluation, d: ir.Value, value, events, calls, xs, shown,
             continue
         children.append(_event_node(f"{id_}/{len(children)}", d, e, shown, tables, xs))
     node = _node(id_, kind, d.name, d.label, result, d.span, reason, formula=formula, working=working,
-                 reads=_reads(d, ev, shown), cites=d.cites, children=children, display=d.type.display,
+                 reads=_reads(d, tables, shown), cites=d.cites, children=children, display=d.type.display,
                  exact=exact)
     if isinstance(c, ir.Item):
         node["weight"] = c.weight
@@ -210,7 +201,7 @@ def _event(id_: str, d, e: dict, shown, tables, xs) -> dict:
         # The condition as it read for this item: `rollout[item]` becomes `rollout[sales_tools]`.
         filled = e["condition"]
         if shown is not None and e.get("gate") is not None:
-            filled = substitute(e["gate"].condition, _ItemEnv(shown, d.name), tables, xs)
+            filled = substitute(e["gate"].condition, _Env(shown, item=d.name), tables, xs)
         if e["passed"]:
             return _node(id_, "gate_passed", d.name, d.label, None, span,
                          _reason("gate.passed", {"tag": e["tag"], "condition": e["condition"],
@@ -230,12 +221,12 @@ def _line_node(parent: str, i: int, e: dict, agg: ir.Aggregate, shown, tables) -
     id_ = f"{parent}/{i}"
     xs = e["x"]
     if not e["included"]:
-        filled = substitute(e["filter"].condition, {**shown, **line}, tables, xs)
+        filled = substitute(e["filter"].condition, _Env(shown, line, exact=False), tables, xs)
         return _node(id_, "filter_excluded", name, ident, None, e["span"],
                      _reason("filter.excluded", {"index": e["index"], "id": ident, "condition": e["condition"],
                                                  "filled": filled, "reason": e.get("reason"), "line": line}),
                      formula=e["condition"], working=filled)
-    env = {**shown, **line}
+    env = _Env(shown, line, exact=False)
     working = substitute(agg.body, env, tables, xs) if agg.body is not None else "1"
     children = _lookup_nodes(id_, agg.body, xs, tables) if agg.body is not None else []
     rnd = e.get("round")
@@ -274,8 +265,13 @@ def _lookups(expr) -> list:
 
 def _lookup_nodes(parent: str, expr, xs, tables) -> list:
     """A child node for each lookup the evaluation made (a branch not taken made none)."""
-    out = []
-    for lk in _lookups(expr):
+    out: list = []
+    if not xs:
+        return out
+    found = tables.lookups.get(id(expr))
+    if found is None:
+        found = tables.lookups[id(expr)] = (expr, _lookups(expr))  # keeps expr alive with its id
+    for lk in found[1]:
         if lk.rid not in xs:
             continue
         key, got = xs[lk.rid]
@@ -329,23 +325,42 @@ class _Shown(dict):
         self.exact = {}
 
 
-class _ItemEnv(dict):
-    """The values seen by a gate's condition, which speaks of `item`."""
+class _Env:
+    """The values a formula is filled in with: a list line's fields (or nothing) over the
+    values shown so far, without copying them (a copy per item or line would make explanations
+    quadratic in the size of the policy). In a gate, `item` is the item decided on; in a list
+    line, endless values are shown as decimals (`exact` off), as the line's own values are."""
 
-    def __init__(self, shown, item):
-        super().__init__(shown)
-        self.exact = getattr(shown, "exact", {})
+    __slots__ = ("base", "extra", "item", "exact")
+
+    def __init__(self, base, extra=None, *, item=None, exact=True):
+        self.base = base
+        self.extra = extra or {}
         self.item = item
+        self.exact = getattr(base, "exact", {}) if exact else {}
+
+    def __contains__(self, name):
+        return name in self.extra or name in self.base
+
+    def __getitem__(self, name):
+        return self.extra[name] if name in self.extra else self.base[name]
+
+    def get(self, name, default=None):
+        return self.extra[name] if name in self.extra else self.base.get(name, default)
 
 
 class _Tables(dict):
-    """Table rows by name, plus how each table's values read, plus the bands."""
+    """What explanations of one evaluation look up, derived once: table rows by name, how each
+    table's values read, the bands, each name's (id, label, display), each expression's lookups."""
 
-    def __init__(self, rows, display, bands, info=None):
+    def __init__(self, rows, display, bands, info, ev: ir.Evaluation):
         super().__init__(rows)
         self.display = display
         self.bands = bands
         self.info = info or {}
+        self.named = {f.name: (f"{ev.name}/fact/{f.name}", f.label, f.type.display) for f in ev.facts}
+        self.named.update({v.name: (f"{ev.name}/{v.name}", v.label, v.type.display) for v in ev.values})
+        self.lookups: dict = {}
 
 
 _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7}
