@@ -370,19 +370,8 @@ def _scaled_self(e: n.Binary):
 
 
 def _names(e) -> frozenset:
-    out = set()
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, n.Name):
-            out.add(x.name)
-        for attr in ("left", "right", "operand", "condition", "then", "otherwise", "target", "key"):
-            child = getattr(x, attr, None)
-            if child is not None and not isinstance(child, (str, Decimal)):
-                stack.append(child)
-        if isinstance(x, n.Call):
-            stack.extend(x.args)
-    return frozenset(out)
+    """Every name an expression reads, whatever construct it stands in (`blend(...)` too)."""
+    return frozenset(x.name for x in n.walk(e) if isinstance(x, n.Name))
 
 
 def _compare(op, a, b):
