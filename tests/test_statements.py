@@ -400,20 +400,26 @@ def test_markdown_escape_keeps_identifiers_legible():
 
 # ---- numbers for people ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value, display, lang, shown", [
-    ("12345.67", "money", "en", "¥12,345.67"),
-    ("5600", "money", "en", "¥5,600.00"),
-    ("39731.2", "money", "zh", "¥39,731.20"),
-    ("-12.5", "money", "en", "-¥12.50"),
-    ("0.85", "percent", "en", "85%"),
-    ("20.5", "points", "zh", "20.5 分"),
-    ("20.5", "points", "en", "20.5 points"),
-    ("76.66666666666666666666666667", "points", "en", "≈76.666667 points"),
-    ("良好", "text", "zh", "良好"),
-    (True, "boolean", "en", "true"),
+@pytest.mark.parametrize("value, display, lang, exact, shown", [
+    ("12345.67", "money", "en", None, "¥12,345.67"),
+    ("5600", "money", "en", None, "¥5,600.00"),
+    ("39731.2", "money", "zh", None, "¥39,731.20"),
+    ("-12.5", "money", "en", None, "-¥12.50"),
+    ("0.85", "percent", "en", None, "85%"),
+    ("20.5", "points", "zh", None, "20.5 分"),
+    ("20.5", "points", "en", None, "20.5 points"),
+    # An endless value (its fraction given): a few digits and ≈; 230/3 = 76.666...
+    ("76.66666666666666666666666667", "points", "en", "230/3", "≈76.666667 points"),
+    ("0.7777777777777777777777777778", "percent", "en", "7/9", "≈77.78%"),
+    ("1234.666666666666666666666667", "money", "en", "3704/3", "≈¥1,234.67"),
+    # An exact value is shown in full, however long (nothing says it is approximate).
+    ("66.25000000000000000000000000025", "points", "en", None, "66.25000000000000000000000000025 points"),
+    ("0.1234567890123456789012345678901", "percent", "en", None, "12.34567890123456789012345678901%"),
+    ("良好", "text", "zh", None, "良好"),
+    (True, "boolean", "en", None, "true"),
 ])
-def test_numbers_are_formatted_for_people(value, display, lang, shown):
-    assert markdown.fmt(value, display, lang) == shown
+def test_numbers_are_formatted_for_people(value, display, lang, exact, shown):
+    assert markdown.fmt(value, display, lang, exact) == shown
 
 
 # ---- the command line ------------------------------------------------------------------------------

@@ -54,12 +54,21 @@ def build(program: Program, policy: dict, facts: dict, values, records) -> dict:
 def _reason(code: str, params: dict | None = None, display: dict | None = None) -> dict:
     # Numbers in sentences in their shortest exact form; a rounding's result keeps its digits.
     keep = ("after", "quantum", "result") if code == "round.applied" else ("result",)
+    raw = params
     params = {k: (x.canonical(v) if (type(v) is Decimal or isinstance(v, Fraction)) and k not in keep else v)
               for k, v in (params or {}).items()}
     out = {"code": code, "params": params}
     if display:
         out["display"] = display
+    # Numbers with no finite decimal expansion: their exact fraction, for people (reasons.number).
+    endless = {k: _fraction(v) for k, v in (raw or {}).items() if type(v) is x.Ratio}
+    if endless:
+        out["exact"] = endless
     return out
+
+
+def _fraction(v) -> str:
+    return f"{v.numerator}/{v.denominator}"
 
 
 def _node(id_, kind, name, label, result, span, reason, *, formula=None, working=None, reads=(),
@@ -81,8 +90,15 @@ def _input_node(ev: m.EvaluationModel, f: m.FactDecl, value) -> dict:
 
 def _reads(d: ir.Value, tables, shown) -> list:
     named = tables.named
-    return [{"id": named[name][0], "name": name, "label": named[name][1], "value": shown[name],
-             "display": named[name][2]} for name in d.deps if name in shown and name in named]
+    out = []
+    for name in d.deps:
+        if name in shown and name in named:
+            read = {"id": named[name][0], "name": name, "label": named[name][1], "value": shown[name],
+                    "display": named[name][2]}
+            if name in shown.exact:
+                read["exact"] = _fraction(shown.exact[name])
+            out.append(read)
+    return out
 
 
 def _value_node(ev: ir.Evaluation, d: ir.Value, value, events, calls, xs, shown, tables) -> dict:
@@ -110,7 +126,7 @@ def _value_node(ev: ir.Evaluation, d: ir.Value, value, events, calls, xs, shown,
         reason = _reason("item.start", {"weight": c.weight, "result": result})
     else:
         formula = " + ".join(c.items)
-        working = " + ".join(_plain(shown[i]) for i in c.items) + f" = {_plain(computed)}"
+        working = " + ".join(_name(i, shown)[0] for i in c.items) + f" = {_plain(computed)}"
         reason = _reason("scorecard.sum", {"items": len(c.items), "working": working, "result": result})
     children.extend(_call_node(id_, len(children), call, tables) for call in calls)
     for e in events:
@@ -128,9 +144,13 @@ def _value_node(ev: ir.Evaluation, d: ir.Value, value, events, calls, xs, shown,
 
 
 def _plain(v, keep_digits=False) -> str:
-    """A value in a working line: shortest exact form, or the declared rounding's digits."""
+    """A value in a working line: shortest exact form, or the declared rounding's digits; an
+    endless one as its exact fraction (`2/3`): a working is arithmetic an auditor re-does, and
+    the value's own line shows it as `≈0.666667 (exactly 2/3)`."""
     if isinstance(v, (bool, str, list, dict)):
         return _show(v)
+    if type(v) is x.Ratio:
+        return _fraction(v)
     return x.to_string(v if keep_digits else x.canonical(v))
 
 

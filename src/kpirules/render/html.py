@@ -189,9 +189,8 @@ def _statement(st: dict, lang: str, links: bool) -> list:
                            f'<td class="num amount">{_e(row["amount"])}</td></tr>')
             elif row.get("working") or row.get("reads") or row["notes"]:
                 calc = ""
-                if row.get("working"):
-                    exact = f" ({h['exact']} {row['exact']})" if row.get("exact") else ""
-                    calc = f'<span class="calc">{_e(row["working"] + exact)}</span>'
+                if row.get("working"):  # it ends in the exact value, a fraction when it has no end
+                    calc = f'<span class="calc">{_e(row["working"])}</span>'
                 if row.get("reads"):
                     calc += (f'<span class="reads">{_e(h["reads"])}: ' + "; ".join(_e(r) for r in row["reads"])
                              + "</span>")

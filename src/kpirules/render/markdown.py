@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from .. import exact as x
 from .reasons import number, sentence
 
 HEAD = {
@@ -56,8 +57,11 @@ _EVIDENCE = ("gate_excluded", "floor_applied", "cap_applied")
 
 # ---- numbers and names for people ---------------------------------------------------------------
 
-def fmt(value, display: str = "number", lang: str = "en") -> str:
-    """A value as people read it: ¥12,345.67, 85%, 20.5 分 / 20.5 points; text as written."""
+def fmt(value, display: str = "number", lang: str = "en", exact: str | None = None) -> str:
+    """A value as people read it: ¥12,345.67, 85%, 20.5 分 / 20.5 points; text as written.
+
+    `exact` is the fraction of a value with no finite decimal expansion (reasons.number).
+    """
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -75,15 +79,16 @@ def fmt(value, display: str = "number", lang: str = "en") -> str:
     if not d.is_finite():
         return value
     if display == "money":
-        if d.as_tuple().exponent > -2:  # ¥5,600.00: padding cents is exact, not a rounding
-            return number(format(d.quantize(Decimal("0.01")), "f"), "money", lang)
-        if len(value) > 16:  # an endless fraction of money: the exact value is in the working
-            return "≈" + number(format(d.quantize(Decimal("0.01")), "f"), "money", lang)
-        return number(value, "money", lang)
+        if not exact and d.as_tuple().exponent > -2:  # ¥5,600.00: padding cents is exact, not a rounding
+            return number(x.to_string(x.round_to(d, _CENT, "half even")), "money", lang)
+        return number(value, "money", lang, exact)
     if display == "points":
-        shown = number(value, "number", lang)
+        shown = number(value, "number", lang, exact)
         return f"{shown} 分" if lang == "zh" else f"{shown} points"
-    return number(value, display, lang)
+    return number(value, display, lang, exact)
+
+
+_CENT = Decimal("0.01")
 
 
 def title(entry: dict) -> str:
@@ -140,7 +145,7 @@ def statement(result: dict, lang: str = "en") -> dict:
         elif node["kind"] == "scorecard":
             out["scorecards"].append({
                 "name": node["name"], "title": title(node), "anchor": anchor(node),
-                "amount": fmt(node["result"], node.get("display", "number"), lang),
+                "amount": fmt(node["result"], node.get("display", "number"), lang, node.get("exact")),
                 "value": node["result"], "display": node.get("display", "number"), "exact": node.get("exact"),
                 "items": [_item_row(i, lang) for i in items.get(node["name"], ())],
                 "notes": _evidence(node, lang),
@@ -177,9 +182,9 @@ def _output_row(node: dict, inputs: dict, lang: str) -> dict:
     display = node.get("display", "number")
     row = {
         "name": node["name"], "title": title(node), "anchor": anchor(node),
-        "amount": fmt(node["result"], display, lang), "value": node["result"], "display": display,
+        "amount": fmt(node["result"], display, lang, node.get("exact")), "value": node["result"], "display": display,
         "exact": node.get("exact"), "working": node.get("working"), "notes": [], "lines": None,
-        "reads": [f"{title(r)} = {fmt(r.get('value'), r.get('display', 'number'), lang)}"
+        "reads": [f"{title(r)} = {fmt(r.get('value'), r.get('display', 'number'), lang, r.get('exact'))}"
                   for r in node.get("reads", ()) if not isinstance(r.get("value"), (list, dict))],
     }
     if display == "text" or _trivial(row["working"]):  # `"2026-05" = "2026-05"` tells nobody anything
@@ -210,7 +215,7 @@ def _line_row(node: dict, inputs: dict, display: str, lang: str) -> dict:
     notes = [_located(sentence(c["reason"], lang, c.get("display", "number")), c, lang)
              for c in node.get("children", ()) if c["kind"] in ("rounding",) + _EVIDENCE]
     work = node.get("working")
-    return {"title": name, "excluded": False, "amount": fmt(node["result"], display, lang),
+    return {"title": name, "excluded": False, "amount": fmt(node["result"], display, lang, node.get("exact")),
             "value": node["result"], "working": None if _trivial(work) else work, "notes": notes}
 
 
@@ -233,7 +238,7 @@ def _item_row(node: dict, lang: str) -> dict:
     return {
         "name": node["name"], "title": title(node), "anchor": anchor(node),
         "weight": node.get("weight"), "tags": node.get("tags") or [],
-        "amount": fmt(node["result"], node.get("display", "number"), lang), "value": node["result"],
+        "amount": fmt(node["result"], node.get("display", "number"), lang, node.get("exact")), "value": node["result"],
         "exact": node.get("exact"),
         "excluded": any(c["kind"] == "gate_excluded" for c in node.get("children", ())),
         "notes": _evidence(node, lang),
@@ -286,7 +291,7 @@ def working(result: dict, lang: str = "en") -> dict:
     facts = []
     for node in trace["inputs"]:
         facts.append({"title": title(node), "name": node["name"], "display": node.get("display", "number"),
-                      "value": node["result"], "shown": fmt(node["result"], node.get("display", "number"), lang),
+                      "value": node["result"], "shown": fmt(node["result"], node.get("display", "number"), lang, node.get("exact")),
                       "table": _records(node["result"], lang), "source": where(node.get("span"), False),
                       "cites": node.get("cites") or []})
     values = []
@@ -307,10 +312,10 @@ def working(result: dict, lang: str = "en") -> dict:
         values.append({
             "title": title(node), "name": node["name"], "kind": node["kind"], "anchor": anchor(node),
             "kind_word": h.get(node["kind"], node["kind"]),
-            "amount": fmt(node["result"], display, lang), "exact": node.get("exact"),
+            "amount": fmt(node["result"], display, lang, node.get("exact")), "exact": node.get("exact"),
             "meta": meta, "formula": node.get("formula"), "working": node.get("working"),
             "steps": steps,
-            "reads": [(title(r), fmt(r.get("value"), r.get("display", "number"), lang)) for r in node.get("reads", ())],
+            "reads": [(title(r), fmt(r.get("value"), r.get("display", "number"), lang, r.get("exact"))) for r in node.get("reads", ())],
             "cites": node.get("cites") or [], "source": where(node.get("span")),
         })
     return {"facts": facts, "values": values, "warnings": result.get("warnings") or []}
@@ -388,9 +393,8 @@ def _md_statement(st: dict, lang: str) -> list:
             detail += [""] + [f"- {md(line['title'])}: {md(n)}" for line in row["lines"] if not line["excluded"]
                               for n in line["notes"]] if notes else []
         elif row.get("working"):
+            # The working ends in the exact value (a fraction when it has no end): nothing to add.
             detail += ["", f"**{md(row['title'])}** = {md(row['working'])}"]
-            if row.get("exact"):
-                detail[-1] += f" ({h['exact']} {md(row['exact'])})"
             if row.get("reads"):
                 detail += ["", f"{h['reads']}: " + "; ".join(md(r) for r in row["reads"])]
         if row["notes"]:

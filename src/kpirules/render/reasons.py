@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from .. import exact as x
+
 LANGUAGES = ("en", "zh")
 
 # code -> {language: template}. Parameters are formatted for people before substitution.
@@ -150,8 +152,13 @@ def word(key: str, lang: str) -> str:
     return _WORDS[lang].get(key, key)
 
 
-def number(text, display: str = "number", lang: str = "en") -> str:
-    """A decimal string for people: ¥12,345.67, 85%, 20.5 分 / 20.5 points; else as given."""
+def number(text, display: str = "number", lang: str = "en", exact: str | None = None) -> str:
+    """A decimal string for people: ¥12,345.67, 85%, 20.5 分 / 20.5 points; else as given.
+
+    The one rule of showing a number: an exact value is shown in full, whatever its length; a
+    value with no finite decimal expansion (`exact` holds its fraction, e.g. "2/3") is shown with
+    a few digits and `≈`, its fraction beside it where the sentence has room for it.
+    """
     if text is None:
         return "-"
     if isinstance(text, bool):
@@ -162,25 +169,40 @@ def number(text, display: str = "number", lang: str = "en") -> str:
         d = Decimal(text)
     except (InvalidOperation, ValueError):
         return text
+    if not d.is_finite():
+        return text
+    if exact:
+        return "≈" + _approximately(d, display, lang)
     if display == "percent":
-        pct = d * 100
-        if pct == pct.to_integral_value():
-            return format(pct.quantize(Decimal(1)), "f") + "%"
-        pct = pct.normalize()
-        if -pct.as_tuple().exponent > 4:  # an endless rate: the exact fraction is shown beside it
-            return "≈" + format(pct.quantize(Decimal("0.01")), "f") + "%"
-        return format(pct, "f") + "%"
+        return x.to_string(x.canonical(x.mul(d, _HUNDRED))) + "%"
     if display == "money":
-        sign = "-" if d < 0 else ""
-        whole, _, frac = format(abs(d), "f").partition(".")
-        if frac and len(frac) < 2:  # a sum of cents shown as ¥39,731.20, not ¥39,731.2
-            frac = frac.ljust(2, "0")
-        return f"{sign}¥{int(whole):,}" + (f".{frac}" if frac else "")
+        return _money(format(d, "f"))
     if display == "points":
         return f"{text} 分" if lang == "zh" else f"{text} points"
-    if len(text) > 16 and "." in text:  # 28 digits of an endless fraction help nobody in a sentence
-        return "≈" + format(d.quantize(Decimal("0.000001")), "f")
     return text
+
+
+_HUNDRED = Decimal(100)
+
+
+def _money(text: str) -> str:
+    sign = "-" if text.startswith("-") else ""
+    whole, _, frac = text.lstrip("-").partition(".")
+    if frac and len(frac) < 2:  # a sum of cents shown as ¥39,731.20, not ¥39,731.2
+        frac = frac.ljust(2, "0")
+    return f"{sign}¥{int(whole):,}" + (f".{frac}" if frac else "")
+
+
+def _approximately(d: Decimal, display: str, lang: str) -> str:
+    """The first digits of an endless value, in its unit."""
+    if display == "percent":
+        return format(x.round_to(x.mul(d, _HUNDRED), Decimal("0.01"), "half even"), "f") + "%"
+    if display == "money":
+        return _money(format(x.round_to(d, Decimal("0.01"), "half even"), "f"))
+    shown = format(x.round_to(d, Decimal("0.000001"), "half even"), "f")
+    if display == "points":
+        return f"{shown} 分" if lang == "zh" else f"{shown} points"
+    return shown
 
 
 def sentence(reason: dict, lang: str = "en", display: str = "number") -> str:
@@ -192,8 +214,10 @@ def sentence(reason: dict, lang: str = "en", display: str = "number") -> str:
     out = {}
     # Amounts in a sentence take the value's unit (¥ for money); points stay plain numbers there.
     own = "number" if display == "points" else display
+    exact = reason.get("exact") or {}
     for key, value in params.items():
-        out[key] = _param(key, value, shows.get(key, own if key in _VALUE_PARAMS else "number"), lang)
+        out[key] = _param(key, value, shows.get(key, own if key in _VALUE_PARAMS else "number"), lang,
+                          exact.get(key))
     out.setdefault("rate_exact", "")
     if not params.get("filled"):
         out["filled"] = params.get("condition", "")
@@ -225,7 +249,7 @@ _VALUE_PARAMS = {"before", "after", "total", "amount", "value", "floor", "cap", 
 _KEYWORDS = {"rule", "sign", "mode", "direction"}
 
 
-def _param(key, value, display, lang):
+def _param(key, value, display, lang, exact=None):
     if key in _KEYWORDS or key in ("clause", "formula", "working", "rate_formula", "condition", "reason", "filled",
                                    "tag", "bands", "band", "table", "function", "id", "rule"):
         return value if value is not None else ""
@@ -234,8 +258,8 @@ def _param(key, value, display, lang):
     if key in ("index", "items", "quantum", "key"):
         return "" if value is None else str(value)
     if key in ("count", "steps"):
-        return "" if value is None else number(value, "number", lang)
-    return number(value, display, lang)
+        return "" if value is None else number(value, "number", lang, exact)
+    return number(value, display, lang, exact)
 
 
 class _Missing(dict):

@@ -50,7 +50,7 @@ def render_node(node: dict, lang: str = "en") -> list:
     """The lines of one value node: heading, formula, working, what shaped it, sources."""
     h = _HEAD[lang]
     display = node.get("display", "number")
-    head = f"{_name(node)} = {_value(node['result'], display, lang)}"
+    head = f"{_name(node)} = {_value(node['result'], display, lang, node.get('exact'))}"
     if node.get("exact"):
         head += f"  ({h['exact']} {node['exact']})"
     if node["kind"] == "item":
@@ -68,7 +68,8 @@ def render_node(node: dict, lang: str = "en") -> list:
     for child in node.get("children", ()):
         out.extend(_child(child, lang, 1))
     if node.get("reads"):
-        parts = [f"{_name(r)} = {_short(r['value'], r.get('display', 'number'), lang)}" for r in node["reads"]]
+        parts = [f"{_name(r)} = {_short(r['value'], r.get('display', 'number'), lang, r.get('exact'))}"
+                 for r in node["reads"]]
         out.append(f"    {h['reads']}:  " + "; ".join(parts))
     for c in node.get("cites", ()):
         out.append(f"    {h['cite']}:  \u201c{c}\u201d")
@@ -86,20 +87,20 @@ def _child(node: dict, lang: str, depth: int) -> list:
     return lines
 
 
-def _short(v, display, lang) -> str:
+def _short(v, display, lang, exact=None) -> str:
     """A value read by a formula; a long list is already shown in full under the facts."""
     if isinstance(v, list) and len(v) > 3:
         return f"[{len(v)} {'项' if lang == 'zh' else 'entries'}]"
-    return _value(v, display, lang)
+    return _value(v, display, lang, exact)
 
 
-def _value(v, display, lang) -> str:
+def _value(v, display, lang, exact=None) -> str:
     if isinstance(v, dict):
         return "{" + ", ".join(f"{k}: {_value(i, 'number', lang)}" for k, i in v.items()) + "}"
     if isinstance(v, list):
         return "[" + ", ".join(_value(i, "number", lang) for i in v) + "]"
     if isinstance(v, str) and display not in ("text", "record", "list", "boolean"):
-        return number(v, display, lang)
+        return number(v, display, lang, exact)
     return _plain(v)
 
 
