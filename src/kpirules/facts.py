@@ -40,6 +40,8 @@ _MAX_BITS = 133
 # An int is shown with its digits only up to this size (str() of a huge int is slow, and
 # Python refuses it past 4300 digits).
 _SHOW_BITS = 4000
+# Python ints within the size range: |v| < 10^40.
+_INT_LIMIT = 10**MAX_EXPONENT
 
 _RANGE = (f"a fact's number may have at most {MAX_DIGITS} digits, and its size must lie between "
           f"10^-{MAX_EXPONENT} and 10^{MAX_EXPONENT}")
@@ -90,8 +92,7 @@ def read_json(text: str):
     values so that validation can name the fact that holds them. Raises FactError for text that
     is not JSON, or whose top level is not an object.
     """
-    if text.startswith("\ufeff"):  # a byte-order mark, as Windows editors write it
-        text = text[1:]
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as Windows editors write it
     if not text.strip():
         raise FactError([FactViolation(path="$", code="F001",
                                        message="the fact file is empty; expected a JSON object of facts")])
@@ -299,16 +300,19 @@ def _decimal_check(display: str):
         if tv is Decimal:
             if v.is_finite() and v and -MAX_EXPONENT < v.adjusted() < MAX_EXPONENT and len(str(v)) <= MAX_DIGITS:
                 return v
+        elif tv is int:
+            if -_INT_LIMIT < v < _INT_LIMIT:
+                return Decimal(v)
         elif tv is str and len(v) <= MAX_DIGITS and _DECIMAL_STRING.fullmatch(v):
             d = Decimal(v)  # at most 40 characters: size and digits are in range
             if d:
                 return d
         d = _sized(v, what, display)
-        if type(d) is Decimal and type(v) is not int:
-            # The size is in range, so an int has at most 40 digits, and a spelling of at most
-            # 40 characters cannot have more; only longer ones need their digits counted.
-            if len(v if type(v) is str else str(d)) > MAX_DIGITS and len(d.as_tuple().digits) > MAX_DIGITS:
-                return _out_of_range(v)
+        # The size is in range, so an int has at most 40 digits, and a spelling of at most 40
+        # characters cannot have more; only longer ones need their digits counted.
+        if type(d) is Decimal and type(v) is not int and len(v if type(v) is str else str(d)) > MAX_DIGITS \
+                and len(d.as_tuple().digits) > MAX_DIGITS:
+            return _out_of_range(v)
         return d
     return check
 
@@ -323,11 +327,15 @@ def _integer_check(display: str):
     count = display == "count"
 
     def check(v):
-        # A JSON integer (a Decimal of exponent 0) within range is accepted at once; anything
-        # else takes the full road below, which decides (and explains) every case.
-        if type(v) is Decimal and v.is_finite() and v and v.same_quantum(x.ONE) \
-                and -MAX_EXPONENT < v.adjusted() < MAX_EXPONENT and not (count and v.is_signed()):
-            return v
+        # A JSON integer (a Decimal of exponent 0) or a Python int within range is accepted at
+        # once; anything else takes the full road below, which decides (and explains) every case.
+        tv = type(v)
+        if tv is Decimal:
+            if v.is_finite() and v and v.same_quantum(x.ONE) and -MAX_EXPONENT < v.adjusted() < MAX_EXPONENT \
+                    and not (count and v.is_signed()):
+                return v
+        elif tv is int and -_INT_LIMIT < v < _INT_LIMIT and not (count and v < 0):
+            return Decimal(v)
         d = _sized(v, what, display)
         if type(d) is not Decimal:
             return d
@@ -377,7 +385,9 @@ def _enum_check(values: tuple):
     return check
 
 
-def _scalar_check(t: m.Type):
+def _scalar_check(t: m.Type | None):
+    if t is None:
+        raise AssertionError("a list or record without an element type")
     if t.kind == "number":
         return _integer_check(t.display) if t.display in ("integer", "count") else _decimal_check(t.display)
     if t.kind == "boolean":
@@ -432,11 +442,11 @@ def _is_literal(expr) -> bool:
 class _Limit:
     """One resolved bound: `value op bound`. `const` is the bound's exact value (literals), or
     `resolve(env)` reads it from the validated facts (bounds that name facts)."""
-    __slots__ = ("op", "source", "literal", "const", "resolve", "decimal_holds", "exact_holds")
+    __slots__ = ("const", "decimal_holds", "exact_holds", "literal", "op", "resolve", "source")
 
     def __init__(self, b: m.Bound):
         self.op = b.op
-        self.source = b.value.span.text
+        self.source: str = b.value.span.text  # type: ignore[attr-defined]  # a node, for these ops
         self.literal = _is_literal(b.value)
         self.const = _UNKNOWN
         self.resolve = None
@@ -468,15 +478,15 @@ class _Limit:
 
 
 class _Pattern:
-    __slots__ = ("pattern", "compiled")
+    __slots__ = ("compiled", "pattern")
 
     def __init__(self, b: m.Bound):
-        self.pattern = b.value
-        self.compiled = re.compile(b.value)
+        self.pattern = str(b.value)  # `matching`: the bound is the pattern's text
+        self.compiled = re.compile(self.pattern)
 
 
 def _limits(bounds) -> tuple:
-    out = []
+    out: list = []
     for b in bounds:
         if b.op == "matching":
             out.append(_Pattern(b))
@@ -515,6 +525,20 @@ def _bounded_check(check, limits, rule: str):
     """A scalar check with literal bounds folded in; a broken bound is a Problem with a value."""
     if not limits:
         return check
+    if all(type(lim) is _Limit and type(lim.const) is Decimal for lim in limits):
+        # Number bounds with Decimal values (nearly all): compared directly; the general
+        # check below runs only to explain a failure.
+        tests = tuple((lim.decimal_holds, lim.const) for lim in limits)
+
+        def bounded_number(v):
+            r = check(v)
+            if type(r) is Problem:
+                return r
+            for holds, bound in tests:
+                if not holds(r, bound):
+                    return _check_limits(r, limits, None, rule)
+            return r
+        return bounded_number
 
     def bounded(v):
         r = check(v)
@@ -800,7 +824,7 @@ class FactValidator:
             return None
 
 
-def compile(evaluation: m.EvaluationModel) -> FactValidator:  # noqa: A001 - the stage's verb
+def compile(evaluation: m.EvaluationModel) -> FactValidator:
     """The fact validator of `evaluation`; build it once, at load time."""
     return FactValidator(evaluation)
 
