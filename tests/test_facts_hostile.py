@@ -100,6 +100,13 @@ def test_validation_leaves_the_callers_context_untouched():
         assert ctx.prec == 5
 
 
+def test_messages_do_not_depend_on_the_callers_context():
+    facts = dict(GOOD, amount=D("1e999999999"))
+    with localcontext(Context(prec=5, capitals=0, traps=[Inexact])):
+        [v] = refused(facts).violations
+    assert v.message == f"`1E+999999999` is out of range: {RANGE}"
+
+
 def test_reading_a_huge_exponent_does_not_depend_on_the_callers_traps():
     # Without InvalidOperation trapped, Decimal("1e99999999999999999999") is NaN; the reader must
     # still see a number too large for any fact, not a NaN.

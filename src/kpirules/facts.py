@@ -136,7 +136,9 @@ def _show(v) -> str:
     if v is None:
         return "`null`"
     if isinstance(v, Decimal):
-        return f"`{_clip(str(v))}`"
+        # Spelled by the engine's context: str() would follow the caller's (`1e+5` if it sets
+        # capitals=0).
+        return f"`{_clip(x.EXACT.to_sci_string(v))}`"
     if isinstance(v, Unrepresentable):
         return f"`{_clip(v.text)}`"
     if isinstance(v, str):
@@ -233,7 +235,7 @@ def _out_of_range(v) -> Problem:
     return Problem("F104", f"{_show(v)} is out of range: {_RANGE}")
 
 
-def _unusual_number(v, what: str, display: str):
+def _unusual_number(v, what: str):
     """A number fact given something other than a plain Decimal, int or str: a problem, or the
     value as one of those three (a subclass such as IntEnum becomes its base value)."""
     if isinstance(v, bool) or v is None or isinstance(v, (list, tuple, Mapping)):
@@ -253,7 +255,7 @@ def _unusual_number(v, what: str, display: str):
 
 
 def _sized(v, what: str, display: str):
-    """`v` as an exact, finite, nonzero-or-plain-zero Decimal within the size range, or a Problem.
+    """`v` as an exact, finite Decimal whose size is within range (or zero), or a Problem.
 
     The order is what makes hostile numbers cheap: the size (exponent, bit length) is read
     before anything whose cost grows with it. Decimal(text) and the checks below cost at most
@@ -261,7 +263,7 @@ def _sized(v, what: str, display: str):
     """
     t = type(v)
     if t is not Decimal and t is not int and t is not str:
-        v = _unusual_number(v, what, display)
+        v = _unusual_number(v, what)
         if type(v) is Problem:
             return v
         t = type(v)
@@ -414,7 +416,10 @@ _UNKNOWN = object()
 
 
 class _Unresolvable(Exception):
-    """A bound expression outside what a bound may be (the checker refuses those)."""
+    """A bound outside the documented forms (a literal, a fact, `+ - * /` on those).
+
+    The checker lets some through (`<= max(total, 1)`); such a bound is not checked, as before.
+    """
 
 
 def _compose(e):
@@ -494,7 +499,7 @@ def _limits(bounds) -> tuple:
         try:
             out.append(_Limit(b))
         except _Unresolvable:
-            continue  # not a literal, a fact, or arithmetic on those: never checked, as before
+            continue  # see _Unresolvable
     return tuple(out)
 
 
@@ -582,7 +587,7 @@ def _record_check(t: m.Type):
         if tv is not dict and tv is not Pairs and not isinstance(v, Mapping):
             _bad(errors, path, Problem("F101", f"expected an object with keys {_names(keys)}, got {_show(v)}"))
             return None
-        if tv is Pairs and v.duplicates:
+        if tv is not dict and getattr(v, "duplicates", None):
             _duplicates(path, v, errors)
         out = {}
         ok = True
@@ -623,7 +628,7 @@ def _line_check(t: m.Type, field_bounds: dict):
                                                          f"{_names(names)}, got {_show(v)}"))
             return None
         here = None  # the line's path, made on the first problem only
-        if tv is Pairs and v.duplicates:
+        if tv is not dict and getattr(v, "duplicates", None):
             here = f"{path}[{i}]"
             _duplicates(here, v, errors)
         out = {}
@@ -681,7 +686,7 @@ def _list_check(decl: m.FactDecl, element_limits=()):
                     _bad(errors, f"{path}[{i}]", r)
                     r = r.value  # None unless only a bound failed
                 out.append(r)
-            return out  # element bounds are checked once every fact is read (they may name facts)
+            return out  # bounds naming facts are checked once every fact is read
         for i, e in enumerate(v):
             r = lines(e, path, i, errors, warnings)
             if r is None:
@@ -747,7 +752,7 @@ class FactValidator:
                                            message=f"expected an object of facts (`{{...}}`), got {_show(facts)}")])
         errors: list = []
         warnings: list = []
-        if tf is Pairs and facts.duplicates:
+        if tf is not dict and getattr(facts, "duplicates", None):
             _duplicates("$", facts, errors)
         read = {}
         broken = None  # facts read with a violation; their values bound no other fact
