@@ -501,3 +501,51 @@ def test_every_message_is_lowercase_with_no_python_names(policy):
         assert v.message[0].islower(), v.message
         for word in ("Decimal(", "NoneType", "dict", "RawNumber", "Traceback"):
             assert word not in v.message, v.message
+
+
+# ---- one validator, built once per evaluation ----------------------------------------------
+
+def test_the_validator_is_built_once_per_evaluation(policy):
+    from kpirules import facts as F
+    program = policy._program("quarterly")
+    assert isinstance(program.check_facts, F.FactValidator)
+    assert F.compile_fast is F.compile  # the former name, until its callers move
+    facts = kpirules.read_facts(QUARTERLY)
+    built = F.compile(program.evaluation)
+    for compiled in (built, program.check_facts, None):
+        valid, warnings = F.validate(program.evaluation, facts, compiled)
+        assert valid["quarter"] == 2 and valid["base_salary"] == Decimal("36000.00")
+        assert list(valid) == [d.name for d in program.evaluation.facts]
+        assert warnings == ()
+    # Calling the validator keeps the former fast validator's contract: the facts or None.
+    assert built(facts) == valid
+    assert built(quarterly(quarter=5)) is None
+
+
+def test_an_arithmetic_bound_is_read_from_the_validated_facts():
+    draft = kpirules.load_policy(ROOT / "policies" / "presales_draft.rules")
+    facts = kpirules.read_facts(ROOT / "examples" / "presales_draft.json")
+    # 10 reviews received, 8 positive: at most 10 - 8 = 2 negative.
+    draft.evaluate(dict(facts, reviews_negative=2), evaluation="quarterly")
+    with pytest.raises(FactError) as info:
+        draft.evaluate(dict(facts, reviews_negative=3), evaluation="quarterly")
+    v = only(info.value, "reviews_negative", "F110")
+    assert v.message == ("must be <= `reviews_received - reviews_positive` (= 2), got `3` "
+                         "(rule: `count <= reviews_received - reviews_positive`)")
+    # When a fact the bound reads is itself invalid, only that fact is reported.
+    with pytest.raises(FactError) as info:
+        draft.evaluate(dict(facts, reviews_negative=3, reviews_positive="many"), evaluation="quarterly")
+    only(info.value, "reviews_positive", "F103")
+
+
+def test_a_record_reports_its_type_violations_before_its_bound_violations():
+    policy = kpirules.load_policy_text(
+        'policy r version "1"\n\nevaluation e:\n    fact scores: record of number in 0..100 (a, b, c)\n'
+        '    output o = scores.a + scores.b + scores.c\n')
+    with pytest.raises(FactError) as info:
+        policy.evaluate({"scores": {"a": 101, "b": -1, "c": 5}})
+    assert [(v.path, v.code) for v in info.value.violations] == [("scores.a", "F110"), ("scores.b", "F110")]
+    # A record with a value of the wrong type is not checked against its bounds at all.
+    with pytest.raises(FactError) as info:
+        policy.evaluate({"scores": {"a": 101, "b": "x", "c": 5}})
+    assert [(v.path, v.code) for v in info.value.violations] == [("scores.b", "F103")]

@@ -40,6 +40,8 @@ _MAX_BITS = 133
 # An int is shown with its digits only up to this size (str() of a huge int is slow, and
 # Python refuses it past 4300 digits).
 _SHOW_BITS = 4000
+# Python ints within the size range: |v| < 10^40.
+_INT_LIMIT = 10**MAX_EXPONENT
 
 _RANGE = (f"a fact's number may have at most {MAX_DIGITS} digits, and its size must lie between "
           f"10^-{MAX_EXPONENT} and 10^{MAX_EXPONENT}")
@@ -90,8 +92,7 @@ def read_json(text: str):
     values so that validation can name the fact that holds them. Raises FactError for text that
     is not JSON, or whose top level is not an object.
     """
-    if text.startswith("\ufeff"):  # a byte-order mark, as Windows editors write it
-        text = text[1:]
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as Windows editors write it
     if not text.strip():
         raise FactError([FactViolation(path="$", code="F001",
                                        message="the fact file is empty; expected a JSON object of facts")])
@@ -135,7 +136,9 @@ def _show(v) -> str:
     if v is None:
         return "`null`"
     if isinstance(v, Decimal):
-        return f"`{_clip(str(v))}`"
+        # Spelled by the engine's context: str() would follow the caller's (`1e+5` if it sets
+        # capitals=0).
+        return f"`{_clip(x.EXACT.to_sci_string(v))}`"
     if isinstance(v, Unrepresentable):
         return f"`{_clip(v.text)}`"
     if isinstance(v, str):
@@ -232,7 +235,7 @@ def _out_of_range(v) -> Problem:
     return Problem("F104", f"{_show(v)} is out of range: {_RANGE}")
 
 
-def _unusual_number(v, what: str, display: str):
+def _unusual_number(v, what: str):
     """A number fact given something other than a plain Decimal, int or str: a problem, or the
     value as one of those three (a subclass such as IntEnum becomes its base value)."""
     if isinstance(v, bool) or v is None or isinstance(v, (list, tuple, Mapping)):
@@ -252,7 +255,7 @@ def _unusual_number(v, what: str, display: str):
 
 
 def _sized(v, what: str, display: str):
-    """`v` as an exact, finite, nonzero-or-plain-zero Decimal within the size range, or a Problem.
+    """`v` as an exact, finite Decimal whose size is within range (or zero), or a Problem.
 
     The order is what makes hostile numbers cheap: the size (exponent, bit length) is read
     before anything whose cost grows with it. Decimal(text) and the checks below cost at most
@@ -260,7 +263,7 @@ def _sized(v, what: str, display: str):
     """
     t = type(v)
     if t is not Decimal and t is not int and t is not str:
-        v = _unusual_number(v, what, display)
+        v = _unusual_number(v, what)
         if type(v) is Problem:
             return v
         t = type(v)
@@ -299,16 +302,19 @@ def _decimal_check(display: str):
         if tv is Decimal:
             if v.is_finite() and v and -MAX_EXPONENT < v.adjusted() < MAX_EXPONENT and len(str(v)) <= MAX_DIGITS:
                 return v
+        elif tv is int:
+            if -_INT_LIMIT < v < _INT_LIMIT:
+                return Decimal(v)
         elif tv is str and len(v) <= MAX_DIGITS and _DECIMAL_STRING.fullmatch(v):
             d = Decimal(v)  # at most 40 characters: size and digits are in range
             if d:
                 return d
         d = _sized(v, what, display)
-        if type(d) is Decimal and type(v) is not int:
-            # The size is in range, so an int has at most 40 digits, and a spelling of at most
-            # 40 characters cannot have more; only longer ones need their digits counted.
-            if len(v if type(v) is str else str(d)) > MAX_DIGITS and len(d.as_tuple().digits) > MAX_DIGITS:
-                return _out_of_range(v)
+        # The size is in range, so an int has at most 40 digits, and a spelling of at most 40
+        # characters cannot have more; only longer ones need their digits counted.
+        if type(d) is Decimal and type(v) is not int and len(v if type(v) is str else str(d)) > MAX_DIGITS \
+                and len(d.as_tuple().digits) > MAX_DIGITS:
+            return _out_of_range(v)
         return d
     return check
 
@@ -323,11 +329,15 @@ def _integer_check(display: str):
     count = display == "count"
 
     def check(v):
-        # A JSON integer (a Decimal of exponent 0) within range is accepted at once; anything
-        # else takes the full road below, which decides (and explains) every case.
-        if type(v) is Decimal and v.is_finite() and v and v.same_quantum(x.ONE) \
-                and -MAX_EXPONENT < v.adjusted() < MAX_EXPONENT and not (count and v.is_signed()):
-            return v
+        # A JSON integer (a Decimal of exponent 0) or a Python int within range is accepted at
+        # once; anything else takes the full road below, which decides (and explains) every case.
+        tv = type(v)
+        if tv is Decimal:
+            if v.is_finite() and v and v.same_quantum(x.ONE) and -MAX_EXPONENT < v.adjusted() < MAX_EXPONENT \
+                    and not (count and v.is_signed()):
+                return v
+        elif tv is int and -_INT_LIMIT < v < _INT_LIMIT and not (count and v < 0):
+            return Decimal(v)
         d = _sized(v, what, display)
         if type(d) is not Decimal:
             return d
@@ -377,7 +387,9 @@ def _enum_check(values: tuple):
     return check
 
 
-def _scalar_check(t: m.Type):
+def _scalar_check(t: m.Type | None):
+    if t is None:
+        raise AssertionError("a list or record without an element type")
     if t.kind == "number":
         return _integer_check(t.display) if t.display in ("integer", "count") else _decimal_check(t.display)
     if t.kind == "boolean":
@@ -404,7 +416,10 @@ _UNKNOWN = object()
 
 
 class _Unresolvable(Exception):
-    """A bound expression outside what a bound may be (the checker refuses those)."""
+    """A bound outside the documented forms (a literal, a fact, `+ - * /` on those).
+
+    The checker lets some through (`<= max(total, 1)`); such a bound is not checked, as before.
+    """
 
 
 def _compose(e):
@@ -432,11 +447,11 @@ def _is_literal(expr) -> bool:
 class _Limit:
     """One resolved bound: `value op bound`. `const` is the bound's exact value (literals), or
     `resolve(env)` reads it from the validated facts (bounds that name facts)."""
-    __slots__ = ("op", "source", "literal", "const", "resolve", "decimal_holds", "exact_holds")
+    __slots__ = ("const", "decimal_holds", "exact_holds", "literal", "op", "resolve", "source")
 
     def __init__(self, b: m.Bound):
         self.op = b.op
-        self.source = b.value.span.text
+        self.source: str = b.value.span.text  # type: ignore[attr-defined]  # a node, for these ops
         self.literal = _is_literal(b.value)
         self.const = _UNKNOWN
         self.resolve = None
@@ -468,15 +483,15 @@ class _Limit:
 
 
 class _Pattern:
-    __slots__ = ("pattern", "compiled")
+    __slots__ = ("compiled", "pattern")
 
     def __init__(self, b: m.Bound):
-        self.pattern = b.value
-        self.compiled = re.compile(b.value)
+        self.pattern = str(b.value)  # `matching`: the bound is the pattern's text
+        self.compiled = re.compile(self.pattern)
 
 
 def _limits(bounds) -> tuple:
-    out = []
+    out: list = []
     for b in bounds:
         if b.op == "matching":
             out.append(_Pattern(b))
@@ -484,7 +499,7 @@ def _limits(bounds) -> tuple:
         try:
             out.append(_Limit(b))
         except _Unresolvable:
-            continue  # not a literal, a fact, or arithmetic on those: never checked, as before
+            continue  # see _Unresolvable
     return tuple(out)
 
 
@@ -515,6 +530,20 @@ def _bounded_check(check, limits, rule: str):
     """A scalar check with literal bounds folded in; a broken bound is a Problem with a value."""
     if not limits:
         return check
+    if all(type(lim) is _Limit and type(lim.const) is Decimal for lim in limits):
+        # Number bounds with Decimal values (nearly all): compared directly; the general
+        # check below runs only to explain a failure.
+        tests = tuple((lim.decimal_holds, lim.const) for lim in limits)
+
+        def bounded_number(v):
+            r = check(v)
+            if type(r) is Problem:
+                return r
+            for holds, bound in tests:
+                if not holds(r, bound):
+                    return _check_limits(r, limits, None, rule)
+            return r
+        return bounded_number
 
     def bounded(v):
         r = check(v)
@@ -558,7 +587,7 @@ def _record_check(t: m.Type):
         if tv is not dict and tv is not Pairs and not isinstance(v, Mapping):
             _bad(errors, path, Problem("F101", f"expected an object with keys {_names(keys)}, got {_show(v)}"))
             return None
-        if tv is Pairs and v.duplicates:
+        if tv is not dict and getattr(v, "duplicates", None):
             _duplicates(path, v, errors)
         out = {}
         ok = True
@@ -599,7 +628,7 @@ def _line_check(t: m.Type, field_bounds: dict):
                                                          f"{_names(names)}, got {_show(v)}"))
             return None
         here = None  # the line's path, made on the first problem only
-        if tv is Pairs and v.duplicates:
+        if tv is not dict and getattr(v, "duplicates", None):
             here = f"{path}[{i}]"
             _duplicates(here, v, errors)
         out = {}
@@ -657,7 +686,7 @@ def _list_check(decl: m.FactDecl, element_limits=()):
                     _bad(errors, f"{path}[{i}]", r)
                     r = r.value  # None unless only a bound failed
                 out.append(r)
-            return out  # element bounds are checked once every fact is read (they may name facts)
+            return out  # bounds naming facts are checked once every fact is read
         for i, e in enumerate(v):
             r = lines(e, path, i, errors, warnings)
             if r is None:
@@ -723,7 +752,7 @@ class FactValidator:
                                            message=f"expected an object of facts (`{{...}}`), got {_show(facts)}")])
         errors: list = []
         warnings: list = []
-        if tf is Pairs and facts.duplicates:
+        if tf is not dict and getattr(facts, "duplicates", None):
             _duplicates("$", facts, errors)
         read = {}
         broken = None  # facts read with a violation; their values bound no other fact
@@ -800,7 +829,7 @@ class FactValidator:
             return None
 
 
-def compile(evaluation: m.EvaluationModel) -> FactValidator:  # noqa: A001 - the stage's verb
+def compile(evaluation: m.EvaluationModel) -> FactValidator:
     """The fact validator of `evaluation`; build it once, at load time."""
     return FactValidator(evaluation)
 

@@ -20,12 +20,16 @@ from .. import nodes as n
 from ..diagnostics import error
 from ..source import SourceFile, Span
 from .build import MAX_LITERAL_DIGITS, Build
-from .lalr import MAX_DEPTH, BadDedent, TooDeep, grammar as _grammar, lark as _lark
+from .lalr import MAX_DEPTH, BadDedent, TooDeep, lark as _lark
 from .recovery import MAX_SYNTAX_ERRORS, recover
-from .scanner import Comment, comment_start as _comment_start, comments
-from .syntax_errors import (dedent_diagnostic, depth_diagnostic, describe as _describe,
-                            first_control_character, invisible, mixed_indentation, syntax_diagnostic,
-                            too_deep_diagnostic)
+from .scanner import Comment, comments
+from .syntax_errors import (dedent_diagnostic, depth_diagnostic, first_control_character, invisible,
+                            mixed_indentation, syntax_diagnostic, too_deep_diagnostic)
+
+# Inner parts that tests and tools reach through this module, under their old names.
+from .lalr import grammar as _grammar  # noqa: F401
+from .scanner import comment_start as _comment_start  # noqa: F401
+from .syntax_errors import describe as _describe  # noqa: F401
 
 __all__ = ["parse", "parse_text", "parse_with_comments", "comments", "Comment", "ParseFailure",
            "MAX_DEPTH", "MAX_SOURCE_CHARS", "MAX_LITERAL_DIGITS", "MAX_SYNTAX_ERRORS"]

@@ -52,7 +52,7 @@ def directory() -> Path | None:
 def key(grammar: str, options: dict) -> str:
     """The hash of everything the built parser depends on."""
     parts = [FORMAT, grammar, repr(sorted(options.items())), lark.__version__,
-             "%d.%d" % sys.version_info[:2]]
+             "{}.{}".format(*sys.version_info[:2])]
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 

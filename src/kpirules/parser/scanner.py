@@ -10,7 +10,8 @@ are `\\"`, `\\\\`, `\\n` and `\\t`, a comment runs from `#` to the end of its li
 from __future__ import annotations
 
 import re
-from typing import Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple
 
 # The escapes a quoted text may hold (the character after the backslash).
 ESCAPES = '"\\nt'
@@ -26,7 +27,7 @@ _TOKEN = re.compile(r"""
   | (?P<name>[^\W\d]\w*)
   | (?P<punct>\.\.|->|>=|<=|==|!=|[^\s])
   | (?P<other>[\s\S])
-""", re.X)
+""", re.VERBOSE)
 
 OPEN = "([{"
 CLOSE = ")]}"

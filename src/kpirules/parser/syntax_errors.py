@@ -15,7 +15,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
 from ..diagnostics import error
 from ..source import SourceFile, Span
-from .lalr import MAX_DEPTH
+from .lalr import MAX_DEPTH, BadDedent, TooDeep
 from .scanner import bad_escape, brackets, comment_start, is_comment_line, lines, skip_blank
 
 # What a terminal means to a policy author; keywords and punctuation are shown as written.
@@ -360,12 +360,12 @@ def depth_diagnostic(span: Span, message: str):
     return error("E104", message, Span(source=span.source, start=span.start, end=end),
                  "split the expression into named `let` values")
 
-def too_deep_diagnostic(source: SourceFile, exc: "TooDeep"):
+def too_deep_diagnostic(source: SourceFile, exc: TooDeep):
     return error("E104", f"brackets nest more than {MAX_DEPTH} levels deep",
                  Span(source=source, start=exc.token.start_pos, end=exc.token.start_pos + 1),
                  "split the expression into named `let` values")
 
-def dedent_diagnostic(source: SourceFile, exc: "BadDedent"):
+def dedent_diagnostic(source: SourceFile, exc: BadDedent):
     start = skip_blank(source.text, exc.token.start_pos)
     width = exc.width
     levels = ", ".join(str(w) for w in exc.levels[:-1]) + " or " + str(exc.levels[-1]) \

@@ -1,0 +1,58 @@
+"""Facts pass: what each fact declaration says besides its bounds (list rules, fields, enum values)."""
+
+from __future__ import annotations
+
+from .. import nodes as n
+from .state import State, literal, scalar_type
+
+# Runs after names (only the first fact of each name is declared). The bounds of a fact are
+# expressions, typed by the types pass; everything else a declaration says is checked here.
+
+
+def run(st: State) -> None:
+    for es in st.evaluations:
+        with st.within(es.index):
+            for f in es.facts:
+                es.fact_parts[f.name] = _fact(st, f)
+
+
+def _fact(st: State, f: n.Fact) -> dict:
+    t = f.type
+    total = None
+    if isinstance(t, n.ListType):
+        if t.minimum is not None and t.limit is not None and t.minimum > t.limit:
+            st.err("E317", f"list `{f.name}` must have at least {t.minimum} and at most {t.limit} "
+                   f"entries", t.span, "no list can do both")
+        if t.total is not None:
+            total = _list_total(st, f, t)
+        if t.is_records:
+            names = set()
+            for fd in t.element:
+                if fd.name in names:
+                    st.err("E202", f"duplicate field `{fd.name}`", fd.span)
+                names.add(fd.name)
+    elif isinstance(t, n.EnumType):
+        if len(set(t.values)) != len(t.values):
+            st.err("E202", "an enum value is listed twice", t.span)
+    elif isinstance(t, n.RecordType):
+        if len(set(t.keys)) != len(t.keys):
+            st.err("E202", "a record key is listed twice", t.span)
+    return {"limit": getattr(t, "limit", None) if isinstance(t, n.ListType) else None,
+            "minimum": getattr(t, "minimum", None), "total": total}
+
+
+def _list_total(st: State, f: n.Fact, t: n.ListType):
+    """`with points adding up to 80`: a numeric field of a list of records, and a plain number."""
+    field, expr = t.total
+    fields = {fd.name: fd for fd in t.element} if t.is_records else {}
+    value = literal(expr)
+    if field not in fields or not isinstance(fields[field].type, n.ScalarType) or \
+            scalar_type(fields[field].type.kind).kind != "number":
+        st.err("E317", f"`{field}` is not a number field of list `{f.name}`", t.span,
+               st.did_you_mean(field, fields) or "name a number field of the list's records")
+        return None
+    if value is None:
+        st.err("E317", f"the total of `{f.name}` must be a plain number", expr.span)
+        return None
+    return (field, value)
+

@@ -1,0 +1,732 @@
+"""Hypothesis strategies for the differential tests: small policies as our own tree, and valid facts.
+
+`policies()` draws a `tree.Policy` that the checker accepts (a generated policy it refuses is a bug
+of this generator, reported by the tests as such), covering: facts of every type with ranges,
+`let`/`output` with + - * /, `if`, comparisons, `and`/`or`/`not`, `max`/`min`/`abs`, `sum(list)`,
+`count(list)`, tables with number and name keys (and band names as text keys), bands, `blend`,
+declared functions (nested calls, rounding in a body, parameters named `max`, `min`, `abs` or like
+a fact), `floor`/`cap`/`round` in all seven modes, `sum over`/`count over` with `only if` and
+`round each`, scorecards with `minus`/`plus ... per ... if`, `score ... if`, ladders (literal or
+fact steps and points, `full`/`started`/`prorated`, `if none`), gates.
+
+`fact_sets(policy)` draws facts the declarations accept, biased to where arithmetic is fragile:
+27 to 40 significant digits, sizes near 10^±39 where the ranges allow, values on ladder step
+boundaries and band edges, half-unit ties for roundings, and divisions by 3, 7, 9 downstream.
+
+`known_bugs=True` also generates the shapes of the known engine bugs (issue 8) that the default
+generator steers clear of so that the suite stays green; see KNOWN_BUG_SHAPES.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import ROUND_DOWN, Context, Decimal
+from fractions import Fraction
+
+from hypothesis import strategies as st
+
+from .tree import (Adjust, Aggregate, Band, Bands, Bin, Blend, Bool, Call, Cap, Cmp, Fact, Field, Floor,
+                   Function, Gate, If, Item, ItemKey, Ladder, Logic, Lookup, Neg, Not, Num, Policy, Ref,
+                   Round, ScoreSet, Scorecard, Step, Table, Text, Value)
+
+# Shapes the default generator avoids, one per known engine bug (tests/differential/test_regressions.py
+# pins each by name); generate them with known_bugs=True.
+KNOWN_BUG_SHAPES = {
+    "negative_step": "a ladder step taken from a fact that may be negative",
+    "nested_round": "a function with a `round` clause whose body calls another function",
+    "param_names": "a function parameter named like a declared function or a non-number fact",
+    "lint_long_bound": "a literal of 28 or more whole digits (the W406 lint crashes on some;"
+                       " products of shorter ones still reach it: compare.py waives that crash)",
+}
+
+MODES = ("half up", "half even", "half down", "up", "down", "ceiling", "floor")
+QUANTA = ("0.01", "1", "0.05", "10", "0.5", "0.001", "100", "0.1")
+# Divisors that make endless decimals (1/3, 2/7, 7/9) as well as ending ones.
+DIVISORS = ("3", "7", "9", "6", "11", "0.3", "2", "4", "1.1", "12")
+
+
+def frac(text: str) -> Fraction:
+    return Fraction(Decimal(text))
+
+
+def plain(text: str) -> Num:
+    return Num(frac(text), text)
+
+
+def percent(text: str) -> Num:
+    """`85%` is 0.85; `text` is the number before the sign."""
+    return Num(frac(text) / 100, text + "%")
+
+
+def money(text: str, wan: bool = False) -> Num:
+    return Num(frac(text) * (10000 if wan else 1), text + ("万" if wan else "元"))
+
+
+ZERO = Num(Fraction(0), "0")
+
+
+class _Builder:
+    """Draws one policy; keeps what the formulas may read, by type and unit."""
+
+    def __init__(self, draw, known_bugs: bool):
+        self.draw = draw
+        self.known_bugs = known_bugs
+        self.facts: list = []
+        self.num = {"p": [], "m": []}       # readable numeric names by unit
+        self.bools: list = []
+        self.enums: list = []               # (name, options)
+        self.records: list = []             # (name, keys)
+        self.numlists: list = []            # (name, unit)
+        self.reclists: list = []            # Fact
+        self.int_facts: list = []           # (name, lo, hi): integer facts with small literal ranges
+        self.tables: list = []
+        self.bands: list = []
+        self.functions: list = []
+        self.params = None                  # inside a function body: {name: unit}
+        self.fields = None                  # inside an aggregate: {name: unit or "bool"/"enum"}
+        self.consts: list = []              # interesting numbers for the facts (edges, steps)
+        self.allow_error = False
+
+    def d(self, strategy):
+        return self.draw(strategy)
+
+    def choice(self, seq):
+        return self.d(st.sampled_from(list(seq)))
+
+    # ---- literals ------------------------------------------------------------------------------
+    def lit(self, unit: str) -> Num:
+        if unit == "m":
+            # Not the bare `0`: it fits any unit, so `0 / 1.5万` would be money^-1 (E302).
+            return self.choice([money("800"), money("0.5"), money("1.5", wan=True), money("99.99"), money("0"),
+                                money("10", wan=True)])
+        kind = self.d(st.integers(0, 9))
+        if kind <= 5:
+            return plain(self.choice(["0", "1", "2", "3", "0.5", "2.5", "10", "100", "0.05", "0.125", "7",
+                                      "1.005", "0.333", "20", "85"]))
+        if kind <= 7:
+            return percent(self.choice(["85", "5", "1", "12.5", "90", "150", "0.5"]))
+        # A long literal: literals may have up to 40 digits.
+        digits = self.d(st.integers(20, 38))
+        body = self.d(st.text("0123456789", min_size=digits, max_size=digits))
+        # Known bug `lint_long_bound`: a bound of 28 or more whole digits crashes the linter.
+        point = self.d(st.integers(1, digits - 1 if self.known_bugs else min(digits - 1, 20)))
+        text = (body[:point].lstrip("0") or "0") + "." + body[point:]
+        return plain(text)
+
+    # ---- numeric expressions -------------------------------------------------------------------
+    def leaves(self, unit):
+        if self.params is not None:
+            return [n for n, u in self.params.items() if u == unit]
+        names = list(self.num[unit])
+        if self.fields:
+            names += [n for n, u in self.fields.items() if u == unit]
+        return names
+
+    def num_expr(self, unit: str, depth: int):
+        if depth <= 0 or self.d(st.integers(0, 9)) < 3:
+            leaves = self.leaves(unit)
+            if leaves and self.d(st.integers(0, 3)):
+                return Ref(self.choice(leaves))
+            return self.lit(unit)
+        options = ["add", "sub", "mul", "div", "div", "if", "maxmin", "abs", "neg"]
+        # Inside `sum over xs`, `xs` is the current element, not the list (E301).
+        numlists = [(n, u) for n, u in self.numlists if not (self.fields and n in self.fields)]
+        if self.params is None:
+            if any(u == unit for _, u in numlists):
+                options.append("sum")
+            if unit == "p" and (numlists or self.reclists):
+                options.append("count")
+            if self.tables:
+                options.append("table")
+        options.append("blend")
+        if any(f.ret == unit for f in self.functions):
+            options += ["call", "call"]
+        op = self.choice(options)
+        d = depth - 1
+        if op in ("add", "sub"):
+            return Bin("+" if op == "add" else "-", self.num_expr(unit, d), self.num_expr(unit, d))
+        if op == "mul":
+            if unit == "m":
+                a, b = self.num_expr("m", d), self.num_expr("p", d)
+                return Bin("*", a, b) if self.d(st.booleans()) else Bin("*", b, a)
+            return Bin("*", self.num_expr("p", d), self.num_expr("p", d))
+        if op == "div":
+            top_unit, bottom_unit = ("m", "p") if unit == "m" else self.choice([("p", "p"), ("m", "m")])
+            top = self.num_expr(top_unit, d)
+            return self.divide(top, bottom_unit, d, unit)
+        if op == "if":
+            return If(self.bool_expr(d), self.num_expr(unit, d), self.num_expr(unit, d))
+        if op == "maxmin":
+            n = self.d(st.integers(2, 3))
+            return Call(self.choice(["max", "min"]), tuple(self.num_expr(unit, d) for _ in range(n)))
+        if op == "abs":
+            return Call("abs", (self.num_expr(unit, d),))
+        if op == "neg":
+            return Neg(self.num_expr(unit, d))
+        if op == "sum":
+            return Call("sum", (Ref(self.choice([n for n, u in numlists if u == unit])),))
+        if op == "count":
+            return Call("count", (Ref(self.choice([n for n, _ in numlists] + [f.name for f in self.reclists])),))
+        if op == "table":
+            return self.table_lookup(unit, d)
+        if op == "blend":
+            weights = self.choice([("50%", "50%"), ("20%", "30%", "50%"), ("0.4", "0.6"), ("33.3%", "33.3%", "33.4%"),
+                                   ("100%",), ("12.5%", "87.5%")])
+            parts = []
+            for w in weights:
+                value = frac(w[:-1]) / 100 if w.endswith("%") else frac(w)
+                parts.append((self.num_expr(unit, d), value, w))
+            return Blend(tuple(parts))
+        if op == "call":
+            fn = self.choice([f for f in self.functions if f.ret == unit])
+            return Call(fn.name, tuple(self.num_expr(u, d) for _, u in fn.params))
+        raise AssertionError(op)
+
+    def divide(self, top, bottom_unit, d, unit):
+        how = self.d(st.integers(0, 9))
+        if bottom_unit == "p" and how < 4:
+            return Bin("/", top, plain(self.choice(DIVISORS)))
+        bottom = self.num_expr(bottom_unit, d)
+        if how == 9 and self.allow_error:
+            return Bin("/", top, bottom)    # may divide by zero: both modes must stop with R001
+        # Guarded the way the language documents (and W408 recognises).
+        return If(Cmp("!=", bottom, ZERO), Bin("/", top, bottom), self.num_expr(unit, 0))
+
+    def table_lookup(self, unit, d):
+        usable = []
+        for t in self.tables:
+            t_unit = "m" if t.vtype == "money" else "p"
+            if t_unit != unit:
+                continue
+            usable.append(t)
+        if not usable:
+            return self.lit(unit)
+        t = self.choice(usable)
+        if t.quoted:
+            return Lookup(t.name, self.band_lookup(self.choice(t.bands_for), d))
+        return Lookup(t.name, Ref(t.key_fact))
+
+    def band_lookup(self, b: Bands, d):
+        key = self.num_expr("p", d)
+        if not (self.allow_error and self.d(st.integers(0, 5)) == 0):
+            # Clamped into the bands' range so that the lookup cannot fail.
+            key = Call("min", (Call("max", (key, Num(b.lo, b.lo_text))), Num(b.hi, b.hi_text)))
+        return Lookup(b.name, key)
+
+    # ---- conditions ----------------------------------------------------------------------------
+    def bool_expr(self, depth: int):
+        options = ["cmp", "cmp", "cmp"]
+        if depth > 0:
+            options += ["and", "or", "not"]
+        if self.params is None:
+            if self.bools:
+                options += ["leaf", "leaf"]
+            if self.records:
+                options.append("field")
+            if self.enums:
+                options.append("enum")
+            if self.bands:
+                options.append("band")
+            if self.fields:
+                options.append("fieldcond")
+        op = self.choice(options)
+        d = max(depth - 1, 0)
+        if op == "cmp":
+            unit = self.choice(["p", "p", "p", "m"])
+            return Cmp(self.choice([">=", "<=", "==", "!=", ">", "<"]), self.num_expr(unit, d), self.num_expr(unit, d))
+        if op in ("and", "or"):
+            return Logic(op, self.bool_expr(d), self.bool_expr(d))
+        if op == "not":
+            return Not(self.bool_expr(d))
+        if op == "leaf":
+            return Ref(self.choice(self.bools))
+        if op == "field":
+            name, keys = self.choice(self.records)
+            return Field(name, self.choice(keys))
+        if op == "enum":
+            name, options_ = self.choice(self.enums)
+            return Cmp(self.choice(["==", "!="]), Ref(name), Text(self.choice(options_)))
+        if op == "band":
+            b = self.choice(self.bands)
+            return Cmp(self.choice(["==", "!="]), self.band_lookup(b, d), Text(self.choice([x.label for x in b.bands])))
+        if op == "fieldcond":
+            bools = [n for n, u in self.fields.items() if u == "bool"]
+            enums = [n for n, u in self.fields.items() if u == "enum"]
+            nums = [n for n, u in self.fields.items() if u in ("p", "m")]
+            pick = self.choice(["num"] * bool(nums) + ["bool"] * bool(bools) + ["enum"] * bool(enums))
+            if pick == "bool":
+                return Ref(self.choice(bools))
+            if pick == "enum":
+                return Cmp("==", Ref(self.choice(enums)), Text(self.choice(["u", "v"])))
+            name = self.choice(nums)
+            return Cmp(self.choice([">=", ">", "<", "!="]), Ref(name), self.lit(self.fields[name]))
+        raise AssertionError(op)
+
+    # ---- clauses ---------------------------------------------------------------------------------
+    def rounding(self) -> Round:
+        q = self.choice(QUANTA)
+        return Round(self.choice(MODES), frac(q), q)
+
+    def clauses(self, unit: str, allow_round=True) -> tuple:
+        out = []
+        for _ in range(self.d(st.integers(0, 3))):
+            kind = self.choice(["floor", "cap", "round"] if allow_round else ["floor", "cap"])
+            if kind == "round":
+                out.append(self.rounding())
+            else:
+                bound = self.lit(unit) if self.d(st.integers(0, 3)) else self.num_expr(unit, 1)
+                out.append(Floor(bound) if kind == "floor" else Cap(bound))
+        return tuple(out)
+
+    # ---- declarations --------------------------------------------------------------------------
+    def number_fact(self, name: str, kind: str) -> Fact:
+        ranged = self.d(st.integers(0, 2))
+        lo = hi = None
+        lo_t = hi_t = ""
+        if kind in ("integer", "count"):
+            if ranged or kind == "integer":
+                a = self.d(st.integers(0 if kind == "count" else -5, 6))
+                b = self.d(st.integers(a, a + 8))
+                lo, hi, lo_t, hi_t = Fraction(a), Fraction(b), str(a), str(b)
+        elif kind == "percent":
+            if ranged:
+                lo, hi, lo_t, hi_t = Fraction(0), Fraction(2), "0%", "200%"
+        elif ranged:
+            a, b = self.choice([("0", "100"), ("-1000", "1000"), ("0", "1"), ("60", "100"), ("0.5", "0.5000001")])
+            lo, hi, lo_t, hi_t = frac(a), frac(b), a, b
+        if kind == "money" and lo_t:
+            lo_t, hi_t = lo_t + "元", hi_t + "元"
+        return Fact(name, kind, lo, hi, lo_t, hi_t)
+
+    def declare_facts(self):
+        kinds = self.d(st.lists(st.sampled_from(["number", "number", "money", "integer", "count", "percent"]),
+                                min_size=1, max_size=5))
+        for i, kind in enumerate(kinds):
+            f = self.number_fact(f"n{i}", kind)
+            self.facts.append(f)
+            self.num["m" if kind == "money" else "p"].append(f.name)
+            if kind == "integer" and f.hi - f.lo <= 8:
+                self.int_facts.append((f.name, int(f.lo), int(f.hi)))
+        for i in range(self.d(st.integers(0, 2))):
+            self.facts.append(Fact(f"b{i}", "boolean"))
+            self.bools.append(f"b{i}")
+        if self.d(st.booleans()):
+            self.facts.append(Fact("k0", "enum", options=("x", "y", "z")))
+            self.enums.append(("k0", ("x", "y", "z")))
+        if self.d(st.booleans()):
+            self.facts.append(Fact("rec0", "record", options=("ka", "kb")))
+            self.records.append(("rec0", ("ka", "kb")))
+        if self.d(st.booleans()):
+            element = self.choice(["number", "money", "count"])
+            f = self.number_fact("xs", element)
+            self.facts.append(Fact("xs", "numlist", f.lo, f.hi, f.lo_text, f.hi_text, element=element,
+                                   at_most=self.choice([None, 5])))
+            self.numlists.append(("xs", "m" if element == "money" else "p"))
+        if self.d(st.booleans()):
+            fields = (Fact("fa", "number", frac("-1000"), frac("1000"), "-1000", "1000"),
+                      Fact("fq", "count", Fraction(0), Fraction(50), "0", "50"),
+                      Fact("fok", "boolean"),
+                      Fact("fk", "enum", options=("u", "v")))
+            f = Fact("ls", "reclist", fields=fields, at_most=self.choice([None, 4]))
+            self.facts.append(f)
+            self.reclists.append(f)
+
+    def declare_tables(self):
+        keyable = [f for f in self.int_facts if f[1] >= 0]     # a table key cannot be negative (E100)
+        if keyable and self.d(st.booleans()):
+            name, lo, hi = self.choice(keyable)
+            vtype = self.choice(["number", "percent", "money"])
+            rows = []
+            for k in range(lo, hi + 1):
+                n = self.lit("m" if vtype == "money" else "p") if vtype != "percent" else percent(
+                    self.choice(["15", "25", "30", "100", "0.5", "12.5"]))
+                rows.append((k, n.value, n.text))
+            self.tables.append(Table(f"t{len(self.tables)}", vtype, tuple(rows), key_fact=name))
+        if self.enums and self.d(st.booleans()):
+            name, options = self.enums[0]
+            rows = tuple((o, n.value, n.text) for o in options for n in [self.lit("p")])
+            self.tables.append(Table(f"t{len(self.tables)}", "number", rows, names=True, key_fact=name))
+
+    def declare_bands(self):
+        if not self.d(st.booleans()):
+            return
+        lo_t, hi_t, edges = self.choice([("0", "100", ["60", "71", "81", "91"]), ("0", "2", ["0.7", "1"]),
+                                         ("-10", "10", ["-2.5", "0", "0.333"])])
+        labels = ["A", "B", "C", "D", "E"]
+        bands = []
+        lower = None                         # (value, text, inclusive) of the current band's start
+        for i, edge in enumerate(edges):
+            incl_up = self.d(st.booleans())  # the edge belongs to the band below it
+            bands.append(Band(labels[i], lower, (frac(edge), edge, incl_up)))
+            lower = (frac(edge), edge, not incl_up)
+        bands.append(Band(labels[len(edges)], lower, None))
+        b = Bands(f"g{len(self.bands)}", frac(lo_t), frac(hi_t), lo_t, hi_t, tuple(self.d(st.permutations(bands))))
+        self.bands.append(b)
+        self.consts += [frac(e) for e in edges]
+        # A table keyed by the band names (a text key), as "grade -> factor" tables are.
+        if self.d(st.booleans()):
+            rows = tuple((band.label, n.value, n.text) for band in b.bands for n in [self.lit("p")])
+            self.tables.append(Table(f"t{len(self.tables)}", "number", rows, quoted=True, bands_for=(b,)))
+
+    def declare_functions(self):
+        fact_names = [f.name for f in self.facts]
+        for i in range(self.d(st.integers(0, 3))):
+            name = f"fn{i}"
+            params = {}
+            for j in range(self.d(st.integers(1, 3))):
+                candidates = [f"p{j}", f"p{j}", "max", "min", "abs"]
+                candidates += [n for n in self.num["p"] + self.num["m"] if n in fact_names]
+                if self.known_bugs:
+                    candidates += [f.name for f in self.functions] + self.bools + [e for e, _ in self.enums]
+                pname = self.choice(candidates)
+                if pname in params:
+                    pname = f"p{j}"
+                if pname in params:
+                    continue
+                params[pname] = self.choice(["p", "p", "m"])
+            ret = self.choice(["p"] + ["m"] * ("m" in params.values()))
+            saved = self.params
+            self.params = params
+            # Only functions declared above may be called (E210 otherwise).
+            callable_before = list(self.functions)
+            self.functions = callable_before
+            body = self.num_expr(ret, self.d(st.integers(1, 3)))
+            clauses = self.clauses(ret)          # bounds read parameters only, as the body does
+            self.params = saved
+            calls_other = _calls(body)
+            if calls_other and not self.known_bugs:
+                clauses = tuple(c for c in clauses if not isinstance(c, Round))
+            fn = Function(name, tuple(params.items()), body, clauses, ret)
+            self.functions = callable_before + [fn]
+
+    # ---- values ------------------------------------------------------------------------------
+    def aggregate(self):
+        lists = [("rec", f) for f in self.reclists] + [("num", n) for n in self.numlists]
+        kind, target = self.choice(lists)
+        if kind == "rec":
+            self.fields = {"fa": "p", "fq": "p", "fok": "bool", "fk": "enum"}
+            list_name = target.name
+        else:
+            list_name, unit = target
+            self.fields = {list_name: unit}
+        fn = self.choice(["sum", "sum", "count"])
+        filters = tuple((self.bool_expr(1), self.choice([None, "left out"])) for _ in range(self.d(st.integers(0, 2))))
+        unit = "p"
+        body = None
+        each = None
+        if fn == "sum":
+            if kind == "num" and self.d(st.booleans()):
+                unit = target[1]
+            else:
+                unit = "p" if kind == "rec" else target[1]
+                body = self.num_expr(unit, self.d(st.integers(1, 3)))
+            if self.d(st.booleans()):
+                each = self.rounding()
+        self.fields = None
+        return Aggregate(fn, list_name, body, filters, each), unit
+
+    def scorecard(self, name: str) -> Scorecard:
+        items = []
+        n_items = self.d(st.integers(1, 3))
+        tagged = []
+        for i in range(n_items):
+            iname = f"{name}_i{i}"
+            weight = self.choice(["10", "20", "12.5", "40", "100"])
+            tags = ("tg",) if self.d(st.booleans()) else ()
+            if tags:
+                tagged.append(iname)
+            lines = tuple(self.item_line() for _ in range(self.d(st.integers(0, 4))))
+            items.append(Item(iname, frac(weight), weight, tags, lines))
+        gates = ()
+        if tagged:
+            if self.d(st.booleans()):
+                rec = Fact(f"{name}_roll", "record", options=tuple(tagged))
+                self.facts.append(rec)
+                cond = ItemKey(rec.name)
+            else:
+                cond = self.bool_expr(1)
+            gates = (Gate("tg", cond, self.choice([None, "not rolled out"])),)
+        total = None
+        if self.d(st.booleans()):
+            t = sum(it.weight for it in items)
+            total = str(Decimal(t.numerator) / Decimal(t.denominator))
+        clauses = self.clauses("p")
+        return Scorecard(name, tuple(items), gates, clauses, total)
+
+    def item_line(self):
+        kind = self.choice(["adjust", "adjust", "score", "ladder", "ladder", "floor", "cap"])
+        if kind == "adjust":
+            per = self.num_expr("p", 1) if self.d(st.booleans()) else None
+            cond = self.bool_expr(1) if self.d(st.booleans()) else None
+            return Adjust(self.choice(["minus", "plus"]), self.num_expr("p", 1), per, cond)
+        if kind == "score":
+            return ScoreSet(self.num_expr("p", 1), self.bool_expr(1))
+        if kind == "floor":
+            return Floor(self.lit("p"))
+        if kind == "cap":
+            return Cap(self.lit("p"))
+        return self.ladder()
+
+    def ladder(self) -> Ladder:
+        counts = [f.name for f in self.facts if f.kind == "count"]
+        if len(counts) < 2:
+            for nm in ("won", "total"):
+                if nm not in counts:
+                    self.facts.append(Fact(nm, "count"))
+                    self.num["p"].append(nm)
+            counts = ["won", "total"]
+        none = self.choice([None, "standard", "standard", percent("0")])
+        if self.d(st.integers(0, 3)):
+            a, b = self.d(st.permutations(counts))[:2]
+            rate = Bin("/", Ref(a), Ref(b))
+        else:
+            rate = self.num_expr("p", 1)
+        std_text = self.choice(["85", "90", "80", "100"])
+        standard = percent(std_text)
+        if self.d(st.integers(0, 3)) == 0:
+            standard = Ref(self.fact_of("std", "percent", "0", "2"))
+        steps = []
+        for direction in self.d(st.sampled_from([("below",), ("above",), ("below", "above")])):
+            step_text = self.choice(["5", "1", "2.5", "0.3", "10"])
+            step = percent(step_text)
+            if self.d(st.integers(0, 3)) == 0:
+                lo = "-0.1" if self.known_bugs else "0"
+                step = Ref(self.fact_of("step", "number", lo, "0.2"))
+            points = self.lit("p") if self.d(st.integers(0, 3)) else Ref(self.fact_of("pts", "number", "-10", "10"))
+            steps.append(Step(self.choice(["minus", "plus"]), points, self.choice(["full", "started", "prorated"]),
+                              step, direction))
+            if isinstance(standard, Num) and isinstance(step, Num):
+                for k in range(0, 4):
+                    for sgn in (1, -1):
+                        self.consts.append(standard.value + sgn * k * step.value)
+        return Ladder(rate, standard, none, tuple(steps))
+
+    def fact_of(self, stem, kind, lo, hi) -> str:
+        name = f"{stem}{sum(1 for f in self.facts if f.name.startswith(stem))}"
+        self.facts.append(Fact(name, kind, frac(lo), frac(hi), lo, hi))
+        self.num["p"].append(name)
+        return name
+
+    def values(self) -> tuple:
+        out = []
+        have_scorecard = False
+        for i in range(self.d(st.integers(1, 6))):
+            name = f"v{i}"
+            kind = self.choice(["let", "output"])
+            self.allow_error = self.d(st.integers(0, 9)) == 0
+            what = self.choice(["p", "p", "p", "m", "bool", "text", "agg", "scorecard"])
+            if what == "agg" and not (self.reclists or self.numlists):
+                what = "p"
+            if what == "text" and not self.bands:
+                what = "bool"
+            if what == "scorecard" and have_scorecard:
+                what = "p"
+            if what in ("p", "m"):
+                v = Value(kind, name, self.num_expr(what, self.d(st.integers(1, 4))), self.clauses(what), what)
+                self.num[what].append(name)
+            elif what == "bool":
+                v = Value(kind, name, self.bool_expr(2), (), "bool")
+                self.bools.append(name)
+            elif what == "text":
+                v = Value(kind, name, self.band_lookup(self.choice(self.bands), 2), (), "text")
+            elif what == "agg":
+                agg, unit = self.aggregate()
+                v = Value(kind, name, agg, self.clauses(unit), unit)
+                self.num[unit].append(name)
+            else:
+                have_scorecard = True
+                v = self.scorecard(f"sc{i}")
+                self.num["p"].extend([it.name for it in v.items] + [v.name])
+            self.allow_error = False
+            out.append(v)
+        return tuple(out)
+
+
+def _calls(e) -> bool:
+    """Whether an expression calls a declared function (names fnN)."""
+    if isinstance(e, Call):
+        return e.fn.startswith("fn") or any(_calls(a) for a in e.args)
+    for attr in ("left", "right", "operand", "cond", "then", "other", "key"):
+        child = getattr(e, attr, None)
+        if child is not None and _calls(child):
+            return True
+    if isinstance(e, Blend):
+        return any(_calls(x) for x, _, _ in e.parts)
+    return False
+
+
+@st.composite
+def policies(draw, known_bugs: bool = False) -> Policy:
+    b = _Builder(draw, known_bugs)
+    b.declare_facts()
+    b.declare_tables()
+    b.declare_bands()
+    b.declare_functions()
+    values = b.values()
+    p = Policy(tuple(b.facts), values, tuple(b.tables), tuple(b.bands), tuple(b.functions))
+    p.notes["consts"] = sorted(set(b.consts))
+    return p
+
+
+# ---- facts ---------------------------------------------------------------------------------------
+
+def _long_decimal(draw, lo: Fraction | None, hi: Fraction | None, integer=False) -> Decimal:
+    """A number of 27 to 40 significant digits inside [lo, hi] (sizes near 10^±39 when unbounded)."""
+    digits = draw(st.integers(27, 38 if integer else 40))
+    coefficient = draw(st.integers(10 ** (digits - 1), 10 ** digits - 1))
+    if lo is None or hi is None:
+        exp_lo, exp_hi = (0, 39 - digits) if integer else (-39 - digits + 1, 39 - digits)
+        exponent = draw(st.one_of(st.integers(exp_lo, exp_hi), st.sampled_from([exp_lo, exp_hi])))
+        d = Decimal(coefficient).scaleb(exponent)
+        if (lo is None or -d >= lo) and draw(st.booleans()):
+            d = -d
+        return d
+    # Inside [lo, hi]: lo + (hi - lo) * u, u in [0, 1), cut to the drawn number of digits (toward lo).
+    u = Fraction(coefficient, 10 ** digits)
+    x = lo + (hi - lo) * u
+    ctx = Context(prec=digits, rounding=ROUND_DOWN)
+    d = ctx.divide(Decimal(x.numerator), Decimal(x.denominator))
+    if Fraction(d) < lo or Fraction(d) > hi:
+        d = Decimal(lo.numerator) / Decimal(lo.denominator)
+    if integer:
+        d = d.to_integral_value(rounding=ROUND_DOWN)
+    return d
+
+
+def _as_decimal(f: Fraction) -> Decimal | None:
+    """`f` as a Decimal when it ends (and fits a fact: at most 40 digits), else None."""
+    den = f.denominator
+    twos = fives = 0
+    while den % 2 == 0:
+        den //= 2
+        twos += 1
+    while den % 5 == 0:
+        den //= 5
+        fives += 1
+    if den != 1:
+        return None
+    scale = max(twos, fives)
+    d = Decimal(f.numerator * 10 ** scale // f.denominator).scaleb(-scale)
+    if len(d.as_tuple().digits) > 40 or (d and not -39 <= d.adjusted() <= 39):
+        return None
+    return d
+
+
+@st.composite
+def number_value(draw, f: Fact, consts=()) -> Decimal:
+    lo, hi = f.lo, f.hi
+    if f.kind == "count" and lo is None:
+        lo = Fraction(0)
+    integer = f.kind in ("integer", "count")
+    if integer:
+        a = int(lo) if lo is not None else -(10 ** 6)
+        b = int(hi) if hi is not None else 10 ** 6
+        choice = draw(st.integers(0, 9))
+        if choice == 0 and hi is None:
+            return _long_decimal(draw, lo, None, integer=True)
+        return Decimal(draw(st.one_of(st.integers(a, min(b, a + 40)), st.integers(a, b))))
+
+    def inside(d):
+        return d is not None and (lo is None or Fraction(d) >= lo) and (hi is None or Fraction(d) <= hi)
+
+    choice = draw(st.integers(0, 11))
+    if choice <= 2 and consts:
+        # On an edge, a step boundary, or a hair beside it.
+        c = draw(st.sampled_from(list(consts)))
+        c += draw(st.sampled_from([Fraction(0), Fraction(0), Fraction(1, 10 ** 30), -Fraction(1, 10 ** 30),
+                                   Fraction(1, 100), -Fraction(1, 1000)]))
+        d = _as_decimal(c)
+        if inside(d):
+            return d
+    if choice <= 5:
+        return _long_decimal(draw, lo, hi)
+    if choice <= 7:
+        # Ties for roundings: x.xx5, x.5, x.0005.
+        whole = draw(st.integers(-200, 200))
+        d = Decimal(whole) + Decimal(draw(st.sampled_from(["0.005", "0.5", "0.125", "0.0005", "0.025", "0.015", "5"])))
+        if inside(d):
+            return d
+    if lo is not None and hi is not None and draw(st.booleans()):
+        return _as_decimal(draw(st.sampled_from([lo, hi])))
+    places = draw(st.integers(0, 4))
+    if lo is not None and hi is not None and hi - lo < 1:
+        places = 9     # a narrow range (0.5..0.5000001) has no numbers of few places inside
+    d = draw(st.decimals(min_value=Decimal(-10 ** 6) if lo is None else _as_decimal(lo),
+                         max_value=Decimal(10 ** 6) if hi is None else _as_decimal(hi),
+                         places=places, allow_nan=False, allow_infinity=False))
+    return d
+
+
+@st.composite
+def fact_sets(draw, policy: Policy) -> dict:
+    consts = policy.notes.get("consts", ())
+    out = {}
+    for f in policy.facts:
+        if f.kind in ("number", "money", "integer", "count", "percent"):
+            out[f.name] = draw(number_value(f, consts))
+        elif f.kind == "boolean":
+            out[f.name] = draw(st.booleans())
+        elif f.kind == "enum":
+            out[f.name] = draw(st.sampled_from(f.options))
+        elif f.kind == "record":
+            out[f.name] = {k: draw(st.booleans()) for k in f.options}
+        elif f.kind == "numlist":
+            element = Fact("el", f.element, f.lo, f.hi)
+            out[f.name] = draw(st.lists(number_value(element, consts), max_size=f.at_most or 6))
+        elif f.kind == "reclist":
+            lines = []
+            for _ in range(draw(st.integers(0, f.at_most or 5))):
+                line = {}
+                for sub in f.fields:
+                    if sub.kind == "boolean":
+                        line[sub.name] = draw(st.booleans())
+                    elif sub.kind == "enum":
+                        line[sub.name] = draw(st.sampled_from(sub.options))
+                    else:
+                        line[sub.name] = draw(number_value(sub, consts))
+                lines.append(line)
+            out[f.name] = lines
+    return out
+
+
+def to_json(value) -> str:
+    """A fact set as JSON text whose numbers are written with their exact digits."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)}: {to_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(to_json(v) for v in value) + "]"
+    raise TypeError(value)
+
+
+def as_passed(draw, facts: dict):
+    """How the facts reach the engine: Decimals, ints and strings as an HR system passes them."""
+    how = draw(st.sampled_from(["python", "python", "strings", "json"]))
+    if how == "json":
+        return how, None
+
+    def convert(v):
+        if isinstance(v, Decimal):
+            if how == "strings" and draw(st.booleans()):
+                return format(v, "f")
+            if v == v.to_integral_value() and v.as_tuple().exponent >= 0 and draw(st.booleans()):
+                return int(v)
+            return v
+        if isinstance(v, list):
+            return [convert(x) for x in v]
+        if isinstance(v, dict):
+            return {k: convert(x) for k, x in v.items()}
+        return v
+    return how, convert(facts)
+
+
+@st.composite
+def cases(draw, known_bugs: bool = False):
+    """(policy tree, facts as the reference reads them, how they are passed, what is passed)."""
+    policy = draw(policies(known_bugs))
+    facts = draw(fact_sets(policy))
+    how, passed = as_passed(draw, facts)
+    return policy, facts, how, passed

@@ -1,0 +1,298 @@
+"""An exact reference interpreter for the differential tests' own policy tree (tree.py).
+
+It shares no code with kpirules: every number is a `fractions.Fraction`, rounding is written out
+here for all seven modes, ladders follow their definition in docs/language.md (gap ÷ step, `full`
+= floor, `started` = ceiling, `prorated` = the exact quotient). It answers either the values of
+an evaluation (name -> Fraction, bool or str, in written order) or `RefError` where the engine
+must stop with an `EvaluationError` (R001).
+
+Laziness follows the language: `and`, `or` and `if` evaluate only what they need; a `minus`/`plus`
+line evaluates its amount only when its condition holds, a `score` line its value only then, a
+ladder its step line only for the side the rate is on, an aggregate its body only for lines its
+filters keep.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+from .tree import (Aggregate, Blend, Bool, Call, Cap, Cmp, Field, Floor, If, ItemKey, Ladder, Logic, Lookup,
+                   Neg, Not, Num, Policy, Ref, Round, ScoreSet, Scorecard, Text, Value, Adjust, Bin)
+
+
+class RefError(Exception):
+    """The value cannot be computed (division by zero, a step <= 0, a band outside its range)."""
+
+
+def to_fraction(v) -> Fraction:
+    """A fact's number as given (int, Decimal or decimal string) as an exact fraction."""
+    if isinstance(v, bool):
+        raise TypeError(v)
+    if isinstance(v, (int, Fraction)):
+        return Fraction(v)
+    return Fraction(Decimal(v))
+
+
+def round_units(n: Fraction, mode: str) -> int:
+    """`n` to a whole number by the named mode (the quantum is applied by the caller)."""
+    fl = math.floor(n)
+    if n == fl:
+        return fl
+    ce = fl + 1
+    if mode == "floor":
+        return fl
+    if mode == "ceiling":
+        return ce
+    if mode == "down":
+        return fl if n > 0 else ce
+    if mode == "up":
+        return ce if n > 0 else fl
+    diff = n - fl
+    if diff < Fraction(1, 2):
+        return fl
+    if diff > Fraction(1, 2):
+        return ce
+    # An exact tie between fl and ce.
+    if mode == "half up":
+        return ce if n > 0 else fl
+    if mode == "half down":
+        return fl if n > 0 else ce
+    if mode == "half even":
+        return fl if fl % 2 == 0 else ce
+    raise ValueError(mode)
+
+
+def round_to(v: Fraction, quantum: Fraction, mode: str) -> Fraction:
+    return round_units(v / quantum, mode) * quantum
+
+
+def terminates(f: Fraction) -> bool:
+    """True when `f` has a finite decimal expansion (its denominator is 2^a 5^b)."""
+    d = f.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1
+
+
+class Interpreter:
+    def __init__(self, policy: Policy):
+        self.p = policy
+        self.tables = {t.name: t for t in policy.tables}
+        self.bands = {b.name: b for b in policy.bands}
+        self.functions = {f.name: f for f in policy.functions}
+
+    # ---- expressions ---------------------------------------------------------------------------
+    def ev(self, e, env, item=None):
+        if isinstance(e, Num):
+            return e.value
+        if isinstance(e, (Text, Bool)):
+            return e.value
+        if isinstance(e, Ref):
+            return env[e.name]
+        if isinstance(e, Neg):
+            return -self.ev(e.operand, env, item)
+        if isinstance(e, Bin):
+            a = self.ev(e.left, env, item)
+            b = self.ev(e.right, env, item)
+            if e.op == "+":
+                return a + b
+            if e.op == "-":
+                return a - b
+            if e.op == "*":
+                return a * b
+            if b == 0:
+                raise RefError("division by zero")
+            return a / b
+        if isinstance(e, Cmp):
+            a = self.ev(e.left, env, item)
+            b = self.ev(e.right, env, item)
+            return {">=": a >= b, "<=": a <= b, "==": a == b, "!=": a != b, ">": a > b, "<": a < b}[e.op]
+        if isinstance(e, Logic):
+            a = self.ev(e.left, env, item)
+            if e.op == "and":
+                return a and self.ev(e.right, env, item)
+            return a or self.ev(e.right, env, item)
+        if isinstance(e, Not):
+            return not self.ev(e.operand, env, item)
+        if isinstance(e, If):
+            return self.ev(e.then if self.ev(e.cond, env, item) else e.other, env, item)
+        if isinstance(e, Call):
+            return self.call(e, env, item)
+        if isinstance(e, Blend):
+            return sum((self.ev(x, env, item) * w for x, w, _ in e.parts), Fraction(0))
+        if isinstance(e, Lookup):
+            key = self.ev(e.key, env, item)
+            if e.target in self.tables:
+                rows = {k if isinstance(k, str) else Fraction(k): v for k, v, _ in self.tables[e.target].rows}
+                if key not in rows:
+                    raise RefError("no row")
+                return rows[key]
+            return self.band(self.bands[e.target], key)
+        if isinstance(e, Field):
+            return env[e.record][e.key]
+        if isinstance(e, ItemKey):
+            return env[e.record][item]
+        raise TypeError(e)
+
+    def call(self, e: Call, env, item):
+        # A name in call position is the declared function, even where a parameter has its name.
+        if e.fn in self.functions:
+            fn = self.functions[e.fn]
+            args = [self.ev(a, env, item) for a in e.args]
+            fenv = dict(zip((name for name, _ in fn.params), args))
+            return self.clauses(fn.clauses, self.ev(fn.body, fenv), fenv)
+        args = [self.ev(a, env, item) for a in e.args]
+        if e.fn == "max":
+            return max(args)
+        if e.fn == "min":
+            return min(args)
+        if e.fn == "abs":
+            return abs(args[0])
+        if e.fn == "sum":
+            return sum(args[0], Fraction(0))
+        if e.fn == "count":
+            return Fraction(len(args[0]))
+        raise ValueError(e.fn)
+
+    def band(self, b, v):
+        if v < b.lo or v > b.hi:
+            raise RefError("outside the bands' range")
+        for band in b.bands:
+            lo_ok = v >= b.lo if band.lo is None else (v >= band.lo[0] if band.lo[2] else v > band.lo[0])
+            hi_ok = v <= b.hi if band.hi is None else (v <= band.hi[0] if band.hi[2] else v < band.hi[0])
+            if lo_ok and hi_ok:
+                return band.label
+        raise AssertionError("bands are complete by construction")
+
+    # ---- clauses, values ------------------------------------------------------------------------
+    def clauses(self, clauses, v, env):
+        for c in clauses:
+            if isinstance(c, Floor):
+                b = self.ev(c.bound, env)
+                if v < b:
+                    v = b
+            elif isinstance(c, Cap):
+                b = self.ev(c.bound, env)
+                if v > b:
+                    v = b
+            elif isinstance(c, Round):
+                v = round_to(v, c.quantum, c.mode)
+        return v
+
+    def aggregate(self, a: Aggregate, env):
+        total = Fraction(0)
+        for line in env[a.list_name]:
+            lenv = dict(env)
+            if isinstance(line, dict):
+                lenv.update(line)
+            else:
+                lenv[a.list_name] = line
+            if not all(self.ev(cond, lenv) for cond, _ in a.filters):
+                continue
+            if a.fn == "count":
+                total += 1
+                continue
+            x = self.ev(a.body, lenv) if a.body is not None else line
+            if a.each is not None:
+                x = round_to(x, a.each.quantum, a.each.mode)
+            total += x
+        return total
+
+    def item(self, it, gates, env):
+        score = it.weight
+        for line in it.lines:
+            if isinstance(line, Adjust):
+                if line.cond is not None and not self.ev(line.cond, env):
+                    continue
+                amount = self.ev(line.amount, env)
+                if line.per is not None:
+                    amount *= self.ev(line.per, env)
+                score = score - amount if line.sign == "minus" else score + amount
+            elif isinstance(line, ScoreSet):
+                if self.ev(line.cond, env):
+                    score = self.ev(line.value, env)
+            elif isinstance(line, Ladder):
+                score = self.ladder(line, score, env)
+            else:
+                score = self.clauses((line,), score, env)
+        for tag in it.tags:
+            for g in gates:
+                if g.tag == tag and not self.ev(g.cond, env, item=it.name):
+                    return Fraction(0)
+        return score
+
+    def ladder(self, lad: Ladder, score, env):
+        std = self.ev(lad.standard, env)
+        try:
+            rate = self.ev(lad.rate, env)
+        except RefError:
+            if lad.none is None:
+                raise
+            rate = std if lad.none == "standard" else self.ev(lad.none, env)
+        if rate == std:
+            return score
+        direction = "below" if rate < std else "above"
+        for s in lad.steps:
+            if s.direction != direction:
+                continue
+            step = self.ev(s.step, env)
+            if step <= 0:
+                raise RefError("a ladder's step must be greater than zero")
+            q = abs(rate - std) / step
+            n = {"full": math.floor(q), "started": math.ceil(q), "prorated": q}[s.rule]
+            delta = self.ev(s.points, env) * n
+            score = score - delta if s.sign == "minus" else score + delta
+        return score
+
+    def run(self, facts: dict) -> dict:
+        """Values by name in written order (items, then their scorecard), or RefError."""
+        env = dict(facts)
+        out = {}
+        for v in self.p.values:
+            if isinstance(v, Value):
+                if isinstance(v.expr, Aggregate):
+                    x = self.aggregate(v.expr, env)
+                else:
+                    x = self.ev(v.expr, env)
+                if v.clauses:
+                    x = self.clauses(v.clauses, x, env)
+                env[v.name] = out[v.name] = x
+            else:
+                sc: Scorecard = v
+                total = Fraction(0)
+                for it in sc.items:
+                    s = self.item(it, sc.gates, env)
+                    env[it.name] = out[it.name] = s
+                    total += s
+                total = self.clauses(sc.clauses, total, env)
+                env[sc.name] = out[sc.name] = total
+        return out
+
+
+def facts_as_fractions(policy: Policy, facts: dict) -> dict:
+    """The fact set as the reference reads it: numbers exact, everything else as given."""
+    out = {}
+    for f in policy.facts:
+        v = facts[f.name]
+        if f.kind in ("number", "money", "integer", "count", "percent"):
+            out[f.name] = to_fraction(v)
+        elif f.kind == "numlist":
+            out[f.name] = [to_fraction(x) for x in v]
+        elif f.kind == "reclist":
+            kinds = {sub.name: sub.kind for sub in f.fields}
+            out[f.name] = [{k: (to_fraction(x) if kinds[k] not in ("boolean", "enum") else x) for k, x in line.items()}
+                           for line in v]
+        else:
+            out[f.name] = v
+    return out
+
+
+def evaluate(policy: Policy, facts: dict):
+    """(values, None) or (None, RefError)."""
+    try:
+        return Interpreter(policy).run(facts_as_fractions(policy, facts)), None
+    except RefError as exc:
+        return None, exc
