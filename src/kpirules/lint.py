@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from . import exact as x
 from . import model as m
 from . import nodes as n
 from .diagnostics import warning
@@ -18,32 +19,35 @@ from .diagnostics import warning
 UNKNOWN = (None, None)
 
 
+# Interval arithmetic is exact (exact.py): a bound rounded in some decimal context could turn a
+# sound "never" into a false one, and long literals must not depend on the caller's context.
+
 def _add(a, b):
-    return None if a is None or b is None else a + b
+    return None if a is None or b is None else x.add(a, b)
 
 
 def _neg(r):
     lo, hi = r
-    return (None if hi is None else -hi, None if lo is None else -lo)
+    return (None if hi is None else x.neg(hi), None if lo is None else x.neg(lo))
 
 
 def _mul(a, b):
     (al, ah), (bl, bh) = a, b
     if None not in (al, ah, bl, bh):
-        products = [al * bl, al * bh, ah * bl, ah * bh]
+        products = [x.mul(al, bl), x.mul(al, bh), x.mul(ah, bl), x.mul(ah, bh)]
         return (min(products), max(products))
     if al is not None and bl is not None and al >= 0 and bl >= 0:
-        return (al * bl, None)
+        return (x.mul(al, bl), None)
     return UNKNOWN
 
 
 def _div(a, b):
     (al, ah), (bl, bh) = a, b
     if bl is not None and bl > 0 and None not in (al, ah, bh):
-        quotients = [al / bl, al / bh, ah / bl, ah / bh]
+        quotients = [x.div(al, bl), x.div(al, bh), x.div(ah, bl), x.div(ah, bh)]
         return (min(quotients), max(quotients))
     if al is not None and al >= 0 and bl is not None and bl > 0:
-        return (Decimal(0), None if ah is None else ah / bl)
+        return (Decimal(0), None if ah is None else x.div(ah, bl))
     return UNKNOWN
 
 
@@ -53,9 +57,8 @@ def _union(a, b):
     return (lo, hi)
 
 
-def _fmt(d: Decimal) -> str:
-    d = d.normalize()
-    return format(d.quantize(Decimal(1)) if d == d.to_integral_value() else d, "f")
+def _fmt(d) -> str:
+    return x.to_string(x.canonical(d)) if not isinstance(d, x.Ratio) else x.approximate(d)
 
 
 class Linter:
@@ -163,7 +166,7 @@ class Linter:
             lo, hi = Decimal(0), Decimal(0)
             for expr, w, _ in e.parts:
                 r = self.expr(expr, env, guards, fields)
-                lo, hi = _add(lo, None if r[0] is None else r[0] * w), _add(hi, None if r[1] is None else r[1] * w)
+                lo, hi = _add(lo, None if r[0] is None else x.mul(r[0], w)), _add(hi, None if r[1] is None else x.mul(r[1], w))
             return (lo, hi)
         if isinstance(e, n.Call):
             args = [self.expr(a, env, guards, fields) for a in e.args]
@@ -366,7 +369,7 @@ def _scaled_self(e: n.Binary):
         c = r.left.value
     else:
         return None
-    return (e.left.name, 1 - c if e.op == "-" else 1 + c)
+    return (e.left.name, x.sub(x.ONE, c) if e.op == "-" else x.add(x.ONE, c))
 
 
 def _names(e) -> frozenset:

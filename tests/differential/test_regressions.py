@@ -1,8 +1,8 @@
 """Named regression tests for the engine bugs of issue 8 (and those the differential generator found).
 
-Each test states the correct outcome, worked out by hand in its comments. Those that fail with
-today's engine are marked `xfail(strict=True)`: the suite stays green, and the mark flips to a
-failure ("XPASS strict") the day the bug is fixed, so that the mark is then removed.
+Each test states the correct outcome, worked out by hand in its comments. Every one of them
+failed before the engine had one meaning (plain and traced code generated from one IR, exact
+arithmetic under the engine's own context); they keep it that way.
 
 Only the public API and the `kpirules` command are used.
 """
@@ -61,8 +61,6 @@ LADDER_FROM_FACTS = """\
     """
 
 
-@pytest.mark.xfail(strict=True, reason="issue 8: a negative step from a fact is used by the plain path "
-                                       "(140, above the weight) while explain=True raises R001")
 def test_negative_ladder_step_from_a_fact_is_an_error_in_both_modes():
     policy = load(LADDER_FROM_FACTS)
     # Rate 65% is 20% below 85%; 20% / -1% = -20 "full steps"; minus 2 x -20 = +40 -> 140 on the
@@ -88,8 +86,6 @@ def test_ladder_step_from_a_fact_is_not_needed_on_the_standard():
 
 # ---- 2. rounding inside a nested function call ------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="issue 8: a rounding in a function that calls another function "
-                                       "clears the caller's inexactness flag on the plain path (r = 0)")
 def test_rounding_in_a_nested_function_keeps_the_callers_exactness():
     policy = load("""\
         policy nested_round
@@ -111,8 +107,6 @@ def test_rounding_in_a_nested_function_keeps_the_callers_exactness():
 
 # ---- 3. function parameters named like other things -------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="issue 8: a parameter named like a boolean fact is compared "
-                                       "without the inexactness check on the plain path")
 def test_parameter_named_like_a_boolean_fact():
     policy = load("""\
         policy param_like_fact
@@ -130,8 +124,6 @@ def test_parameter_named_like_a_boolean_fact():
     assert plain == ("ok", {"r": D(100), "u": True})
 
 
-@pytest.mark.xfail(strict=True, reason="issue 8: a parameter named like a declared function: the traced "
-                                       "path reads `g(g)` as a builtin (2), the plain path calls g (3)")
 def test_parameter_named_like_a_function():
     text = """\
         policy param_like_function
@@ -189,7 +181,6 @@ def test_hundred_point_long_daily_points_total_is_exact_and_graded_consistently(
     assert plain[1]["grade"] == "良好"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 8: the plain path shows an exact sum of 40 digits with 28")
 def test_long_exact_sum_is_not_cut_to_28_digits():
     policy = load("""\
         policy long_sum
@@ -207,8 +198,6 @@ def test_long_exact_sum_is_not_cut_to_28_digits():
     assert str(plain[1]["s"]) == exact
 
 
-@pytest.mark.xfail(strict=True, reason="found by the differential tests: an ending value of more than 80 "
-                                       "digits is kept as a fraction and shown with 28 digits, in both modes")
 def test_exact_value_of_more_than_80_digits_is_shown_exactly():
     policy = load("""\
         policy very_long
@@ -229,7 +218,6 @@ def test_exact_value_of_more_than_80_digits_is_shown_exactly():
 
 # ---- 5. an empty `sum over ... round each` ---------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="issue 8: an empty `round each` sum is 0.00 plain and 0 explained")
 def test_empty_round_each_sum_is_the_same_in_both_modes():
     policy = kpirules.load_policy(POLICIES / "u8_presales.rules")
     # No project: the bonus is the sum of no rounded amounts. Both modes must show the same digits.
@@ -364,8 +352,6 @@ def test_huge_exponent_count_is_refused_quickly(number):
 
 # ---- 9. no false W408 for a blend ----------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="issue 8: the W408 guard test does not look inside blend(...), so a "
-                                       "division by a guarded blend of let-values still warns")
 def test_check_strict_has_no_false_w408_for_a_guarded_blend(tmp_path):
     policy = tmp_path / "blend_guard.rules"
     policy.write_text(textwrap.dedent("""\
@@ -405,8 +391,6 @@ def test_check_strict_accepts_a_blend_of_let_values_used_as_a_divisor(tmp_path):
 
 # ---- 10. the trace shows sums exactly ------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="issue 8: the trace's working computes sum(list) in the default "
-                                       "28-digit context (1234567890.123456789012345679 = ...)")
 def test_trace_working_shows_the_exact_sum():
     policy = load("""\
         policy trace_sum
@@ -428,8 +412,6 @@ def test_trace_working_shows_the_exact_sum():
 
 # ---- found by the differential tests -------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="found by the differential tests: a lint message about a number of "
-                                       "more than 28 digits raises decimal.InvalidOperation while loading")
 @pytest.mark.parametrize("text", [
     "policy p\nevaluation e:\n    fact n: number\n    let a = 100000000000000000000000000000 > 1\n"
     "    output o = n\n",
