@@ -132,6 +132,10 @@ class _Gen:
         b = self.expr(e.right, where)
         op, fallback = _ARITH[e.op]
         t = self.fresh()
+        if e.op == "/" and not _terminating_divisor(e.right):
+            # Often endless (won / supported): exact from the start rather than a trapped Inexact.
+            self.emit(f"{t} = QUOT({a}, {b}, {self.const(e.span)})")
+            return t
         self.guarded(t, f"{a} {op} {b}", f"{fallback}({a}, {b}, {self.const(e.span)})")
         return t
 
@@ -549,6 +553,19 @@ class _Gen:
         out = "(" + "".join(f"{self.var[v.name]}, " for v in self.ev.values) + ")"
         self.emit(f"return ({out}, REC)" if self.traced else f"return {out}")
         return "\n".join(self.function_lines + self.lines) + "\n"
+
+
+def _terminating_divisor(e) -> bool:
+    """A literal divisor of only the factors 2 and 5 (`/ 100`, `/ 4`): the quotient always ends."""
+    if not isinstance(e, ir.Const) or not isinstance(e.value, Decimal) or not e.value:
+        return False
+    n, _ = e.value.as_integer_ratio()
+    n = abs(n)
+    while n % 2 == 0:
+        n //= 2
+    while n % 5 == 0:
+        n //= 5
+    return n == 1
 
 
 _EXPR = {

@@ -246,6 +246,17 @@ def div(a, b):
     return _exact(EXACT.divide, a, b, lambda p, q: _make(p[0] * q[1], p[1] * q[0]))
 
 
+def quotient(a, b):
+    """a / b exactly, without trying a Decimal division first: for divisors known only at run
+    time, whose quotients are often endless (7/9), this is cheaper than a trapped Inexact."""
+    pa, pb = _pair(a), _pair(b)
+    if pa is None or pb is None:
+        pa, pb = _pair(settle(a)), _pair(settle(b))
+    if not pb[0]:
+        raise DivideByZero()
+    return _make(pa[0] * pb[1], pa[1] * pb[0])
+
+
 def neg(a):
     return a.copy_negate() if type(a) is Decimal else -a
 

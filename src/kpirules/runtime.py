@@ -75,6 +75,11 @@ def div(a, b, span):
     return _exact(x.div, a, b, span)
 
 
+def quotient(a, b, span):
+    """A division by a value known only at run time (see exact.quotient)."""
+    return _exact(x.quotient, a, b, span)
+
+
 def neg(a, span):
     return x.neg(a)
 
@@ -136,7 +141,7 @@ def in_function(f: Failure, name: str, span) -> Failure:
 
 NAMESPACE = {
     "localcontext": localcontext, "ENGINE": ENGINE, "Failure": Failure, "D": D,
-    "ZERO": ZERO, "ONE": ONE, "SETTLE": settle, "ADD": add, "SUB": sub, "MUL": mul, "DIV": div,
+    "ZERO": ZERO, "ONE": ONE, "SETTLE": settle, "ADD": add, "SUB": sub, "MUL": mul, "DIV": div, "QUOT": quotient,
     "NEG": neg, "ABS": absolute, "SUM": total, "FLOOR_STEPS": floor_steps, "CEIL_STEPS": ceil_steps,
     "ROUND": round_to, "NO_ROW": no_row, "BAND": band, "BAD_STEP": bad_step, "IN_FUNCTION": in_function,
 }
