@@ -42,6 +42,6 @@ def compile_policy(policy: m.PolicyModel) -> dict:
             policy=lowered, evaluation=ev, model=ev_model,
             plain=codegen.generate(lowered, ev, traced=False),
             traced=codegen.generate(lowered, ev, traced=True),
-            check_facts=facts.compile_fast(ev_model), tables=tables, table_display=display,
+            check_facts=facts.compile(ev_model), tables=tables, table_display=display,
             table_info=info, bands=bands)
     return programs
