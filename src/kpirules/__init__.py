@@ -5,16 +5,26 @@ The public API: `load_policy`, `Policy.evaluate`, `Result`, `read_facts`, and th
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from typing import Any
+
 from . import evaluate as _evaluate
 from . import facts as _facts
 from . import trace as _trace
+from .diagnostics import Diagnostic
 from .errors import EvaluationError, FactError, FactViolation, KpiRulesError, PolicyError, UsageError
 from .loader import load as _load, read_source as _read_source, strip_bom as _strip_bom
-from .result import Result
+from .model import PolicyModel as _PolicyModel
+from .program import Program as _Program
+from .result import Result, Trace, TraceNode
 from .source import SourceFile as _SourceFile
 
 
-def __getattr__(name: str):
+__version__: str  # set on first use by __getattr__ below
+
+
+def __getattr__(name: str) -> str:
     # `__version__` is read when first asked for, from the installed metadata file found as
     # importlib.metadata would find it, without importing importlib.metadata (it costs more
     # than checking a policy); in an unusual install, importlib.metadata itself decides.
@@ -26,7 +36,6 @@ def __getattr__(name: str):
 
 
 def _installed_version() -> str:
-    import os
     import sys
     for entry in sys.path:
         folder = entry or "."
@@ -57,30 +66,31 @@ def _installed_version() -> str:
         return "0.0.0"
 
 
-__all__ = ["load_policy", "load_policy_text", "read_facts", "Policy", "Result", "KpiRulesError",
+__all__ = ["load_policy", "load_policy_text", "read_facts", "Policy", "Result", "Trace", "TraceNode", "KpiRulesError",
            "PolicyError", "FactError", "FactViolation", "EvaluationError", "UsageError"]
 
 
 class Policy:
-    """A loaded, checked and compiled policy: evaluate it as often as you like."""
+    """A loaded, checked and compiled policy: evaluate it as often as you like (thread-safe:
+    evaluation reads the policy and never changes it)."""
 
-    def __init__(self, model, programs, diagnostics):
+    def __init__(self, model: _PolicyModel, programs: dict[str, _Program], diagnostics: tuple[Diagnostic, ...]):
         self._model = model
         self._programs = programs
-        self.diagnostics = diagnostics  # warnings found while checking
-        self._plans = {}
-        self._info = {"name": model.name, "version": model.version, "sha256": model.sha256}
+        self.diagnostics: tuple[Diagnostic, ...] = diagnostics  # warnings found while checking
+        self._plans: dict[str, tuple] = {}
+        self._info: dict[str, str | None] = {"name": model.name, "version": model.version, "sha256": model.sha256}
 
     @property
     def name(self) -> str:
         return self._model.name
 
     @property
-    def label(self):
+    def label(self) -> str | None:
         return self._model.label
 
     @property
-    def version(self):
+    def version(self) -> str | None:
         return self._model.version
 
     @property
@@ -92,16 +102,16 @@ class Policy:
         return self._model.source.path
 
     @property
-    def evaluations(self) -> tuple:
+    def evaluations(self) -> tuple[str, ...]:
         """Names of the policy's evaluations, in written order."""
         return tuple(ev.name for ev in self._model.evaluations)
 
-    def facts_of(self, evaluation=None) -> tuple:
+    def facts_of(self, evaluation: str | None = None) -> tuple[tuple[str, str | None, str], ...]:
         """The fact declarations of an evaluation (name, label, rule as written)."""
         ev = self._program(evaluation).model
         return tuple((f.name, f.label, f.rule) for f in ev.facts)
 
-    def _program(self, evaluation):
+    def _program(self, evaluation: str | None) -> _Program:
         if evaluation is None:
             if len(self._programs) == 1:
                 return next(iter(self._programs.values()))
@@ -113,13 +123,13 @@ class Policy:
             raise UsageError(f"policy `{self.name}` has no evaluation `{evaluation}`; it has: "
                              + ", ".join(self.evaluations)) from None
 
-    def _plan(self, program):
+    def _plan(self, program: _Program) -> tuple:
         ev = program.evaluation
         plan = (_evaluate.output_plan(ev), tuple(v.name for v in ev.values if v.kind == "output"))
         self._plans[ev.name] = plan
         return plan
 
-    def evaluate(self, facts, evaluation=None, explain=False) -> Result:
+    def evaluate(self, facts: Mapping[str, Any], evaluation: str | None = None, explain: bool = False) -> Result:
         """Validate `facts` (a dict, e.g. from `read_facts`) and compute every value exactly.
 
         Raises FactError (with every violation) for bad facts and EvaluationError when a value
@@ -137,7 +147,7 @@ class Policy:
                       trace=trace, facts=valid, warnings=warnings)
 
 
-def load_policy(path) -> Policy:
+def load_policy(path: str | os.PathLike[str]) -> Policy:
     """Read, check and compile a `.rules` file. Raises PolicyError with every diagnostic."""
     return Policy(*_load(_read_source(path)))
 
@@ -147,10 +157,10 @@ def load_policy_text(text: str, path: str = "<policy>") -> Policy:
     return Policy(*_load(_SourceFile(path=path, text=_strip_bom(text))))
 
 
-def read_facts(path_or_text, *, is_text=False) -> dict:
+def read_facts(path_or_text: str | os.PathLike[str], *, is_text: bool = False) -> dict[str, Any]:
     """Read a JSON fact file exactly (numbers never pass through float). Raises FactError."""
     if is_text:
-        return _facts.read_json(path_or_text)
+        return _facts.read_json(str(path_or_text))
     try:
         with open(path_or_text, encoding="utf-8") as fh:
             text = fh.read()

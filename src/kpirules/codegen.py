@@ -18,7 +18,9 @@ explanation; coverage.py counts their branches.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from . import ir
 from . import runtime as rt
@@ -582,7 +584,7 @@ _VALUE = {
 }
 
 
-def generate(policy: ir.Policy, evaluation: ir.Evaluation, traced: bool):
+def generate(policy: ir.Policy, evaluation: ir.Evaluation, traced: bool) -> Callable[[dict[str, Any]], tuple]:
     """The Python function of one evaluation: facts -> values in `evaluation.values` order
     (traced: (values, records), one (events, calls, x) record per value)."""
     g = _Gen(policy, evaluation, traced)

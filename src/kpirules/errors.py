@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 
 from .diagnostics import Diagnostic, render
+from .source import Span
 
 
 class KpiRulesError(Exception):
@@ -14,12 +17,12 @@ class KpiRulesError(Exception):
 class PolicyError(KpiRulesError):
     """A policy that cannot be loaded: syntax, names, types. Carries every diagnostic found."""
 
-    def __init__(self, diagnostics):
-        self.diagnostics = tuple(diagnostics)
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
         super().__init__(self.render())
 
     @property
-    def errors(self):
+    def errors(self) -> tuple[Diagnostic, ...]:
         return tuple(d for d in self.diagnostics if d.is_error)
 
     def render(self) -> str:
@@ -38,16 +41,16 @@ class FactViolation:
     def render(self) -> str:
         return f"facts: {self.severity}[{self.code}]: `{self.path}`: {self.message}"
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, str]:
         return {"code": self.code, "severity": self.severity, "path": self.path, "message": self.message}
 
 
 class FactError(KpiRulesError):
     """A fact set that does not satisfy the policy's declarations. Carries every violation."""
 
-    def __init__(self, violations, warnings=()):
-        self.violations = tuple(violations)
-        self.warnings = tuple(warnings)
+    def __init__(self, violations: Iterable[FactViolation], warnings: Iterable[FactViolation] = ()):
+        self.violations: tuple[FactViolation, ...] = tuple(violations)
+        self.warnings: tuple[FactViolation, ...] = tuple(warnings)
         super().__init__(self.render())
 
     @property
@@ -62,7 +65,7 @@ class FactError(KpiRulesError):
 class EvaluationError(KpiRulesError):
     """Valid facts for which the policy cannot compute a value (e.g. a division by zero)."""
 
-    def __init__(self, message: str, name: str, span=None):
+    def __init__(self, message: str, name: str, span: Span | None = None):
         self.name = name
         self.span = span
         self.message = message

@@ -6,6 +6,9 @@ runs the result. A Program also keeps what explanations need to name things (tab
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import attrs
 
 from . import codegen, facts, ir
@@ -18,9 +21,9 @@ class Program:
     policy: ir.Policy
     evaluation: ir.Evaluation
     model: m.EvaluationModel       # the checked evaluation (fact declarations for validation)
-    plain: object                  # generated: facts -> values
-    traced: object                 # generated: facts -> (values, records)
-    check_facts: object            # the fact validator of this evaluation (facts.py)
+    plain: Callable[[dict[str, Any]], tuple]          # generated: facts -> values
+    traced: Callable[[dict[str, Any]], tuple]         # generated: facts -> (values, records)
+    check_facts: facts.FactValidator                   # the fact validator of this evaluation
     tables: dict                   # table name -> {key: value}
     table_display: dict            # table name -> how its values read (percent, money, ...)
     table_info: dict               # table name -> (label, cites)

@@ -4,11 +4,47 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any, TypedDict
 
 import attrs
 
 from . import exact as x
+from .errors import FactViolation
 from .source import Span
+
+Value = Decimal | str | bool
+
+
+class TraceNode(TypedDict):
+    """One node of the explanation: a fact (`input`), a computed value, or what shaped one.
+
+    Numbers are exact (`Decimal`, or `fractions.Fraction` for a value with no finite decimal
+    expansion); `result.to_json()` writes them as decimal strings. docs/trace-schema.json is
+    the reference for every field.
+    """
+    id: str
+    kind: str
+    name: str
+    label: str | None
+    display: str
+    formula: str | None
+    working: str | None
+    reads: list[dict[str, Any]]
+    result: Any
+    exact: str | None
+    span: Span | None
+    cites: list[str]
+    reason: dict[str, Any]
+    children: list[TraceNode]
+
+
+class Trace(TypedDict):
+    """The `kpirules.trace/1` document of one evaluation (docs/trace-schema.json)."""
+    schema: str
+    policy: dict[str, Any]
+    evaluation: dict[str, Any]
+    inputs: list[TraceNode]
+    nodes: list[TraceNode]
 
 
 @attrs.frozen(kw_only=True)
@@ -19,15 +55,15 @@ class Result:
     bool. `trace` is the explanation when asked for (the `kpirules.trace/1` document of
     trace.py, see docs/trace-schema.json), else None.
     """
-    policy: dict
+    policy: dict[str, str | None]
     evaluation: str
-    values: dict
-    outputs: tuple
-    trace: list | None = None
-    facts: dict = attrs.field(factory=dict, repr=False)
-    warnings: tuple = ()
+    values: dict[str, Value]
+    outputs: tuple[str, ...]
+    trace: Trace | None = None
+    facts: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    warnings: tuple[FactViolation, ...] = ()
 
-    def node(self, name: str) -> dict:
+    def node(self, name: str) -> TraceNode:
         """The trace node of value `name` (with explain=True), with its children."""
         if self.trace is None:
             raise ValueError("this result has no trace: evaluate with explain=True")
@@ -36,13 +72,13 @@ class Result:
                 return node
         raise KeyError(name)
 
-    def to_json(self, stamp: dict | None = None) -> dict:
+    def to_json(self, stamp: dict[str, Any] | None = None) -> dict[str, Any]:
         """The JSON form (a contract): policy, evaluation, values, [warnings], [stamp], [trace].
 
         `stamp` is the reproducibility stamp of stamp.py (`kpirules.stamp.make(result.policy,
         facts)`); the command line adds it to every JSON result.
         """
-        out = {
+        out: dict[str, Any] = {
             "policy": dict(self.policy),
             "evaluation": self.evaluation,
             "values": {k: jsonable(v) for k, v in self.values.items()},
@@ -56,7 +92,7 @@ class Result:
         return out
 
 
-def jsonable(v):
+def jsonable(v: Any) -> Any:
     """Exact values as decimal strings; spans as file/line/column; everything else as is."""
     if isinstance(v, bool) or v is None or isinstance(v, str):
         return v

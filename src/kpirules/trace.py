@@ -18,6 +18,7 @@ from . import ir
 from . import model as m
 from .evaluate import public_value
 from .program import Program
+from .result import Trace
 
 SCHEMA = "kpirules.trace/1"
 
@@ -27,7 +28,7 @@ KINDS = ("input", "value", "output", "item", "scorecard", "deduction", "deductio
          "gate_passed", "filter_excluded", "line", "band_chosen", "table_lookup", "function_call")
 
 
-def build(program: Program, policy: dict, facts: dict, values, records) -> dict:
+def build(program: Program, policy: dict, facts: dict, values: tuple, records: list) -> Trace:
     """The trace document of one evaluation, from the values and records of its traced run."""
     ev = program.evaluation
     tables = program.cache.get("tables")
