@@ -120,7 +120,7 @@ def _waived_value(name, plain, traced, ref, policy_tree) -> str | None:
         if long_exact_cut(plain, want, 28) and (agrees(traced, want) or long_exact_cut(traced, want, 80)):
             return "digits_28"
         # Known bug `empty_round_each`: `0.00` plain, `0` traced for a `round each` sum of no lines.
-        if plain == traced and str(plain) != str(traced):
+        if plain == traced == 0 and str(plain) != str(traced):
             for v in policy_tree.values:
                 if isinstance(v, Value) and v.name == name and isinstance(v.expr, Aggregate) and v.expr.each:
                     return "empty_round_each"

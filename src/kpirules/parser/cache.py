@@ -1,10 +1,11 @@
 """Parser cache: the built LALR parser kept in the user's cache directory, keyed by grammar and versions.
 
 Building Lark's LALR tables for the grammar takes longer than checking a whole policy, and a
-one-shot `kpirules check` would pay it every time. The built parser is saved (with Lark's own
-`cache=` option) in a file whose name is a hash of everything it is built from: the grammar's
-text, the options, the Lark and Python versions. A changed grammar is a new file, never a stale
-one; Lark checks the same hash inside the file before it trusts it.
+one-shot `kpirules check` would pay it every time. The built parser is saved (`Lark.save`) in a
+file named by a hash of everything it is built from: the grammar's text, the options, the Lark
+and Python versions, and this file's format. The whole hash is also the file's first line, and
+the file is loaded (`Lark.load`) only when that line matches: a changed grammar is a new file,
+never a stale one.
 
 The cache only saves time; it can never change a parse. Whatever goes wrong with it (no home
 directory, a read-only or foreign directory, a corrupt, truncated or stale file, a concurrent
@@ -27,7 +28,7 @@ from lark import Lark
 ENV = "KPIRULES_CACHE_DIR"
 
 # Bump when the way the file is written changes.
-FORMAT = "1"
+FORMAT = "2"
 
 _DEFAULT = object()
 
@@ -75,28 +76,39 @@ def _usable(folder: Path) -> bool:
 
 def build(grammar: str, options: dict, postlex=None, folder=_DEFAULT) -> Lark:
     """The parser for `grammar`: loaded from the cache when a good file is there, else built (and
-    saved when the folder allows)."""
+    saved when the folder allows). A loaded parser brings its own copy of `postlex`."""
     folder = directory() if folder is _DEFAULT else folder
     if folder is None or not _usable(Path(folder)):
         return Lark(grammar, postlex=postlex, **options)
     path = path_for(Path(folder), grammar, options)
-    if path.is_file():
-        # Lark loads the file if its hash matches and it reads; otherwise it builds the parser and
-        # writes the file again.
-        try:
-            return Lark(grammar, postlex=postlex, cache=str(path), **options)
-        except Exception:  # noqa: BLE001 - a cache problem must never stop a parse
-            return Lark(grammar, postlex=postlex, **options)
+    header = key(grammar, options).encode("ascii") + b"\n"
+    parser = load(path, header)
+    if parser is None:
+        parser = Lark(grammar, postlex=postlex, **options)
+        _save(parser, path, header)
+    return parser
+
+
+def load(path: Path, header: bytes) -> Lark | None:
+    """The parser saved in `path` if the file starts with `header` and reads whole, else None."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(len(header)) != header:
+                return None
+            return Lark.load(f)
+    except Exception:  # noqa: BLE001 - missing, unreadable, truncated or corrupt: build instead
+        return None
+
+
+def _save(parser: Lark, path: Path, header: bytes) -> None:
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        parser = Lark(grammar, postlex=postlex, cache=str(partial), **options)
-    except Exception:  # noqa: BLE001
-        return Lark(grammar, postlex=postlex, **options)
-    try:
+        with open(partial, "wb") as f:
+            f.write(header)
+            parser.save(f)
         os.replace(partial, path)
-    except OSError:
+    except Exception:  # noqa: BLE001 - an unwritable cache only costs time
         try:
             os.unlink(partial)
         except OSError:
             pass
-    return parser
