@@ -14,12 +14,13 @@ from . import facts as _facts
 from . import trace as _trace
 from .diagnostics import Diagnostic
 from .errors import EvaluationError, FactError, FactViolation, KpiRulesError, PolicyError, UsageError
-from .loader import load as _load, read_source as _read_source, strip_bom as _strip_bom
+from .loader import load as _load
+from .loader import read_source as _read_source
+from .loader import strip_bom as _strip_bom
 from .model import PolicyModel as _PolicyModel
 from .program import Program as _Program
 from .result import Result, Trace, TraceNode
 from .source import SourceFile as _SourceFile
-
 
 __version__: str  # set on first use by __getattr__ below
 

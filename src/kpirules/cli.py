@@ -134,7 +134,8 @@ def cmd_eval(args) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     elif args.format in ("markdown", "html"):
-        from .render import html as html_renderer, markdown as markdown_renderer
+        from .render import html as html_renderer
+        from .render import markdown as markdown_renderer
         if "trace" not in data:  # a statement needs the labels and items of the trace, even unexplained
             data = policy.evaluate(facts, evaluation=args.evaluation, explain=True).to_json()
         renderer = html_renderer if args.format == "html" else markdown_renderer

@@ -244,7 +244,7 @@ class _Gen:
         if self.traced and where.calls is not None:
             static = self.const({"function": fn.name, "label": fn.label, "body": fn.body, "span": e.span,
                                  "text": e.span.text, "cites": fn.cites, "params": fn.params, "rid": e.rid})
-            arg_map = "{" + ", ".join(f"{p!r}: {a}" for p, a in zip(fn.params, args)) + "}"
+            arg_map = "{" + ", ".join(f"{p!r}: {a}" for p, a in zip(fn.params, args, strict=True)) + "}"
             self.emit(f"{where.calls}.append({{**{static}, 'args': {arg_map}, 'computed': {raw}, "
                       f"'result': {t}, 'events': {events}, 'x': {xs}, 'calls': {nested}}})")
         return t

@@ -20,9 +20,21 @@ from __future__ import annotations
 
 import functools
 import math
-from decimal import (ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_EVEN,
-                     ROUND_HALF_UP, ROUND_UP, Context, Decimal, DivisionByZero, Inexact,
-                     InvalidOperation, Overflow)
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    ROUND_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+)
 from fractions import Fraction
 
 # Decimal results up to 80 digits stay Decimal without a detour; longer exact results are built

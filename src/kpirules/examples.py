@@ -38,7 +38,8 @@ class CaseResult:
     problem: str | None = None  # an error that stopped the example
 
     def render(self) -> str:
-        head = f"{'PASS' if self.passed else 'FAIL'} {self.path}:{self.line}: example \u201c{self.name}\u201d ({self.evaluation})"
+        verdict = "PASS" if self.passed else "FAIL"
+        head = f"{verdict} {self.path}:{self.line}: example \u201c{self.name}\u201d ({self.evaluation})"
         if self.passed:
             return head
         lines = [head]

@@ -25,8 +25,11 @@ import unicodedata
 from decimal import Decimal
 
 from . import nodes as n
-from .parser import Comment, comments as find_comments, parse
-from .parser.scanner import bracket_depth, code_tokens as _tokens, unquote as _unquote
+from .parser import Comment, parse
+from .parser import comments as find_comments
+from .parser.scanner import bracket_depth
+from .parser.scanner import code_tokens as _tokens
+from .parser.scanner import unquote as _unquote
 from .source import SourceFile
 
 INDENT = 4
@@ -103,10 +106,8 @@ class _Source:
 
 
 def _ends_with_name(text: str) -> bool:
-    last = None
-    for last in _tokens(text):
-        pass
-    return last is not None and last[0] == "name"
+    tokens = list(_tokens(text))
+    return bool(tokens) and tokens[-1][0] == "name"
 
 
 def _width(text: str) -> int:
@@ -180,7 +181,7 @@ def _same(a, b) -> bool:
     if type(a) is not type(b):
         return False
     if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):
         return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
     return a == b
@@ -455,7 +456,8 @@ class _Printer:
                     text += f" if {self.expr(x.condition, P_OR)}"
                 self.emit(depth + 1, text, x.span.start)
             elif isinstance(x, n.Override):
-                self.emit(depth + 1, f"score {self.expr(x.value, P_OR)} if {self.expr(x.condition, P_OR)}", x.span.start)
+                line = f"score {self.expr(x.value, P_OR)} if {self.expr(x.condition, P_OR)}"
+                self.emit(depth + 1, line, x.span.start)
             elif isinstance(x, n.Ladder):
                 self.ladder(x, depth + 1)
             else:

@@ -13,8 +13,7 @@ added to the grammar without highlighting fails the tests.
 from __future__ import annotations
 
 from pygments.lexer import RegexLexer, bygroups, default, include, words
-from pygments.token import (Comment, Error, Keyword, Name, Number, Operator, Punctuation,
-                            String, Whitespace)
+from pygments.token import Comment, Error, Keyword, Name, Number, Operator, Punctuation, String, Whitespace
 
 __all__ = ["KpirulesLexer", "KEYWORD_CLASSES", "KEYWORDS", "BUILTINS"]
 

@@ -166,13 +166,14 @@ class Linter:
             lo, hi = Decimal(0), Decimal(0)
             for expr, w, _ in e.parts:
                 r = self.expr(expr, env, guards, fields)
-                lo, hi = _add(lo, None if r[0] is None else x.mul(r[0], w)), _add(hi, None if r[1] is None else x.mul(r[1], w))
+                lo = _add(lo, None if r[0] is None else x.mul(r[0], w))
+                hi = _add(hi, None if r[1] is None else x.mul(r[1], w))
             return (lo, hi)
         if isinstance(e, n.Call):
             args = [self.expr(a, env, guards, fields) for a in e.args]
             if e.function in self.functions:
                 fn = self.functions[e.function]
-                penv = {p.name: r for p, r in zip(fn.params, args)}
+                penv = {p.name: r for p, r in zip(fn.params, args, strict=True)}
                 r = self.expr(fn.body, {}, frozenset(), penv)
                 return self.clauses(fn.clauses, r, {}, f"`{fn.name}`", fields=penv)
             if e.function == "max":
@@ -431,12 +432,12 @@ def lint(policy: m.PolicyModel, imports=()) -> list:
 def _called(policy: m.PolicyModel, name: str) -> bool:
     for ev in policy.evaluations:
         for d in ev.values:
-            for x in n.walk(d.node):
-                if isinstance(x, n.Call) and x.function == name:
+            for node in n.walk(d.node):
+                if isinstance(node, n.Call) and node.function == name:
                     return True
     for fn in policy.functions:
-        for x in n.walk(fn.body):
-            if isinstance(x, n.Call) and x.function == name:
+        for node in n.walk(fn.body):
+            if isinstance(node, n.Call) and node.function == name:
                 return True
     return False
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import attrs
 
 from .checker import check
-from .program import compile_policy
 from .diagnostics import error, prepare
 from .errors import PolicyError
 from .lint import lint
 from .parser import ParseFailure, parse
+from .program import compile_policy
 from .source import SourceFile, Span
 
 

@@ -26,7 +26,7 @@ class Type:
     money: int | None = 0
     display: str = "number"
     values: tuple = ()        # enum values
-    element: "Type | None" = None  # list element
+    element: Type | None = None  # list element
     fields: tuple = ()        # list of records: ((name, Type, label), ...)
     keys: tuple = ()          # record keys
 

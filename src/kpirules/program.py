@@ -40,7 +40,7 @@ def compile_policy(policy: m.PolicyModel) -> dict:
     info = {t.name: (t.label, t.cites) for t in policy.tables}
     bands = {b.name: b for b in policy.bands}
     programs = {}
-    for ev_model, ev in zip(policy.evaluations, lowered.evaluations):
+    for ev_model, ev in zip(policy.evaluations, lowered.evaluations, strict=True):
         programs[ev.name] = Program(
             policy=lowered, evaluation=ev, model=ev_model,
             plain=codegen.generate(lowered, ev, traced=False),

@@ -12,8 +12,7 @@ rounding.
 from __future__ import annotations
 
 import math
-from decimal import (ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, Inexact, InvalidOperation,
-                     Overflow, localcontext)
+from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow, localcontext
 
 from . import exact as x
 

@@ -33,7 +33,7 @@ class SourceFile:
         end = self.text.find("\n", start)
         return self.text[start:] if end < 0 else self.text[start:end]
 
-    def slice(self, span: "Span") -> str:
+    def slice(self, span: Span) -> str:
         return self.text[span.start:span.end]
 
 
@@ -61,7 +61,7 @@ class Span:
     def text(self) -> str:
         return self.source.slice(self)
 
-    def to(self, other: "Span") -> "Span":
+    def to(self, other: Span) -> Span:
         """The span covering self through other (same file)."""
         return Span(source=self.source, start=min(self.start, other.start), end=max(self.end, other.end))
 

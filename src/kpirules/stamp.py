@@ -171,7 +171,7 @@ def _diff(said, got, node: str, path: str, out: list) -> None:
             _diff(said.get(key, _ABSENT), got.get(key, _ABSENT), node, f"{path}.{key}" if path else key, out)
         return
     if isinstance(said, list) and isinstance(got, list) and len(said) == len(got):
-        for i, (a, b) in enumerate(zip(said, got)):
+        for i, (a, b) in enumerate(zip(said, got, strict=True)):
             _diff(a, b, node, f"{path}[{i}]", out)
         return
     if said != got or type(said) is not type(got):

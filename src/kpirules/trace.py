@@ -38,7 +38,7 @@ def build(program: Program, policy: dict, facts: dict, values: tuple, records: l
     shown = _Shown(facts)  # facts as given, values as returned: what the trace shows for each name
     inputs = [_input_node(ev, f, facts[f.name]) for f in ev.facts]
     nodes = []
-    for v, value, (events, calls, xs) in zip(ev.values, values, records):
+    for v, value, (events, calls, xs) in zip(ev.values, values, records, strict=True):
         shown[v.name] = public_value(value, v.keeps_digits)
         if isinstance(value, Fraction):
             shown.exact[v.name] = value  # shown as the fraction in a formula's working

@@ -13,8 +13,7 @@ import hashlib
 from .. import model as m
 from .. import nodes as n
 from ..source import SourceFile
-from . import (bands, dependencies, examples, facts, functions, ladders, names, tables, typecheck,
-               unused, weights)
+from . import bands, dependencies, examples, facts, functions, ladders, names, tables, typecheck, unused, weights
 from .expressions import FUNCTIONS
 from .names import RESERVED
 from .state import EvaluationState, State

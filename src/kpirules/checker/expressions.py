@@ -231,7 +231,7 @@ def _table_lookup(st, e: n.Index, table: n.Table, ctx):
                    f"{describe(kt)}", e.key.span, "look it up with a number, or give the table "
                    "a row for each value")
             return value_type
-        for key, row in zip(names, table.rows):
+        for key, row in zip(names, table.rows, strict=False):
             if key not in kt.values:
                 st.err("E203", f"table `{table.name}` has a row `{key}` that is not one of "
                        f"{listing(kt.values, 'and')}", row.span, did_you_mean(key, kt.values))
@@ -297,7 +297,7 @@ def visit_Field(st, e: n.Field, ctx):
 
 def visit_Call(st, e: n.Call, ctx):
     fn = getattr(st, "functions", {}).get(e.function)
-    if fn is not None and not (e.function in ctx.fields):
+    if fn is not None and e.function not in ctx.fields:
         return _user_call(st, e, fn, ctx)
     if e.function in ("sum", "count"):
         arg = e.args[0]
@@ -331,7 +331,7 @@ def visit_Call(st, e: n.Call, ctx):
     if any(t is None for t in types):
         return None
     result = types[0]
-    for t, a in zip(types, e.args):
+    for t, a in zip(types, e.args, strict=True):
         if t.kind != "number":
             st.err("E301", f"`{e.function}` needs numbers, not {describe(t)}", a.span)
             return None
@@ -371,7 +371,7 @@ def _user_call(st, e: n.Call, fn: n.Function, ctx):
             type_of(st, a, ctx)
         return None
     ok = True
-    for a, p in zip(e.args, fn.params):
+    for a, p in zip(e.args, fn.params, strict=True):
         t = type_of(st, a, ctx)
         want = scalar_type(p.kind)
         if t is None:

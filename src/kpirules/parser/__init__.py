@@ -20,15 +20,23 @@ from .. import nodes as n
 from ..diagnostics import error
 from ..source import SourceFile, Span
 from .build import MAX_LITERAL_DIGITS, Build
-from .lalr import MAX_DEPTH, BadDedent, TooDeep, lark as _lark
-from .recovery import MAX_SYNTAX_ERRORS, recover
-from .scanner import Comment, comments
-from .syntax_errors import (dedent_diagnostic, depth_diagnostic, first_control_character, invisible,
-                            mixed_indentation, syntax_diagnostic, too_deep_diagnostic)
+from .lalr import MAX_DEPTH, BadDedent, TooDeep
 
 # Inner parts that tests and tools reach through this module, under their old names.
 from .lalr import grammar as _grammar  # noqa: F401
+from .lalr import lark as _lark
+from .recovery import MAX_SYNTAX_ERRORS, recover
+from .scanner import Comment, comments
 from .scanner import comment_start as _comment_start  # noqa: F401
+from .syntax_errors import (
+    dedent_diagnostic,
+    depth_diagnostic,
+    first_control_character,
+    invisible,
+    mixed_indentation,
+    syntax_diagnostic,
+    too_deep_diagnostic,
+)
 from .syntax_errors import describe as _describe  # noqa: F401
 
 __all__ = ["parse", "parse_text", "parse_with_comments", "comments", "Comment", "ParseFailure",

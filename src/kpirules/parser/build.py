@@ -37,7 +37,8 @@ class Build(Transformer_NonRecursive):
     def _span(self, meta) -> Span:
         if getattr(meta, "empty", True):
             return Span(source=self.source, start=0, end=0)
-        return Span(source=self.source, start=meta.start_pos, end=_trim_end(self.source.text, meta.start_pos, meta.end_pos))
+        end = _trim_end(self.source.text, meta.start_pos, meta.end_pos)
+        return Span(source=self.source, start=meta.start_pos, end=end)
 
     def _tok_span(self, tok: Token) -> Span:
         return Span(source=self.source, start=tok.start_pos, end=tok.end_pos)

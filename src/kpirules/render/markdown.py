@@ -291,7 +291,8 @@ def working(result: dict, lang: str = "en") -> dict:
     facts = []
     for node in trace["inputs"]:
         facts.append({"title": title(node), "name": node["name"], "display": node.get("display", "number"),
-                      "value": node["result"], "shown": fmt(node["result"], node.get("display", "number"), lang, node.get("exact")),
+                      "value": node["result"],
+                      "shown": fmt(node["result"], node.get("display", "number"), lang, node.get("exact")),
                       "table": _records(node["result"], lang), "source": where(node.get("span"), False),
                       "cites": node.get("cites") or []})
     values = []
@@ -315,7 +316,8 @@ def working(result: dict, lang: str = "en") -> dict:
             "amount": fmt(node["result"], display, lang, node.get("exact")), "exact": node.get("exact"),
             "meta": meta, "formula": node.get("formula"), "working": node.get("working"),
             "steps": steps,
-            "reads": [(title(r), fmt(r.get("value"), r.get("display", "number"), lang, r.get("exact"))) for r in node.get("reads", ())],
+            "reads": [(title(r), fmt(r.get("value"), r.get("display", "number"), lang, r.get("exact")))
+                      for r in node.get("reads", ())],
             "cites": node.get("cites") or [], "source": where(node.get("span")),
         })
     return {"facts": facts, "values": values, "warnings": result.get("warnings") or []}

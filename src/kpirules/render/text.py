@@ -23,7 +23,8 @@ _HEAD = {
 def render(result: dict, explain: bool = False, lang: str = "en") -> str:
     h = _HEAD[lang]
     policy = result["policy"]
-    lines = [f"{h['policy']} {policy['name']}" + (f" {h['version']} {policy['version']}" if policy.get("version") else "")
+    version = f" {h['version']} {policy['version']}" if policy.get("version") else ""
+    lines = [f"{h['policy']} {policy['name']}" + version
              + f", {h['evaluation']} {result['evaluation']}"]
     trace = result.get("trace")
     if trace is None or not explain:
