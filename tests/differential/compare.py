@@ -124,6 +124,11 @@ def _waived_value(name, plain, traced, ref, policy_tree) -> str | None:
             for v in policy_tree.values:
                 if isinstance(v, Value) and v.name == name and isinstance(v.expr, Aggregate) and v.expr.each:
                     return "empty_round_each"
+            # Known bug `negative_zero` (found by these tests): a negative endless value rounded to
+            # zero is `-0` plain and `0` traced
+            # (test_regressions.py::test_negative_endless_value_rounded_to_zero).
+            if plain.is_signed() != traced.is_signed():
+                return "negative_zero"
     return None
 
 
