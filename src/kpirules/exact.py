@@ -79,14 +79,14 @@ def _pair(v):
 
 def _decimal_of(n: int, d: int) -> Decimal | None:
     """n/d as an exact Decimal when d (> 0, coprime with n) has only the factors 2 and 5."""
+    if pow(10, d.bit_length(), d):
+        return None  # d divides no power of ten: a prime other than 2 and 5 (one C call decides)
     twos = (d & -d).bit_length() - 1
     rest = d >> twos
     fives = 0
-    while rest % 5 == 0:
+    while rest > 1:
         rest //= 5
         fives += 1
-    if rest != 1:
-        return None
     k = max(twos, fives)
     return Decimal(f"{n * (10 ** k // d)}E-{k}") if k else Decimal(n)
 
@@ -261,12 +261,17 @@ def div(a, b):
 def quotient(a, b):
     """a / b exactly, without trying a Decimal division first: for divisors known only at run
     time, whose quotients are often endless (7/9), this is cheaper than a trapped Inexact."""
-    pa, pb = _pair(a), _pair(b)
-    if pa is None or pb is None:
+    if type(a) is Decimal and type(b) is Decimal:
+        na, da = a.as_integer_ratio()
+        nb, db = b.as_integer_ratio()
+    else:
         pa, pb = _pair(settle(a)), _pair(settle(b))
-    if not pb[0]:
+        if pa is None or pb is None:
+            raise TypeError(f"cannot divide {type(a).__name__} by {type(b).__name__}")
+        (na, da), (nb, db) = pa, pb
+    if not nb:
         raise DivideByZero()
-    return _make(pa[0] * pb[1], pa[1] * pb[0])
+    return _make(na * db, da * nb)
 
 
 def neg(a):
@@ -316,7 +321,14 @@ def _quantum(quantum: Decimal) -> tuple:
 
 
 def round_to(value, quantum: Decimal, mode: str):
-    """Round to a multiple of `quantum` (0.01, 1, 0.05, 10...) with a named mode, exactly."""
+    """Round to a multiple of `quantum` (0.01, 1, 0.05, 10...) with a named mode, exactly.
+
+    A negative value that rounds to zero is zero (`0.00`, never `-0.00` on a statement)."""
+    out = _round_to(value, quantum, mode)
+    return out.copy_abs() if not out else out
+
+
+def _round_to(value, quantum: Decimal, mode: str):
     rounding = ROUNDING_MODES[mode]
     power_of_ten, q, exponent = _quantum(quantum)
     if type(value) is Decimal and power_of_ten:
@@ -328,35 +340,34 @@ def round_to(value, quantum: Decimal, mode: str):
         return out
     # General quantum or a fraction: count whole quanta, then round the remainder by the mode.
     p, q = _pair(settle(value)), quantum.as_integer_ratio()
-    whole = _round_fraction(Fraction(p[0] * q[1], p[1] * q[0]), rounding)
+    whole = _round_ratio(p[0] * q[1], p[1] * q[0], rounding)
     ctx = _wide(len(str(abs(whole))) + len(quantum.as_tuple().digits) + 2)
     result = ctx.multiply(Decimal(whole), quantum)  # the quantum's digits: 0.05 x 10 is 0.50
     return result.quantize(ONE, context=ctx) if result.as_tuple().exponent > 0 else result
 
 
-def _round_fraction(f: Fraction, rounding: str) -> int:
-    down = math.floor(f)
-    rest = f - down
+def _round_ratio(num: int, den: int, rounding: str) -> int:
+    """num/den (den > 0) rounded to a whole number by a decimal rounding mode, in integers."""
+    down, rest = divmod(num, den)  # floor, and 0 <= rest < den
     if rest == 0:
         return down
     up = down + 1
-    toward_zero = down if f > 0 else up
-    away = up if f > 0 else down
+    positive = num > 0
     if rounding == ROUND_FLOOR:
         return down
     if rounding == ROUND_CEILING:
         return up
     if rounding == ROUND_DOWN:
-        return toward_zero
+        return down if positive else up
     if rounding == ROUND_UP:
-        return away
-    half = Fraction(1, 2)
-    if rest != half:
-        return up if rest > half else down
+        return up if positive else down
+    twice = 2 * rest
+    if twice != den:
+        return up if twice > den else down
     if rounding == ROUND_HALF_UP:
-        return away
+        return up if positive else down
     if rounding == ROUND_HALF_DOWN:
-        return toward_zero
+        return down if positive else up
     return down if down % 2 == 0 else up
 
 

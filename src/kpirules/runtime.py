@@ -76,7 +76,10 @@ def div(a, b, span):
 
 def quotient(a, b, span):
     """A division by a value known only at run time (see exact.quotient)."""
-    return _exact(x.quotient, a, b, span)
+    try:
+        return x.quotient(a, b)
+    except x.DivideByZero:
+        raise Failure(f"division by zero in `{span.text}`", span) from None
 
 
 def neg(a, span):

@@ -13,8 +13,9 @@ fact steps and points, `full`/`started`/`prorated`, `if none`), gates.
 27 to 40 significant digits, sizes near 10^±39 where the ranges allow, values on ladder step
 boundaries and band edges, half-unit ties for roundings, and divisions by 3, 7, 9 downstream.
 
-`known_bugs=True` also generates the shapes of the known engine bugs (issue 8) that the default
-generator steers clear of so that the suite stays green; see KNOWN_BUG_SHAPES.
+It also generates the shapes of the bugs that once split plain from traced evaluation (issue 8):
+ladder steps from facts that may be negative, rounding in functions that call functions,
+parameters named like functions or like non-number facts, literals of 28 and more whole digits.
 """
 
 from __future__ import annotations
@@ -25,19 +26,9 @@ from fractions import Fraction
 
 from hypothesis import strategies as st
 
-from .tree import (Adjust, Aggregate, Band, Bands, Bin, Blend, Bool, Call, Cap, Cmp, Fact, Field, Floor,
+from .tree import (Adjust, Aggregate, Band, Bands, Bin, Blend, Call, Cap, Cmp, Fact, Field, Floor,
                    Function, Gate, If, Item, ItemKey, Ladder, Logic, Lookup, Neg, Not, Num, Policy, Ref,
                    Round, ScoreSet, Scorecard, Step, Table, Text, Value)
-
-# Shapes the default generator avoids, one per known engine bug (tests/differential/test_regressions.py
-# pins each by name); generate them with known_bugs=True.
-KNOWN_BUG_SHAPES = {
-    "negative_step": "a ladder step taken from a fact that may be negative",
-    "nested_round": "a function with a `round` clause whose body calls another function",
-    "param_names": "a function parameter named like a declared function or a non-number fact",
-    "lint_long_bound": "a literal of 28 or more whole digits (the W406 lint crashes on some;"
-                       " products of shorter ones still reach it: compare.py waives that crash)",
-}
 
 MODES = ("half up", "half even", "half down", "up", "down", "ceiling", "floor")
 QUANTA = ("0.01", "1", "0.05", "10", "0.5", "0.001", "100", "0.1")
@@ -68,9 +59,8 @@ ZERO = Num(Fraction(0), "0")
 class _Builder:
     """Draws one policy; keeps what the formulas may read, by type and unit."""
 
-    def __init__(self, draw, known_bugs: bool):
+    def __init__(self, draw):
         self.draw = draw
-        self.known_bugs = known_bugs
         self.facts: list = []
         self.num = {"p": [], "m": []}       # readable numeric names by unit
         self.bools: list = []
@@ -108,8 +98,8 @@ class _Builder:
         # A long literal: literals may have up to 40 digits.
         digits = self.d(st.integers(20, 38))
         body = self.d(st.text("0123456789", min_size=digits, max_size=digits))
-        # Known bug `lint_long_bound`: a bound of 28 or more whole digits crashes the linter.
-        point = self.d(st.integers(1, digits - 1 if self.known_bugs else min(digits - 1, 20)))
+        # Up to 37 whole digits: the linter once crashed on 28 or more.
+        point = self.d(st.integers(1, digits - 1))
         text = (body[:point].lstrip("0") or "0") + "." + body[point:]
         return plain(text)
 
@@ -376,8 +366,8 @@ class _Builder:
             for j in range(self.d(st.integers(1, 3))):
                 candidates = [f"p{j}", f"p{j}", "max", "min", "abs"]
                 candidates += [n for n in self.num["p"] + self.num["m"] if n in fact_names]
-                if self.known_bugs:
-                    candidates += [f.name for f in self.functions] + self.bools + [e for e, _ in self.enums]
+                # Names of functions and of non-number facts once changed the plain result.
+                candidates += [f.name for f in self.functions] + self.bools + [e for e, _ in self.enums]
                 pname = self.choice(candidates)
                 if pname in params:
                     pname = f"p{j}"
@@ -393,9 +383,6 @@ class _Builder:
             body = self.num_expr(ret, self.d(st.integers(1, 3)))
             clauses = self.clauses(ret)          # bounds read parameters only, as the body does
             self.params = saved
-            calls_other = _calls(body)
-            if calls_other and not self.known_bugs:
-                clauses = tuple(c for c in clauses if not isinstance(c, Round))
             fn = Function(name, tuple(params.items()), body, clauses, ret)
             self.functions = callable_before + [fn]
 
@@ -490,8 +477,8 @@ class _Builder:
             step_text = self.choice(["5", "1", "2.5", "0.3", "10"])
             step = percent(step_text)
             if self.d(st.integers(0, 3)) == 0:
-                lo = "-0.1" if self.known_bugs else "0"
-                step = Ref(self.fact_of("step", "number", lo, "0.2"))
+                # A step from a fact may be negative or zero: an evaluation error in both modes.
+                step = Ref(self.fact_of("step", "number", "-0.1", "0.2"))
             points = self.lit("p") if self.d(st.integers(0, 3)) else Ref(self.fact_of("pts", "number", "-10", "10"))
             steps.append(Step(self.choice(["minus", "plus"]), points, self.choice(["full", "started", "prorated"]),
                               step, direction))
@@ -542,22 +529,9 @@ class _Builder:
         return tuple(out)
 
 
-def _calls(e) -> bool:
-    """Whether an expression calls a declared function (names fnN)."""
-    if isinstance(e, Call):
-        return e.fn.startswith("fn") or any(_calls(a) for a in e.args)
-    for attr in ("left", "right", "operand", "cond", "then", "other", "key"):
-        child = getattr(e, attr, None)
-        if child is not None and _calls(child):
-            return True
-    if isinstance(e, Blend):
-        return any(_calls(x) for x, _, _ in e.parts)
-    return False
-
-
 @st.composite
-def policies(draw, known_bugs: bool = False) -> Policy:
-    b = _Builder(draw, known_bugs)
+def policies(draw) -> Policy:
+    b = _Builder(draw)
     b.declare_facts()
     b.declare_tables()
     b.declare_bands()
@@ -724,9 +698,9 @@ def as_passed(draw, facts: dict):
 
 
 @st.composite
-def cases(draw, known_bugs: bool = False):
+def cases(draw):
     """(policy tree, facts as the reference reads them, how they are passed, what is passed)."""
-    policy = draw(policies(known_bugs))
+    policy = draw(policies())
     facts = draw(fact_sets(policy))
     how, passed = as_passed(draw, facts)
     return policy, facts, how, passed

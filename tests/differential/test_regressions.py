@@ -424,16 +424,18 @@ def test_lint_of_a_long_number_does_not_crash(text):
     assert {d.code for d in policy.diagnostics} & {"W406", "W407"}
 
 
-@pytest.mark.xfail(strict=True, reason="found by the differential tests: a negative endless value rounded "
-                                       "to zero is -0 on the plain path and 0 explained")
-def test_negative_endless_value_rounded_to_zero_shows_the_same_digits():
-    policy = load("""\
+@pytest.mark.parametrize("facts, formula", [
+    ({"a": -1}, "a / 3"),        # -1/3, endless, rounds half up to 0
+    ({"a": "-0.3"}, "a * 1"),    # -0.3, ending, rounds half up to 0 as well
+])
+def test_a_negative_value_rounded_to_zero_is_zero_not_minus_zero(facts, formula):
+    policy = load(f"""\
         policy negative_zero
         evaluation e:
             fact a: number
-            let v = a / 3, round half up to 1
+            let v = {formula}, round half up to 1
         """)
-    # -1/3 rounded half up to 1 is 0; both modes must show the same digits.
-    plain, traced = both(policy, {"a": -1})
+    # Rounded to a whole number, both are 0; "-0" would read as a negative amount on a statement.
+    plain, traced = both(policy, facts)
     assert plain[1]["v"] == traced[1]["v"] == 0
-    assert str(plain[1]["v"]) == str(traced[1]["v"])
+    assert str(plain[1]["v"]) == str(traced[1]["v"]) == "0"
