@@ -287,6 +287,25 @@ def test_types_pass_checks_fact_bounds():
     assert bound.op == "<=" and isinstance(bound.value, n.Name) and bound.value.name == "total"
 
 
+def test_types_pass_refuses_a_bound_the_fact_validator_could_not_check():
+    # A bound is resolved by the validator from literals, facts and + - * /; `max(...)` would
+    # otherwise pass unchecked, and `/ 0` never has a value to compare with.
+    _, found = run_to("""
+        policy p
+        evaluation e:
+            fact total: count
+            fact part: count <= max(total, 1)
+            fact other: count <= total / 0
+            fact fine: count <= total - part + 2 * other / 4
+            output y = total + part + other + fine
+    """, typecheck.run)
+    assert found == [
+        ("E212", 4, "the bound of fact `part` uses `max(total, 1)`; a bound may use only literals, other "
+                    "facts and + - * / of them"),
+        ("E212", 5, "the bound of fact `other` divides by zero"),
+    ]
+
+
 # ---- weights -------------------------------------------------------------------------------------
 
 def test_weights_pass_adds_item_weights_up():

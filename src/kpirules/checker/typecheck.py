@@ -88,10 +88,30 @@ def _bounds(st: State, t: n.ScalarType, ftype: m.Type, scope, used, owner) -> tu
                        "computed; a bound may use only literals and other facts", expr.span,
                        "facts are checked before anything is computed; move the check into a "
                        "value, e.g. with `cap`")
+            _bound_form(st, expr, owner)
             if bt is not None:
                 same_unit(st, ftype, bt, expr.span, "compare")
             out.append(m.Bound(op=op, value=expr, span=c.span))
     return tuple(out)
+
+
+def _bound_form(st: State, expr, owner: str) -> None:
+    """A bound is checked on the facts as given, before anything is computed: literals, other
+    facts, `-` and `+ - * /` of those (facts.py resolves exactly these). Anything else would
+    pass unchecked, so it is refused here (E212)."""
+    for node in n.walk(expr):
+        if isinstance(node, (n.Number, n.Name)) or (isinstance(node, n.Unary) and node.op == "neg"):
+            continue
+        if isinstance(node, n.Binary) and node.op in ("+", "-", "*", "/"):
+            if node.op == "/" and isinstance(node.right, n.Number) and node.right.value == 0:
+                st.err("E212", f"the bound of fact `{owner}` divides by zero", node.span,
+                       "bound it with a literal or another fact")
+            continue
+        st.err("E212", f"the bound of fact `{owner}` uses `{node.span.text}`; a bound may use only "
+               "literals, other facts and + - * / of them", node.span,
+               "facts are checked before anything is computed; move the check into a value, "
+               "e.g. with `cap`")
+        return
 
 
 def _value(st: State, es: EvaluationState, d, top: bool, used: set) -> list:
