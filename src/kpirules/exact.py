@@ -408,6 +408,15 @@ def canonical(value) -> Decimal:
     The form depends only on the number, so recent answers are remembered (a bounded memo:
     populations repeat the same scores and rates).
     """
+    if type(value) is Decimal:
+        # Most values are already in shortest form (`2900000`, `0.68`): their text says so.
+        text = str(value)
+        if "E" not in text:
+            if "." in text:
+                if text[-1] != "0":
+                    return value
+            elif text != "-0":
+                return value
     out = _CANONICAL.get(value)
     if out is not None and type(out) is Decimal:
         return out

@@ -52,17 +52,32 @@ def build(program: Program, policy: dict, facts: dict, values: tuple, records: l
     }
 
 
+_KEEP_ROUNDED = ("after", "quantum", "result")
+_KEEP = ("result",)
+
+
 def _reason(code: str, params: dict | None = None, display: dict | None = None) -> dict:
     # Numbers in sentences in their shortest exact form; a rounding's result keeps its digits.
-    keep = ("after", "quantum", "result") if code == "round.applied" else ("result",)
-    raw = params
-    params = {k: (x.canonical(v) if (type(v) is Decimal or isinstance(v, Fraction)) and k not in keep else v)
-              for k, v in (params or {}).items()}
-    out = {"code": code, "params": params}
+    keep = _KEEP_ROUNDED if code == "round.applied" else _KEEP
+    shown: dict = {}
+    endless: dict | None = None
+    if params:
+        for k, v in params.items():
+            t = type(v)
+            if t is Decimal:
+                shown[k] = v if k in keep else x.canonical(v)
+            elif t is x.Ratio or t is Fraction:
+                shown[k] = v if k in keep else x.canonical(v)
+                if t is x.Ratio:
+                    # No finite decimal expansion: its exact fraction, for people (reasons.number).
+                    if endless is None:
+                        endless = {}
+                    endless[k] = _fraction(v)
+            else:
+                shown[k] = v
+    out = {"code": code, "params": shown}
     if display:
         out["display"] = display
-    # Numbers with no finite decimal expansion: their exact fraction, for people (reasons.number).
-    endless = {k: _fraction(v) for k, v in (raw or {}).items() if type(v) is x.Ratio}
     if endless:
         out["exact"] = endless
     return out
@@ -382,6 +397,7 @@ class _Tables(dict):
         self.named = {f.name: (f"{ev.name}/fact/{f.name}", f.label, f.type.display) for f in ev.facts}
         self.named.update({v.name: (f"{ev.name}/{v.name}", v.label, v.type.display) for v in ev.values})
         self.lookups: dict = {}
+        self.renderers: dict = {}
 
 
 _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7}
@@ -391,10 +407,13 @@ def substitute(expr, env, tables, xs) -> str:
     """The formula with every name replaced by its value: the arithmetic an auditor re-does.
 
     `xs` holds the records of the run that computed it: the branch each `if` took, each lookup's
-    row, each list's sum. Nothing is computed here.
+    row, each list's sum. Nothing is computed here. Each expression's renderer is built once
+    per evaluation (`_render`) and kept with the evaluation's other derived data.
     """
-    text, _ = _sub(expr, env, tables, xs)
-    return text
+    found = tables.renderers.get(id(expr))
+    if found is None:
+        found = tables.renderers[id(expr)] = (expr, _render(expr))  # keeps expr alive with its id
+    return found[1](env, tables, xs)[0]
 
 
 def _show(v, display="number") -> str:
@@ -421,57 +440,93 @@ def _name(name, env):
     return name, 9
 
 
-def _sub(e, env, tables, xs):
+def _render(e):
+    """A function (env, tables, xs) -> (text, precedence) that writes `e` with its values."""
     t = type(e)
     if t is ir.Const:
-        return e.span.text, 9
+        text = e.span.text
+        return lambda env, tables, xs: (text, 9)
     if t in (ir.FactRef, ir.ValueRef, ir.ParamRef, ir.FieldRef, ir.ElemRef):
-        return _name(e.name, env)
+        name = e.name
+        return lambda env, tables, xs: _name(name, env)
     if t is ir.ItemName:
-        item = getattr(env, "item", None)
-        return (f'"{item}"' if item is not None else "item"), 9
+        def item(env, tables, xs):
+            found = getattr(env, "item", None)
+            return (f'"{found}"' if found is not None else "item"), 9
+        return item
     if t is ir.Not:
-        inner, _ = _sub(e.operand, env, tables, xs)
-        return f"not {inner}", 3
+        inner_not = _render(e.operand)
+        return lambda env, tables, xs: (f"not {inner_not(env, tables, xs)[0]}", 3)
     if t is ir.Neg:
-        inner, p = _sub(e.operand, env, tables, xs)
-        return f"-{inner}" if p >= 7 else f"-({inner})", 7
+        inner_neg = _render(e.operand)
+
+        def neg(env, tables, xs):
+            text, p = inner_neg(env, tables, xs)
+            return (f"-{text}" if p >= 7 else f"-({text})"), 7
+        return neg
     if t in (ir.Arith, ir.Logic, ir.Compare):
         prec = _PRECEDENCE["cmp"] if t is ir.Compare else _PRECEDENCE[e.op]
-        left, lp = _sub(e.left, env, tables, xs)
-        right, rp = _sub(e.right, env, tables, xs)
-        if lp < prec:
-            left = f"({left})"
-        if rp < prec or (rp == prec and e.op in ("-", "/")):
-            right = f"({right})"
+        left_r, right_r = _render(e.left), _render(e.right)
         op = {"*": "×", "/": "÷"}.get(e.op, e.op)
-        return f"{left} {op} {right}", prec
+        strict_right = e.op in ("-", "/")
+
+        def binary(env, tables, xs):
+            left, lp = left_r(env, tables, xs)
+            right, rp = right_r(env, tables, xs)
+            if lp < prec:
+                left = f"({left})"
+            if rp < prec or (rp == prec and strict_right):
+                right = f"({right})"
+            return f"{left} {op} {right}", prec
+        return binary
     if t is ir.Cond:
         # The branch taken is filled in; the other stays as written (it may not be computable: 0 ÷ 0).
-        c, _ = _sub(e.condition, env, tables, xs)
-        taken = xs.get(e.rid)
-        a = _sub(e.then, env, tables, xs)[0] if taken is True else e.then.span.text
-        b = _sub(e.otherwise, env, tables, xs)[0] if taken is False else e.otherwise.span.text
-        return f"if {c} then {a} else {b}", 0
-    if t is ir.KeyGet and isinstance(e.target, (ir.FactRef, ir.ValueRef)) \
-            and isinstance(env.get(e.target.name), dict):
+        cond_r, then_r, else_r = _render(e.condition), _render(e.then), _render(e.otherwise)
+        rid, then_text, else_text = e.rid, e.then.span.text, e.otherwise.span.text
+
+        def conditional(env, tables, xs):
+            taken = xs.get(rid)
+            a = then_r(env, tables, xs)[0] if taken is True else then_text
+            b = else_r(env, tables, xs)[0] if taken is False else else_text
+            return f"if {cond_r(env, tables, xs)[0]} then {a} else {b}", 0
+        return conditional
+    text = e.span.text
+    if t is ir.KeyGet and isinstance(e.target, (ir.FactRef, ir.ValueRef)):
         # A record read by key: name the key (`rollout[sales_tools]`), the reads show its value.
-        if isinstance(e.key, ir.ItemName) and getattr(env, "item", None) is not None:
-            return f"{e.target.name}[{env.item}]", 9
-        return f"{e.target.name}[{_sub(e.key, env, tables, xs)[0]}]", 9
-    if t is ir.TableLookup and e.rid in xs:
-        return _show(xs[e.rid][1], tables.display.get(e.table, "number")), 9
-    if t in (ir.ListSum, ir.ListCount) and isinstance(e.arg, (ir.FactRef, ir.ValueRef)) \
-            and isinstance(env.get(e.arg.name), list) and e.rid in xs:
-        # A list's count or sum is the number the auditor needs, not the list itself.
-        return (str(len(env[e.arg.name])) if t is ir.ListCount else _plain(xs[e.rid])), 9
+        target, key_r, by_item = e.target.name, _render(e.key), isinstance(e.key, ir.ItemName)
+
+        def key_get(env, tables, xs):
+            if not isinstance(env.get(target), dict):
+                return text, 9
+            if by_item and getattr(env, "item", None) is not None:
+                return f"{target}[{env.item}]", 9
+            return f"{target}[{key_r(env, tables, xs)[0]}]", 9
+        return key_get
+    if t is ir.TableLookup:
+        rid, table = e.rid, e.table
+
+        def lookup(env, tables, xs):
+            if rid not in xs:
+                return text, 9
+            return _show(xs[rid][1], tables.display.get(table, "number")), 9
+        return lookup
     if t in (ir.Call, ir.ListSum, ir.ListCount, ir.Abs, ir.Extreme):
         args = e.args if t in (ir.Call, ir.Extreme) else (e.arg,)
-        name = e.function if t is ir.Call else e.fn if t is ir.Extreme else {
+        fname = e.function if t is ir.Call else e.fn if t is ir.Extreme else {
             ir.ListSum: "sum", ir.ListCount: "count", ir.Abs: "abs"}[t]
-        return f"{name}({', '.join(_sub(a, env, tables, xs)[0] for a in args)})", 9
+        arg_rs = [_render(a) for a in args]
+        listed = (e.arg.name if t in (ir.ListSum, ir.ListCount) and isinstance(e.arg, (ir.FactRef, ir.ValueRef))
+                  else None)
+        rid, counting = getattr(e, "rid", -1), t is ir.ListCount
+
+        def call(env, tables, xs):
+            if listed is not None and isinstance(env.get(listed), list) and rid in xs:
+                # A list's count or sum is the number the auditor needs, not the list itself.
+                return (str(len(env[listed])) if counting else _plain(xs[rid])), 9
+            return f"{fname}({', '.join(r(env, tables, xs)[0] for r in arg_rs)})", 9
+        return call
     if t is ir.Blend:
-        parts = ", ".join(f"{_sub(expr, env, tables, xs)[0]} × {x.to_string(x.canonical(x.mul(w, Decimal(100))))}%"
-                          for expr, w in e.parts)
-        return f"blend({parts})", 9
-    return e.span.text, 9
+        parts = [(_render(expr), x.to_string(x.canonical(x.mul(w, Decimal(100))))) for expr, w in e.parts]
+        return lambda env, tables, xs: (
+            "blend(" + ", ".join(f"{r(env, tables, xs)[0]} × {w}%" for r, w in parts) + ")", 9)
+    return lambda env, tables, xs: (text, 9)
