@@ -417,9 +417,9 @@ def canonical(value) -> Decimal:
                     return value
             elif text != "-0":
                 return value
-    out = _CANONICAL.get(value)
-    if out is not None and type(out) is Decimal:
-        return out
+        out = _CANONICAL.get(value)
+        if out is not None:
+            return out
     d = value if type(value) is Decimal else to_decimal(value)
     whole = d.to_integral_value()
     if d == whole:
@@ -427,9 +427,10 @@ def canonical(value) -> Decimal:
         out = Decimal(int(whole))
     else:
         out = d.normalize(context=_wide(len(d.as_tuple().digits)))
-    if len(_CANONICAL) >= 4096:
-        _CANONICAL.clear()
-    _CANONICAL[value] = out
+    if type(value) is Decimal:  # a fraction's hash costs more than its display
+        if len(_CANONICAL) >= 4096:
+            _CANONICAL.clear()
+        _CANONICAL[value] = out
     return out
 
 
