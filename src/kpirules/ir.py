@@ -20,8 +20,6 @@ import attrs
 from . import model as m
 from .source import Span
 
-ir = attrs.frozen(kw_only=True)
-
 
 def _span():
     return attrs.field(eq=False, repr=False)
@@ -34,7 +32,7 @@ def _rid():
 
 # ---- expressions ------------------------------------------------------------------------------
 
-@ir
+@attrs.frozen(kw_only=True)
 class Const:
     """A literal: a number (`85%` holds 0.85 with percent=True), a text or a boolean."""
     value: object
@@ -42,21 +40,21 @@ class Const:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class FactRef:
     """A fact of the evaluation."""
     name: str
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class ValueRef:
     """A value computed earlier in the evaluation (let, output, item, scorecard)."""
     name: str
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class ParamRef:
     """A parameter of the function being defined."""
     name: str
@@ -64,41 +62,41 @@ class ParamRef:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class FieldRef:
     """A field of the current line of a list of records, inside `sum over ... of` or `only if`."""
     name: str
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class ElemRef:
     """The current element of a list of numbers, named by the list, inside `sum over LIST ...`."""
     name: str
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class ItemName:
     """`item` in a gate: the name of the item the gate decides on."""
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Neg:
     """`-x`."""
     operand: object
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Not:
     """`not x`."""
     operand: object
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Arith:
     """`a + b`, `a - b`, `a * b`, `a / b` (exact; a division by zero is an evaluation error)."""
     op: str
@@ -107,7 +105,7 @@ class Arith:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Logic:
     """`a and b`, `a or b` (the right side is evaluated only when needed)."""
     op: str
@@ -116,7 +114,7 @@ class Logic:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Compare:
     """`a >= b` and the other comparisons, exact across decimals and fractions."""
     op: str
@@ -125,7 +123,7 @@ class Compare:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Cond:
     """`if c then a else b`; only the branch taken is evaluated, and recorded when traced."""
     condition: object
@@ -135,7 +133,7 @@ class Cond:
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class TableLookup:
     """`quarter_split[quarter]`: the row of a table for a key."""
     table: str
@@ -144,7 +142,7 @@ class TableLookup:
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class BandLookup:
     """`five_grades[total_score]`: the band of a bands table holding a value."""
     bands: str
@@ -153,7 +151,7 @@ class BandLookup:
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class KeyGet:
     """`rollout[item]`, `rollout["sales_tools"]`: a record's value for a key."""
     target: object
@@ -161,7 +159,7 @@ class KeyGet:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class FieldGet:
     """`rollout.sales_tools`."""
     target: object
@@ -169,7 +167,7 @@ class FieldGet:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class ListSum:
     """`sum(list)`: the exact sum of a list of numbers."""
     arg: object
@@ -177,7 +175,7 @@ class ListSum:
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class ListCount:
     """`count(list)`."""
     arg: object
@@ -185,14 +183,14 @@ class ListCount:
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Abs:
     """`abs(x)`."""
     arg: object
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Extreme:
     """`max(a, b, ...)` (fn "max") or `min(...)`: the first extreme argument."""
     fn: str
@@ -200,14 +198,14 @@ class Extreme:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Blend:
     """`blend(a 20%, b 80%)`: the sum of each part times its weight."""
     parts: tuple  # ((expr, weight Decimal), ...)
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Call:
     """A call of a policy function (`completion_rate(own_revenue, own_target)`)."""
     function: str
@@ -218,7 +216,7 @@ class Call:
 
 # ---- clauses ------------------------------------------------------------------------------------
 
-@ir
+@attrs.frozen(kw_only=True)
 class Floor:
     """`floor X`: the value is raised to at least X."""
     bound: object
@@ -226,7 +224,7 @@ class Floor:
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Cap:
     """`cap X`: the value is lowered to at most X."""
     bound: object
@@ -234,7 +232,7 @@ class Cap:
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Round:
     """`round MODE to QUANTUM`."""
     mode: str
@@ -242,7 +240,7 @@ class Round:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Filter:
     """`only if COND else "reason"` on a list line."""
     condition: object
@@ -253,7 +251,7 @@ class Filter:
 
 # ---- how a value is computed --------------------------------------------------------------------
 
-@ir
+@attrs.frozen(kw_only=True)
 class Formula:
     """`let x = EXPR` with its floors, caps and roundings in written order."""
     expr: object
@@ -261,7 +259,7 @@ class Formula:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Aggregate:
     """`sum over LIST of EXPR` / `count over LIST`, its filters, `round each`, then its clauses."""
     counting: bool
@@ -274,7 +272,7 @@ class Aggregate:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Adjust:
     """`minus AMOUNT [per COUNT] [if COND]` or `plus ...` in an item."""
     sign: str
@@ -285,7 +283,7 @@ class Adjust:
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Override:
     """`score VALUE if COND` in an item."""
     value: object
@@ -294,7 +292,7 @@ class Override:
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class LadderLine:
     """`minus 2 per full 5% below`: points per step on one side of the standard."""
     sign: str
@@ -305,7 +303,7 @@ class LadderLine:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Ladder:
     """`ladder RATE standard STD [, if none: ...]` with at most one line per side."""
     rate: object
@@ -318,7 +316,7 @@ class Ladder:
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Gate:
     """`gate TAG items: count only if COND else "reason"`, as it applies to one item."""
     tag: str
@@ -329,7 +327,7 @@ class Gate:
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Item:
     """A scorecard item: its weight, then its steps in written order, then its gates."""
     weight: Decimal
@@ -339,7 +337,7 @@ class Item:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class ScorecardSum:
     """A scorecard: the sum of its items, then its clauses."""
     items: tuple      # item names in written order
@@ -347,7 +345,7 @@ class ScorecardSum:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Value:
     """One computed name of an evaluation, in an order where each follows what it reads."""
     kind: str            # let, output, item, scorecard
@@ -362,7 +360,7 @@ class Value:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Function:
     """`function NAME(params) = EXPR` with its clauses."""
     name: str
@@ -374,7 +372,7 @@ class Function:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Evaluation:
     name: str
     label: str | None
@@ -383,7 +381,7 @@ class Evaluation:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Policy:
     """The lowered policy: what codegen, trace and coverage read."""
     name: str

@@ -10,10 +10,8 @@ import attrs
 
 from .source import SourceFile, Span
 
-model = attrs.frozen(kw_only=True)
 
-
-@model
+@attrs.frozen(kw_only=True)
 class Type:
     """The type of a fact or value.
 
@@ -57,7 +55,7 @@ BOOLEAN = Type(kind="boolean", money=0, display="boolean")
 TEXT = Type(kind="text", money=0, display="text")
 
 
-@model
+@attrs.frozen(kw_only=True)
 class Bound:
     """A constraint on a fact: `op` is one of >=, <=, >, <, ==, !=, or `matching`."""
     op: str
@@ -65,7 +63,7 @@ class Bound:
     span: Span = attrs.field(eq=False, repr=False)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class FactDecl:
     name: str
     label: str | None
@@ -80,7 +78,7 @@ class FactDecl:
     total: tuple | None = None  # lists of records: (field, Decimal) of `with FIELD adding up to N`
 
 
-@model
+@attrs.frozen(kw_only=True)
 class BandsModel:
     """A checked bands table: ((name, low, low_included, high, high_included), ...) in order."""
     name: str
@@ -91,7 +89,7 @@ class BandsModel:
     span: Span = attrs.field(eq=False, repr=False)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class TableModel:
     name: str
     label: str | None
@@ -102,7 +100,7 @@ class TableModel:
     cites: tuple = ()       # the source's words (or a company-set note) for the whole table
 
 
-@model
+@attrs.frozen(kw_only=True)
 class ValueDef:
     """A computed value: `let`, `output`, a scorecard item, or a scorecard total.
 
@@ -121,7 +119,7 @@ class ValueDef:
     gates: tuple = ()              # items: the Gate nodes that decide whether they count
 
 
-@model
+@attrs.frozen(kw_only=True)
 class EvaluationModel:
     name: str
     label: str | None
@@ -130,7 +128,7 @@ class EvaluationModel:
     span: Span = attrs.field(eq=False, repr=False)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class PolicyModel:
     name: str
     label: str | None

@@ -16,7 +16,6 @@ def _span():
     return attrs.field(eq=False, repr=False)
 
 
-node = attrs.frozen(kw_only=True)
 
 _SPANS = ("span", "name_span", "list_span", "using_span")
 
@@ -39,7 +38,7 @@ def walk(root):
 
 # ---- expressions ------------------------------------------------------------------------------
 
-@node
+@attrs.frozen(kw_only=True)
 class Number:
     """`20`, `0.5`, `85%` (value 0.85, unit percent), `10万` and `800元` (unit money)."""
     value: Decimal
@@ -47,34 +46,34 @@ class Number:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Text:
     """`"开拓型"`."""
     value: str
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Bool:
     """`true`, `false`."""
     value: bool
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Name:
     """`projects_won`: a fact, value, table or list field."""
     name: str
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class ItemRef:
     """`item`: inside a gate, the name of the item the gate is deciding on."""
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Unary:
     """`-x` (op "neg"), `not x` (op "not")."""
     op: str
@@ -82,7 +81,7 @@ class Unary:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Binary:
     """`a + b`, `a - b`, `a * b`, `a / b`, `a and b`, `a or b`."""
     op: str
@@ -91,7 +90,7 @@ class Binary:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Compare:
     """`a >= b` and the other comparisons."""
     op: str
@@ -100,7 +99,7 @@ class Compare:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Conditional:
     """`if cond then a else b`."""
     condition: object
@@ -109,7 +108,7 @@ class Conditional:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Index:
     """`quarter_split[quarter]` (table lookup), `rollout[item]` (record key)."""
     target: object
@@ -117,7 +116,7 @@ class Index:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Field:
     """`rollout.sales_tools`."""
     target: object
@@ -125,7 +124,7 @@ class Field:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Call:
     """`sum(attendance_violations)`, `max(a, b)`."""
     function: str
@@ -135,7 +134,7 @@ class Call:
 
 # ---- fact types -------------------------------------------------------------------------------
 
-@node
+@attrs.frozen(kw_only=True)
 class RangeConstraint:
     """`in 1..4` (both ends included)."""
     low: object
@@ -143,7 +142,7 @@ class RangeConstraint:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class CompareConstraint:
     """`>= 0`, `<= proposals_total`."""
     op: str
@@ -151,14 +150,14 @@ class CompareConstraint:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class PatternConstraint:
     """`matching "^[0-9]{4}-[0-9]{2}$"`."""
     pattern: str
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class ScalarType:
     """`integer in 1..4`, `money >= 0`, `count <= proposals_total`, `boolean`, `text`."""
     kind: str
@@ -166,14 +165,14 @@ class ScalarType:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class EnumType:
     """`one of senior, assistant`."""
     values: tuple
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class FieldDecl:
     """`contract_amount "成交金额": money >= 0` inside a list of records."""
     name: str
@@ -182,7 +181,7 @@ class FieldDecl:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class ListType:
     """`list of number in 1..2`, `list of (id: text, points: number) at most 4 with points adding up to 80`."""
     element: object  # ScalarType or EnumType, or a tuple of FieldDecl for records
@@ -196,7 +195,7 @@ class ListType:
         return isinstance(self.element, tuple)
 
 
-@node
+@attrs.frozen(kw_only=True)
 class RecordType:
     """`record of boolean (market_activity, sales_training)`, `record of number in 0..100 (self, peer)`."""
     kind: str
@@ -205,7 +204,7 @@ class RecordType:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Fact:
     """`fact base_salary "季度基本工资": money >= 0`."""
     name: str
@@ -217,21 +216,21 @@ class Fact:
 
 # ---- clauses ----------------------------------------------------------------------------------
 
-@node
+@attrs.frozen(kw_only=True)
 class Floor:
     """`floor 0`: the value is raised to at least this."""
     value: object
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Cap:
     """`cap 100`: the value is lowered to at most this."""
     value: object
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Round:
     """`round half up to 0.01`; with `each`, applies to every line of an aggregate."""
     mode: str  # "half up", "half even", "half down", "up", "down", "ceiling", "floor"
@@ -240,14 +239,14 @@ class Round:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Cite:
     """`cite "原文"`: the source's words for the clause it sits on."""
     text: str
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Filter:
     """`only if contract_amount >= 10万 else "成交金额不足10万元"`."""
     condition: object
@@ -257,7 +256,7 @@ class Filter:
 
 # ---- definitions ------------------------------------------------------------------------------
 
-@node
+@attrs.frozen(kw_only=True)
 class Aggregate:
     """`sum over projects of collected * 1.5%`, `count over projects`."""
     function: str
@@ -267,7 +266,7 @@ class Aggregate:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Definition:
     """`let NAME "label" = expr` or `output NAME "label" = expr`, with clauses."""
     kind: str  # "let" or "output"
@@ -279,7 +278,7 @@ class Definition:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Table:
     """`table quarter_split "季度任务分解" (quarter) -> percent:` with rows `1 -> 15%`."""
     name: str
@@ -291,7 +290,7 @@ class Table:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Row:
     """`1 -> 15%` in a table."""
     key: object  # Decimal, str (text) or Name
@@ -299,7 +298,7 @@ class Row:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Adjust:
     """`minus 5 if not sales_training_on_plan`, `minus 2 per shortfall`, `plus 1`."""
     sign: str  # "minus" or "plus"
@@ -309,7 +308,7 @@ class Adjust:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Override:
     """`score 0 if not competitor_analysis_delivered`."""
     value: object
@@ -317,7 +316,7 @@ class Override:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class LadderStep:
     """`minus 2 per full 5% below`."""
     sign: str
@@ -328,7 +327,7 @@ class LadderStep:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Ladder:
     """`ladder won / supported standard 85%, if none: standard` with its step lines,
     or `ladder won / supported standard 85% using u8_steps` with a shared ladder's lines."""
@@ -342,7 +341,7 @@ class Ladder:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Item:
     """`item proposal_excellence "售前优秀方案率" weight 20, knowledge:` with its body."""
     name: str
@@ -354,7 +353,7 @@ class Item:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Gate:
     """`gate knowledge items: count only if rollout[item] else "reason"`."""
     tag: str
@@ -364,7 +363,7 @@ class Gate:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Scorecard:
     """`scorecard kpi_score "KPI得分" total 100:` with items, gates and clauses."""
     name: str
@@ -377,7 +376,7 @@ class Scorecard:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Evaluation:
     """`evaluation quarterly "季度考核":` with facts, definitions and scorecards."""
     name: str
@@ -387,14 +386,14 @@ class Evaluation:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Import:
     """`import ladders.success_rate`."""
     path: tuple
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Policy:
     """A whole policy file (or, with is_module, a `module` of shared definitions in ruleset/)."""
     name: str
@@ -414,14 +413,14 @@ class Policy:
 
 # ---- shared definitions (issue: every scheme as a policy) ------------------------------------
 
-@node
+@attrs.frozen(kw_only=True)
 class Blend:
     """`blend(self_score 20%, peer_score 30%, manager_score 50%)`: a weighted average."""
     parts: tuple  # ((expr, weight Decimal, weight span), ...)
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Band:
     """`"良好" from 81 below 91` in a bands table; a missing end is open."""
     name: str
@@ -432,7 +431,7 @@ class Band:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Bands:
     """`bands five_grades "五级评定" in 0..100:` with one band per line."""
     name: str
@@ -443,7 +442,7 @@ class Bands:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class LadderDef:
     """`ladder u8_steps "U8 rate ladder":` with step lines, used as `ladder ... using u8_steps`."""
     name: str
@@ -453,7 +452,7 @@ class LadderDef:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Param:
     """`actual: money` in a function's parameter list."""
     name: str
@@ -461,7 +460,7 @@ class Param:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Function:
     """`function completion_rate "完成率" (actual: money, target: money) = expr` with clauses."""
     name: str
@@ -473,7 +472,7 @@ class Function:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Example:
     """`example "16 of 20" for quarterly:` with `from`, `given`, `expect` lines."""
     name: str
