@@ -185,7 +185,7 @@ def fact_type(t) -> m.Type:
     if isinstance(t, n.RecordType):
         return m.Type(kind="record", money=0, display="record", element=scalar_type(t.kind), keys=t.keys)
     if isinstance(t, n.ListType):
-        if t.is_records:
+        if isinstance(t.element, tuple):  # a list of records
             return m.Type(kind="list", money=0, display="list",
                           fields=tuple((f.name, fact_type(f.type), f.label) for f in t.element))
         return m.Type(kind="list", money=0, display="list", element=fact_type(t.element))
