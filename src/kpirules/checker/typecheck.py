@@ -140,6 +140,7 @@ def _aggregate(st: State, agg: n.Aggregate, written, ctx: Ctx):
     if ltype.fields:
         line_fields = {name: ftype for name, ftype, _ in ltype.fields}
     else:
+        assert ltype.element is not None  # a list of scalars has its element type (state.fact_type)
         line_fields = {agg.list_name: ltype.element}
     line_ctx = Ctx(scope=ctx.scope, fields=line_fields, deps=ctx.deps, used=ctx.used)
     for c in written:
