@@ -191,6 +191,7 @@ def cmd_test(args) -> int:
             if minimum is not None and report.below(minimum):
                 below.append(report)
         for report in below:
+            assert minimum is not None  # only a minimum puts reports below it
             print(f"coverage below {coverage.percent_text(minimum)}: {report.path} "
                   f"({report.covered}/{report.total} branches, {report.percent})")
     print(f"{passed} passed, {failed} failed")
@@ -361,7 +362,8 @@ def cmd_batch(args) -> int:
         print(f"kpirules: error: cannot create the folder `{args.out}`: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_POLICY
     html = _html_renderer()
-    rows, outputs, seen = [], None, {}
+    seen: dict[str, int] = {}  # an id, normalised (see _batch_line) -> the line that first used it
+    rows, outputs = [], None
     # Lines are split on \n only: a JSON text may hold U+2028, which str.splitlines() would split on.
     for number, raw in enumerate(text.lstrip("\ufeff").split("\n"), 1):
         if not raw.strip():

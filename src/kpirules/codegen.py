@@ -68,6 +68,7 @@ class _Gen:
 
     def const(self, value) -> str:
         """A name for an object the code reads (a number, a table, a span, a node)."""
+        key: tuple[str, object]
         if isinstance(value, (Decimal, str, bool, int)) and not isinstance(value, bool):
             key = (type(value).__name__, str(value))
         elif isinstance(value, bool):
@@ -578,7 +579,7 @@ _EXPR = {
     ir.FieldGet: _Gen._fieldget, ir.ListSum: _Gen._sum, ir.ListCount: _Gen._count, ir.Abs: _Gen._abs,
     ir.Extreme: _Gen._extreme, ir.Blend: _Gen._blend, ir.Call: _Gen._call,
 }
-_VALUE = {
+_VALUE: dict[type, Callable[[_Gen, Any, str, _Where], None]] = {
     ir.Formula: _Gen.formula, ir.Aggregate: _Gen.aggregate, ir.Item: _Gen.item,
     ir.ScorecardSum: _Gen.scorecard,
 }
@@ -589,7 +590,7 @@ def generate(policy: ir.Policy, evaluation: ir.Evaluation, traced: bool) -> Call
     (traced: (values, records), one (events, calls, x) record per value)."""
     g = _Gen(policy, evaluation, traced)
     source = g.generate()
-    namespace = dict(rt.NAMESPACE)
+    namespace: dict[str, Any] = dict(rt.NAMESPACE)
     namespace.update(g.consts)
     code = compile(source, f"<kpirules {evaluation.name}{' traced' if traced else ''}>", "exec")
     exec(code, namespace)  # noqa: S102 - our own generated source, from the checked IR

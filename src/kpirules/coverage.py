@@ -26,6 +26,7 @@ from . import facts as fact_stage
 from . import ir
 from .errors import KpiRulesError
 from .runtime import Failure
+from .source import Span
 
 LADDER_OUTCOMES = ("below", "at", "above")
 OUTCOMES = {
@@ -70,7 +71,7 @@ class Site:
     key: tuple
     kind: str        # ladder, gate, floor, cap, adjust, score, filter, if, band, row
     outcomes: tuple
-    span: object     # where it is reported: the construct, or (inside a function) the outermost call
+    span: Span       # where it is reported: the construct, or (inside a function) the outermost call
     head: str        # what it is, for people: "ladder `won / supported` of item project_success"
     order: int = 0
 
@@ -117,8 +118,8 @@ class Coverage:
         return sum(len(set(s.outcomes) & self.seen.get(s.key, frozenset())) for s in self.sites)
 
     @property
-    def missed(self) -> tuple:
-        out = []
+    def missed(self) -> tuple[Missed, ...]:
+        out: list[Missed] = []
         for s in self.sites:
             got = self.seen.get(s.key, frozenset())
             out.extend(Missed(site=s, outcome=o) for o in s.outcomes if o not in got)

@@ -38,7 +38,7 @@ class Diagnostic:
         return render(self)
 
     def as_json(self) -> dict:
-        out = {"code": self.code, "severity": self.severity, "message": self.message}
+        out: dict[str, object] = {"code": self.code, "severity": self.severity, "message": self.message}
         if self.span is not None:
             out["span"] = self.span.as_json()
         if self.help:

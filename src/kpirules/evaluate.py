@@ -6,6 +6,9 @@ Pure: no clock, no I/O, no module state. Plain and traced runs are the same gene
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from . import exact as x
 from . import ir
 from .errors import EvaluationError
@@ -33,6 +36,7 @@ def output_plan(evaluation: ir.Evaluation) -> tuple:
     order = sorted(evaluation.values, key=lambda v: (v.span.end if v.kind == "scorecard" else v.span.start))
     plan = []
     for v in order:
+        convert: Callable[[Any], Any]
         if v.type.kind != "number":
             convert = public_value
         elif v.keeps_digits:

@@ -116,6 +116,8 @@ class Ratio(Fraction):
     returns a Decimal whenever the result terminates."""
 
     __slots__ = ()
+    _numerator: int  # Fraction's own slots, which its stubs do not declare
+    _denominator: int
 
     def __add__(self, other):
         p = _pair(other)
@@ -343,7 +345,8 @@ def _round_to(value, quantum: Decimal, mode: str):
     whole = _round_ratio(p[0] * q[1], p[1] * q[0], rounding)
     ctx = _wide(len(str(abs(whole))) + len(quantum.as_tuple().digits) + 2)
     result = ctx.multiply(Decimal(whole), quantum)  # the quantum's digits: 0.05 x 10 is 0.50
-    return result.quantize(ONE, context=ctx) if result.as_tuple().exponent > 0 else result
+    # A finite Decimal's exponent is an int (the stubs also allow 'n', 'N', 'F').
+    return result.quantize(ONE, context=ctx) if result.as_tuple().exponent > 0 else result  # type: ignore[operator]
 
 
 def _round_ratio(num: int, den: int, rounding: str) -> int:

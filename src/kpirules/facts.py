@@ -451,7 +451,8 @@ class _Limit:
 
     def __init__(self, b: m.Bound):
         self.op = b.op
-        self.source: str = b.value.span.text  # type: ignore[attr-defined]  # a node, for these ops
+        assert not isinstance(b.value, str)  # only `matching` bounds hold text, and those are _Patterns
+        self.source: str = b.value.span.text
         self.literal = _is_literal(b.value)
         self.const = _UNKNOWN
         self.resolve = None

@@ -27,7 +27,7 @@ from decimal import Decimal
 from . import nodes as n
 from .parser import Comment, parse
 from .parser import comments as find_comments
-from .parser.scanner import bracket_depth
+from .parser.scanner import Token, bracket_depth
 from .parser.scanner import code_tokens as _tokens
 from .parser.scanner import unquote as _unquote
 from .source import SourceFile
@@ -397,7 +397,7 @@ class _Printer:
         if isinstance(t, n.RecordType):
             return f"record of {t.kind}{self.constraints(t.constraints, before_keys=True)} ({', '.join(t.keys)})"
         if isinstance(t, n.ListType):
-            if t.is_records:
+            if isinstance(t.element, tuple):  # a list of records
                 element = "(" + ", ".join(f"{f.name}{self.label(f.label)}: {self.fact_type(f.type, True)}"
                                           for f in t.element) + ")"
             else:
@@ -528,6 +528,7 @@ class _Printer:
         out = []
         for kind, offset, tokens in written:
             if kind == "from":
+                assert node.base is not None  # a `from` line is counted only when the example has a base
                 out.append((f"from {_quote(node.base)}", offset))
             elif kind == "given":
                 path, value = given.pop(0)
@@ -547,7 +548,7 @@ class _Printer:
             return None
         first = self.src.logical_index(node.span.start)
         last = self.src.logical_index(node.span.end - 1)
-        found = []
+        found: list[tuple[str, int, list[Token]]] = []  # (kind, offset, value tokens)
         for index in range(first + 1, last + 1):
             tokens = list(_tokens(text, self.src.logical_start(index), self.src.logical_end(index)))
             if not tokens:
@@ -630,7 +631,7 @@ class _Printer:
     def render(self, comments) -> str:
         lines = self.lines
         before, after, trailing = self.place_comments(lines, comments)
-        out = []  # [indent, code, trailing comment or None]; None for a blank line
+        out: list[list | None] = []  # [indent, code, trailing comment or None]; None for a blank line
 
         def blank():
             if out and out[-1] is not None:

@@ -20,8 +20,6 @@ import attrs
 from . import model as m
 from .source import Span
 
-ir = attrs.frozen(kw_only=True)
-
 
 def _span():
     return attrs.field(eq=False, repr=False)
@@ -34,29 +32,29 @@ def _rid():
 
 # ---- expressions ------------------------------------------------------------------------------
 
-@ir
+@attrs.frozen(kw_only=True)
 class Const:
     """A literal: a number (`85%` holds 0.85 with percent=True), a text or a boolean."""
-    value: object
+    value: Decimal | str | bool
     percent: bool = False
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class FactRef:
     """A fact of the evaluation."""
     name: str
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class ValueRef:
     """A value computed earlier in the evaluation (let, output, item, scorecard)."""
     name: str
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class ParamRef:
     """A parameter of the function being defined."""
     name: str
@@ -64,177 +62,177 @@ class ParamRef:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class FieldRef:
     """A field of the current line of a list of records, inside `sum over ... of` or `only if`."""
     name: str
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class ElemRef:
     """The current element of a list of numbers, named by the list, inside `sum over LIST ...`."""
     name: str
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class ItemName:
     """`item` in a gate: the name of the item the gate decides on."""
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Neg:
     """`-x`."""
-    operand: object
+    operand: Expr
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Not:
     """`not x`."""
-    operand: object
+    operand: Expr
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Arith:
     """`a + b`, `a - b`, `a * b`, `a / b` (exact; a division by zero is an evaluation error)."""
     op: str
-    left: object
-    right: object
+    left: Expr
+    right: Expr
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Logic:
     """`a and b`, `a or b` (the right side is evaluated only when needed)."""
     op: str
-    left: object
-    right: object
+    left: Expr
+    right: Expr
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Compare:
     """`a >= b` and the other comparisons, exact across decimals and fractions."""
     op: str
-    left: object
-    right: object
+    left: Expr
+    right: Expr
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Cond:
     """`if c then a else b`; only the branch taken is evaluated, and recorded when traced."""
-    condition: object
-    then: object
-    otherwise: object
+    condition: Expr
+    then: Expr
+    otherwise: Expr
     span: Span = _span()
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class TableLookup:
     """`quarter_split[quarter]`: the row of a table for a key."""
     table: str
-    key: object
+    key: Expr
     span: Span = _span()
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class BandLookup:
     """`five_grades[total_score]`: the band of a bands table holding a value."""
     bands: str
-    key: object
+    key: Expr
     span: Span = _span()
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class KeyGet:
     """`rollout[item]`, `rollout["sales_tools"]`: a record's value for a key."""
-    target: object
-    key: object
+    target: Expr
+    key: Expr
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class FieldGet:
     """`rollout.sales_tools`."""
-    target: object
+    target: Expr
     name: str
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class ListSum:
     """`sum(list)`: the exact sum of a list of numbers."""
-    arg: object
+    arg: Expr
     span: Span = _span()
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class ListCount:
     """`count(list)`."""
-    arg: object
+    arg: Expr
     span: Span = _span()
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Abs:
     """`abs(x)`."""
-    arg: object
+    arg: Expr
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Extreme:
     """`max(a, b, ...)` (fn "max") or `min(...)`: the first extreme argument."""
     fn: str
-    args: tuple
+    args: tuple[Expr, ...]
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Blend:
     """`blend(a 20%, b 80%)`: the sum of each part times its weight."""
-    parts: tuple  # ((expr, weight Decimal), ...)
+    parts: tuple[tuple[Expr, Decimal], ...]  # (expr, weight)
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Call:
     """A call of a policy function (`completion_rate(own_revenue, own_target)`)."""
     function: str
-    args: tuple
+    args: tuple[Expr, ...]
     span: Span = _span()
     rid: int = _rid()
 
 
 # ---- clauses ------------------------------------------------------------------------------------
 
-@ir
+@attrs.frozen(kw_only=True)
 class Floor:
     """`floor X`: the value is raised to at least X."""
-    bound: object
+    bound: Expr
     span: Span = _span()
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Cap:
     """`cap X`: the value is lowered to at most X."""
-    bound: object
+    bound: Expr
     span: Span = _span()
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Round:
     """`round MODE to QUANTUM`."""
     mode: str
@@ -242,10 +240,10 @@ class Round:
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Filter:
     """`only if COND else "reason"` on a list line."""
-    condition: object
+    condition: Expr
     reason: str | None
     span: Span = _span()
     rid: int = _rid()
@@ -253,64 +251,64 @@ class Filter:
 
 # ---- how a value is computed --------------------------------------------------------------------
 
-@ir
+@attrs.frozen(kw_only=True)
 class Formula:
     """`let x = EXPR` with its floors, caps and roundings in written order."""
-    expr: object
-    clauses: tuple
+    expr: Expr
+    clauses: tuple[Clause, ...]
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Aggregate:
     """`sum over LIST of EXPR` / `count over LIST`, its filters, `round each`, then its clauses."""
     counting: bool
     list_name: str
     records: bool               # a list of records (fields) or of numbers (the element)
-    body: object | None         # None: the element itself (sum) or 1 (count)
-    filters: tuple
+    body: Expr | None           # None: the element itself (sum) or 1 (count)
+    filters: tuple[Filter, ...]
     round_each: Round | None
-    clauses: tuple
+    clauses: tuple[Clause, ...]
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Adjust:
     """`minus AMOUNT [per COUNT] [if COND]` or `plus ...` in an item."""
     sign: str
-    amount: object
-    per: object | None
-    condition: object | None
+    amount: Expr
+    per: Expr | None
+    condition: Expr | None
     span: Span = _span()
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Override:
     """`score VALUE if COND` in an item."""
-    value: object
-    condition: object
+    value: Expr
+    condition: Expr
     span: Span = _span()
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class LadderLine:
     """`minus 2 per full 5% below`: points per step on one side of the standard."""
     sign: str
-    points: object
+    points: Expr
     rule: str       # full, started, prorated
-    step: object
+    step: Expr
     direction: str  # below, above
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Ladder:
     """`ladder RATE standard STD [, if none: ...]` with at most one line per side."""
-    rate: object
-    standard: object
-    none: object | None   # None, "standard", or an expression for an undefined rate
+    rate: Expr
+    standard: Expr
+    none: Expr | str | None  # None, "standard", or an expression for an undefined rate
     below: LadderLine | None
     above: LadderLine | None
     percent: bool         # the standard is written as a percentage
@@ -318,91 +316,99 @@ class Ladder:
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Gate:
     """`gate TAG items: count only if COND else "reason"`, as it applies to one item."""
     tag: str
-    condition: object
+    condition: Expr
     reason: str | None
-    cites: tuple
+    cites: tuple[str, ...]
     span: Span = _span()
     rid: int = _rid()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Item:
     """A scorecard item: its weight, then its steps in written order, then its gates."""
     weight: Decimal
-    tags: tuple
-    steps: tuple      # Adjust, Override, Ladder, Floor, Cap
-    gates: tuple      # Gate
+    tags: tuple[str, ...]
+    steps: tuple[Step, ...]
+    gates: tuple[Gate, ...]
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class ScorecardSum:
     """A scorecard: the sum of its items, then its clauses."""
-    items: tuple      # item names in written order
-    clauses: tuple
+    items: tuple[str, ...]  # item names in written order
+    clauses: tuple[Clause, ...]
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Value:
     """One computed name of an evaluation, in an order where each follows what it reads."""
     kind: str            # let, output, item, scorecard
     name: str
     label: str | None
     type: m.Type
-    compute: object      # Formula, Aggregate, Item or ScorecardSum
-    deps: tuple
-    cites: tuple
+    compute: Formula | Aggregate | Item | ScorecardSum
+    deps: tuple[str, ...]
+    cites: tuple[str, ...]
     keeps_digits: bool   # a declared rounding: shown with its quantum's digits (`7488.00`)
     scorecard: str | None = None
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Function:
     """`function NAME(params) = EXPR` with its clauses."""
     name: str
     label: str | None
-    params: tuple        # parameter names
-    body: object
-    clauses: tuple
-    cites: tuple
+    params: tuple[str, ...]  # parameter names
+    body: Expr
+    clauses: tuple[Clause, ...]
+    cites: tuple[str, ...]
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Evaluation:
     name: str
     label: str | None
-    facts: tuple         # model.FactDecl, in written order
-    values: tuple        # Value
+    facts: tuple[m.FactDecl, ...]  # in written order
+    values: tuple[Value, ...]
     span: Span = _span()
 
 
-@ir
+@attrs.frozen(kw_only=True)
 class Policy:
     """The lowered policy: what codegen, trace and coverage read."""
     name: str
     label: str | None
     version: str | None
-    tables: tuple        # model.TableModel
-    bands: tuple         # model.BandsModel
-    functions: tuple     # Function
-    evaluations: tuple   # Evaluation
+    tables: tuple[m.TableModel, ...]
+    bands: tuple[m.BandsModel, ...]
+    functions: tuple[Function, ...]
+    evaluations: tuple[Evaluation, ...]
     records: int = attrs.field(eq=False, default=0)  # how many record ids were given out
 
     def evaluation(self, name: str) -> Evaluation | None:
         return next((ev for ev in self.evaluations if ev.name == name), None)
 
 
-_FIELDS: dict = {}
+# ---- unions of the node classes above, for annotations ------------------------------------------
+
+Expr = (Const | FactRef | ValueRef | ParamRef | FieldRef | ElemRef | ItemName | Neg | Not | Arith | Logic | Compare
+        | Cond | TableLookup | BandLookup | KeyGet | FieldGet | ListSum | ListCount | Abs | Extreme | Blend | Call)
+Clause = Floor | Cap | Round
+Step = Adjust | Override | Ladder | Floor | Cap  # in an item
 
 
-def _child_fields(cls) -> tuple:
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
     names = _FIELDS.get(cls)
     if names is None:
         names = _FIELDS[cls] = tuple(a.name for a in reversed(attrs.fields(cls))

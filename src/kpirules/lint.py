@@ -10,13 +10,16 @@ makes these warnings errors.
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 from . import exact as x
 from . import model as m
 from . import nodes as n
 from .diagnostics import warning
 
-UNKNOWN = (None, None)
+# A value's range, (low, high): exact numbers (Decimal, or an exact.Ratio), None where unbounded.
+Range = tuple[Decimal | Fraction | None, Decimal | Fraction | None]
+UNKNOWN: Range = (None, None)
 
 
 # Interval arithmetic is exact (exact.py): a bound rounded in some decimal context could turn a
@@ -72,25 +75,25 @@ class Linter:
         self._seen_division: set = set()
         self.facts: dict = {}
         self.nonzero: set = set()   # facts whose declaration excludes zero (`> 0`, `!= 0`)
-        self.aggregating = None   # the list a `sum over` is walking, while its body is analysed
+        self.aggregating: str | None = None  # the list a `sum over` is walking, while its body is analysed
         self.counts: dict = {}    # values that are `count(L)` of a list L
 
     def warn(self, code, message, span, help=None):
         self.diags.append(warning(code, message, span, help))
 
     # ---- ranges -----------------------------------------------------------------------------
-    def fact_ranges(self, ev: m.EvaluationModel) -> dict:
-        env = {}
+    def fact_ranges(self, ev: m.EvaluationModel) -> dict[str, Range]:
+        env: dict[str, Range] = {}
         self.nonzero = set()
         for f in ev.facts:
             if f.type.kind != "number":
                 continue
-            lo = Decimal(0) if f.type.display == "count" else None
-            hi = None
+            lo: Decimal | Fraction | None = Decimal(0) if f.type.display == "count" else None
+            hi: Decimal | Fraction | None = None
             for b in f.bounds:
                 if b.op == "matching":
                     continue
-                value = b.value.value if isinstance(b.value, n.Number) else None
+                value: Decimal | Fraction | None = b.value.value if isinstance(b.value, n.Number) else None
                 if value is None and isinstance(b.value, n.Name) and b.value.name in env:
                     other = env[b.value.name]
                     value = other[1] if b.op in ("<=", "<") else other[0]
@@ -163,7 +166,8 @@ class Linter:
             self.expr(e.target, env, guards, fields)
             return UNKNOWN
         if isinstance(e, n.Blend):
-            lo, hi = Decimal(0), Decimal(0)
+            lo: Decimal | Fraction | None = Decimal(0)
+            hi: Decimal | Fraction | None = Decimal(0)
             for expr, w, _ in e.parts:
                 r = self.expr(expr, env, guards, fields)
                 lo = _add(lo, None if r[0] is None else x.mul(r[0], w))
@@ -270,7 +274,8 @@ class Linter:
         for d in ev.values:
             what = f"`{d.name}`"
             if d.kind in ("let", "output"):
-                node: n.Definition = d.node
+                node = d.node
+                assert isinstance(node, n.Definition)  # let and output come from definitions
                 if isinstance(node.value, n.Aggregate):
                     r = self.aggregate(node.value, node.clauses, env, facts)
                     each = [c for c in node.clauses if isinstance(c, n.Round) and c.each]
@@ -285,13 +290,16 @@ class Linter:
                         self.counts[d.name] = node.value.args[0].name
                 env[d.name] = self.clauses(node.clauses, r, env, what)
             elif d.kind == "item":
+                assert isinstance(d.node, n.Item)  # the checker makes an item's ValueDef from one
                 env[d.name] = self.item(d.node, env, what)
                 for gate in d.gates:
                     self.expr(gate.condition, env)
                     env[d.name] = _union(env[d.name], (Decimal(0), Decimal(0)))
             else:
-                sc: n.Scorecard = d.node
-                lo, hi = Decimal(0), Decimal(0)
+                sc = d.node
+                assert isinstance(sc, n.Scorecard)  # the remaining kind
+                lo: Decimal | Fraction | None = Decimal(0)
+                hi: Decimal | Fraction | None = Decimal(0)
                 for item in sc.items:
                     r = env.get(item.name, UNKNOWN)
                     lo, hi = _add(lo, r[0]), _add(hi, r[1])
@@ -303,7 +311,8 @@ class Linter:
         fields = {}
         if decl is not None and decl.type.fields:
             for name, ftype, _ in decl.type.fields:
-                lo = hi = None
+                lo: Decimal | None = None
+                hi: Decimal | None = None
                 for b in dict(decl.field_bounds).get(name, ()):
                     if b.op != "matching" and isinstance(b.value, n.Number):
                         if b.op in (">=", ">"):
@@ -330,7 +339,7 @@ class Linter:
         return (Decimal(0), None) if body[0] is not None and body[0] >= 0 else UNKNOWN
 
     def item(self, item: n.Item, env, what):
-        r = (item.weight, item.weight)
+        r: Range = (item.weight, item.weight)
         for s in item.body:
             if isinstance(s, n.Adjust):
                 amount = self.expr(s.amount, env)
@@ -411,7 +420,7 @@ def lint(policy: m.PolicyModel, imports=()) -> list:
     linter = Linter(policy, policy.functions)
     for ev in policy.evaluations:
         linter.evaluation(ev)
-        read = set()
+        read: set[str] = set()
         for d in ev.values:
             read.update(d.deps)
         for d in ev.values:
@@ -447,6 +456,7 @@ def _ladders_used(policy: m.PolicyModel) -> set:
     for ev in policy.evaluations:
         for d in ev.values:
             if d.kind == "item":
+                assert isinstance(d.node, n.Item)  # the checker makes an item's ValueDef from one
                 for s in d.node.body:
                     if isinstance(s, n.Ladder) and s.using:
                         out.add(s.using)

@@ -65,7 +65,7 @@ def _with_imports(tree, source: SourceFile, chain: tuple, diags: list, texts: li
 
     A module reached twice (a policy and one of its modules both import it) is merged once.
     """
-    merged = {"tables": [], "definitions": [], "bands": [], "ladders": [], "functions": []}
+    merged: dict[str, list[object]] = {"tables": [], "definitions": [], "bands": [], "ladders": [], "functions": []}
     seen = set() if seen is None else seen
     for imp in tree.imports:
         path = find_module(imp.path, source.path)

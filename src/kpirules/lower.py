@@ -123,7 +123,7 @@ class Lowerer:
     def clauses(self, clauses, scope: _Scope = _TOP) -> tuple:
         """Floors, caps and roundings of a value, in written order (filters and `round each`
         belong to the aggregate; citations to the value)."""
-        out = []
+        out: list[ir.Clause] = []
         for c in clauses:
             if isinstance(c, n.Floor):
                 out.append(ir.Floor(bound=self.expr(c.value, scope), span=c.span, rid=self.rid()))
@@ -135,16 +135,19 @@ class Lowerer:
 
     # ---- values --------------------------------------------------------------------------------
     def value(self, d: m.ValueDef) -> ir.Value:
+        compute: ir.Formula | ir.Aggregate | ir.Item | ir.ScorecardSum
         if d.kind == "item":
             compute = self.item(d)
             keeps = False
         elif d.kind == "scorecard":
-            sc: n.Scorecard = d.node
+            sc = d.node
+            assert isinstance(sc, n.Scorecard)  # the checker makes a scorecard's ValueDef from one
             compute = ir.ScorecardSum(items=tuple(i.name for i in sc.items), clauses=self.clauses(sc.clauses),
                                       span=sc.span)
             keeps = any(isinstance(c, n.Round) for c in sc.clauses)
         else:
-            node: n.Definition = d.node
+            node = d.node
+            assert isinstance(node, n.Definition)  # let and output come from definitions
             keeps = any(isinstance(c, n.Round) for c in node.clauses)
             if isinstance(node.value, n.Aggregate):
                 compute = self.aggregate(node.value, node.clauses)
@@ -169,8 +172,9 @@ class Lowerer:
             clauses=self.clauses(clauses), span=agg.span)
 
     def item(self, d: m.ValueDef) -> ir.Item:
-        item: n.Item = d.node
-        steps = []
+        item = d.node
+        assert isinstance(item, n.Item)  # the checker makes an item's ValueDef from one
+        steps: list[ir.Step] = []
         for s in item.body:
             if isinstance(s, n.Adjust):
                 steps.append(ir.Adjust(sign=s.sign, amount=self.expr(s.amount),

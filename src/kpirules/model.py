@@ -6,14 +6,16 @@ Expressions stay surface nodes (they are already resolved by the checker's scope
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import attrs
 
+from . import nodes as n
+from .diagnostics import Diagnostic
 from .source import SourceFile, Span
 
-model = attrs.frozen(kw_only=True)
 
-
-@model
+@attrs.frozen(kw_only=True)
 class Type:
     """The type of a fact or value.
 
@@ -25,10 +27,10 @@ class Type:
     kind: str
     money: int | None = 0
     display: str = "number"
-    values: tuple = ()        # enum values
+    values: tuple[str, ...] = ()  # enum values
     element: Type | None = None  # list element
-    fields: tuple = ()        # list of records: ((name, Type, label), ...)
-    keys: tuple = ()          # record keys
+    fields: tuple[tuple[str, Type, str | None], ...] = ()  # list of records: (name, Type, label)
+    keys: tuple[str, ...] = ()  # record keys
 
     def describe(self) -> str:
         if self.kind == "number":
@@ -44,8 +46,10 @@ class Type:
         if self.kind == "list":
             if self.fields:
                 return "list of records"
+            assert self.element is not None  # a list of scalars always has its element type
             return f"list of {self.element.describe()}"
         if self.kind == "record":
+            assert self.element is not None  # so does a record
             return f"record of {self.element.describe()}"
         return self.kind
 
@@ -57,52 +61,52 @@ BOOLEAN = Type(kind="boolean", money=0, display="boolean")
 TEXT = Type(kind="text", money=0, display="text")
 
 
-@model
+@attrs.frozen(kw_only=True)
 class Bound:
     """A constraint on a fact: `op` is one of >=, <=, >, <, ==, !=, or `matching`."""
     op: str
-    value: object          # an expression node (literal or fact name), or a regex string
+    value: n.Expr | str    # an expression node (literal or fact name), or a regex string
     span: Span = attrs.field(eq=False, repr=False)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class FactDecl:
     name: str
     label: str | None
     type: Type
-    bounds: tuple           # Bound, for scalars; for lists, the bounds of each element
-    field_bounds: tuple = ()  # lists of records: ((field, (Bound, ...)), ...)
+    bounds: tuple[Bound, ...]  # for scalars; for lists, the bounds of each element
+    field_bounds: tuple[tuple[str, tuple[Bound, ...]], ...] = ()  # lists of records: (field, bounds)
     limit: int | None = None
     rule: str = ""            # the declaration as written, e.g. `integer in 1..4`
     span: Span = attrs.field(eq=False, repr=False)
-    cites: tuple = ()           # the source's words for the fact's rule
+    cites: tuple[str, ...] = ()  # the source's words for the fact's rule
     minimum: int | None = None  # lists: `at least N`
-    total: tuple | None = None  # lists of records: (field, Decimal) of `with FIELD adding up to N`
+    total: tuple[str, Decimal] | None = None  # lists of records: `with FIELD adding up to N`
 
 
-@model
+@attrs.frozen(kw_only=True)
 class BandsModel:
     """A checked bands table: ((name, low, low_included, high, high_included), ...) in order."""
     name: str
     label: str | None
-    low: object
-    high: object
-    bands: tuple
+    low: Decimal
+    high: Decimal
+    bands: tuple[tuple[str, Decimal, bool, Decimal, bool], ...]
     span: Span = attrs.field(eq=False, repr=False)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class TableModel:
     name: str
     label: str | None
     key_kind: str           # number, text or enum (keys written as bare names)
     value_type: Type
-    rows: tuple             # ((key, value), ...) with keys Decimal or str, values exact
+    rows: tuple[tuple[Decimal | str, Decimal | str | bool | None], ...]  # (key, exact value); None: a bad cell
     span: Span = attrs.field(eq=False, repr=False)
-    cites: tuple = ()       # the source's words (or a company-set note) for the whole table
+    cites: tuple[str, ...] = ()     # the source's words (or a company-set note) for the whole table
 
 
-@model
+@attrs.frozen(kw_only=True)
 class ValueDef:
     """A computed value: `let`, `output`, a scorecard item, or a scorecard total.
 
@@ -113,36 +117,36 @@ class ValueDef:
     name: str
     label: str | None
     type: Type
-    node: object
-    deps: tuple
-    cites: tuple
+    node: n.Definition | n.Item | n.Scorecard
+    deps: tuple[str, ...]
+    cites: tuple[str, ...]
     span: Span = attrs.field(eq=False, repr=False)
     scorecard: str | None = None   # items: the scorecard they belong to
-    gates: tuple = ()              # items: the Gate nodes that decide whether they count
+    gates: tuple[n.Gate, ...] = ()            # items: the Gate nodes that decide whether they count
 
 
-@model
+@attrs.frozen(kw_only=True)
 class EvaluationModel:
     name: str
     label: str | None
-    facts: tuple            # FactDecl in written order
-    values: tuple           # ValueDef in an order where each follows what it reads
+    facts: tuple[FactDecl, ...]    # in written order
+    values: tuple[ValueDef, ...]   # in an order where each follows what it reads
     span: Span = attrs.field(eq=False, repr=False)
 
 
-@model
+@attrs.frozen(kw_only=True)
 class PolicyModel:
     name: str
     label: str | None
     version: str | None
     source: SourceFile = attrs.field(eq=False, repr=False)
     sha256: str
-    tables: tuple           # TableModel
-    evaluations: tuple      # EvaluationModel
-    bands: tuple = ()       # BandsModel
-    functions: tuple = ()   # nodes.Function, checked
-    examples: tuple = ()    # nodes.Example, checked against the evaluations
-    diagnostics: tuple = () # warnings that did not stop the load
+    tables: tuple[TableModel, ...]
+    evaluations: tuple[EvaluationModel, ...]
+    bands: tuple[BandsModel, ...] = ()
+    functions: tuple[n.Function, ...] = ()  # checked
+    examples: tuple[n.Example, ...] = ()    # checked against the evaluations
+    diagnostics: tuple[Diagnostic, ...] = ()  # warnings that did not stop the load
 
     def evaluation(self, name: str) -> EvaluationModel | None:
         for ev in self.evaluations:

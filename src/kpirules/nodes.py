@@ -16,7 +16,6 @@ def _span():
     return attrs.field(eq=False, repr=False)
 
 
-node = attrs.frozen(kw_only=True)
 
 _SPANS = ("span", "name_span", "list_span", "using_span")
 
@@ -39,7 +38,7 @@ def walk(root):
 
 # ---- expressions ------------------------------------------------------------------------------
 
-@node
+@attrs.frozen(kw_only=True)
 class Number:
     """`20`, `0.5`, `85%` (value 0.85, unit percent), `10万` and `800元` (unit money)."""
     value: Decimal
@@ -47,148 +46,148 @@ class Number:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Text:
     """`"开拓型"`."""
     value: str
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Bool:
     """`true`, `false`."""
     value: bool
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Name:
     """`projects_won`: a fact, value, table or list field."""
     name: str
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class ItemRef:
     """`item`: inside a gate, the name of the item the gate is deciding on."""
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Unary:
     """`-x` (op "neg"), `not x` (op "not")."""
     op: str
-    operand: object
+    operand: Expr
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Binary:
     """`a + b`, `a - b`, `a * b`, `a / b`, `a and b`, `a or b`."""
     op: str
-    left: object
-    right: object
+    left: Expr
+    right: Expr
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Compare:
     """`a >= b` and the other comparisons."""
     op: str
-    left: object
-    right: object
+    left: Expr
+    right: Expr
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Conditional:
     """`if cond then a else b`."""
-    condition: object
-    then: object
-    otherwise: object
+    condition: Expr
+    then: Expr
+    otherwise: Expr
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Index:
     """`quarter_split[quarter]` (table lookup), `rollout[item]` (record key)."""
-    target: object
-    key: object
+    target: Expr
+    key: Expr
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Field:
     """`rollout.sales_tools`."""
-    target: object
+    target: Expr
     name: str
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Call:
     """`sum(attendance_violations)`, `max(a, b)`."""
     function: str
-    args: tuple
+    args: tuple[Expr, ...]
     span: Span = _span()
 
 
 # ---- fact types -------------------------------------------------------------------------------
 
-@node
+@attrs.frozen(kw_only=True)
 class RangeConstraint:
     """`in 1..4` (both ends included)."""
-    low: object
-    high: object
+    low: Expr
+    high: Expr
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class CompareConstraint:
     """`>= 0`, `<= proposals_total`."""
     op: str
-    bound: object
+    bound: Expr
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class PatternConstraint:
     """`matching "^[0-9]{4}-[0-9]{2}$"`."""
     pattern: str
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class ScalarType:
     """`integer in 1..4`, `money >= 0`, `count <= proposals_total`, `boolean`, `text`."""
     kind: str
-    constraints: tuple = ()
+    constraints: tuple[Constraint, ...] = ()
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class EnumType:
     """`one of senior, assistant`."""
-    values: tuple
+    values: tuple[str, ...]
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class FieldDecl:
     """`contract_amount "成交金额": money >= 0` inside a list of records."""
     name: str
     label: str | None
-    type: object
+    type: ScalarType | EnumType
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class ListType:
     """`list of number in 1..2`, `list of (id: text, points: number) at most 4 with points adding up to 80`."""
-    element: object  # ScalarType or EnumType, or a tuple of FieldDecl for records
+    element: ScalarType | EnumType | tuple[FieldDecl, ...]  # a tuple of FieldDecl for records
     limit: int | None = None
     minimum: int | None = None
-    total: tuple | None = None  # (field name, expression) of `with FIELD adding up to EXPR`
+    total: tuple[str, Expr] | None = None  # (field name, expression) of `with FIELD adding up to EXPR`
     span: Span = _span()
 
     @property
@@ -196,42 +195,42 @@ class ListType:
         return isinstance(self.element, tuple)
 
 
-@node
+@attrs.frozen(kw_only=True)
 class RecordType:
     """`record of boolean (market_activity, sales_training)`, `record of number in 0..100 (self, peer)`."""
     kind: str
-    keys: tuple
-    constraints: tuple = ()
+    keys: tuple[str, ...]
+    constraints: tuple[Constraint, ...] = ()
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Fact:
     """`fact base_salary "季度基本工资": money >= 0`."""
     name: str
     label: str | None
-    type: object
-    cites: tuple = ()
+    type: FactType
+    cites: tuple[Cite, ...] = ()
     span: Span = _span()
 
 
 # ---- clauses ----------------------------------------------------------------------------------
 
-@node
+@attrs.frozen(kw_only=True)
 class Floor:
     """`floor 0`: the value is raised to at least this."""
-    value: object
+    value: Expr
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Cap:
     """`cap 100`: the value is lowered to at most this."""
-    value: object
+    value: Expr
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Round:
     """`round half up to 0.01`; with `each`, applies to every line of an aggregate."""
     mode: str  # "half up", "half even", "half down", "up", "down", "ceiling", "floor"
@@ -240,220 +239,220 @@ class Round:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Cite:
     """`cite "原文"`: the source's words for the clause it sits on."""
     text: str
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Filter:
     """`only if contract_amount >= 10万 else "成交金额不足10万元"`."""
-    condition: object
+    condition: Expr
     reason: str | None
     span: Span = _span()
 
 
 # ---- definitions ------------------------------------------------------------------------------
 
-@node
+@attrs.frozen(kw_only=True)
 class Aggregate:
     """`sum over projects of collected * 1.5%`, `count over projects`."""
     function: str
     list_name: str
-    body: object | None
+    body: Expr | None
     list_span: Span = _span()
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Definition:
     """`let NAME "label" = expr` or `output NAME "label" = expr`, with clauses."""
     kind: str  # "let" or "output"
     name: str
     label: str | None
-    value: object
-    clauses: tuple
+    value: Expr | Aggregate
+    clauses: tuple[Clause, ...]
     name_span: Span = _span()
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Table:
     """`table quarter_split "季度任务分解" (quarter) -> percent:` with rows `1 -> 15%`."""
     name: str
     label: str | None
     key_name: str
     value_type: str
-    rows: tuple
-    cites: tuple = ()
+    rows: tuple[Row, ...]
+    cites: tuple[Cite, ...] = ()
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Row:
     """`1 -> 15%` in a table."""
-    key: object  # Decimal, str (text) or Name
-    value: object
+    key: Decimal | str | Name  # str: a text key
+    value: Expr
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Adjust:
     """`minus 5 if not sales_training_on_plan`, `minus 2 per shortfall`, `plus 1`."""
     sign: str  # "minus" or "plus"
-    amount: object
-    per: object | None
-    condition: object | None
+    amount: Expr
+    per: Expr | None
+    condition: Expr | None
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Override:
     """`score 0 if not competitor_analysis_delivered`."""
-    value: object
-    condition: object
+    value: Expr
+    condition: Expr
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class LadderStep:
     """`minus 2 per full 5% below`."""
     sign: str
-    points: object
+    points: Expr
     rule: str  # "full", "started" or "prorated"
-    step: object
+    step: Expr
     direction: str  # "below" or "above"
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Ladder:
     """`ladder won / supported standard 85%, if none: standard` with its step lines,
     or `ladder won / supported standard 85% using u8_steps` with a shared ladder's lines."""
-    rate: object
-    standard: object
-    none_rule: object | None  # None, "standard" or an expression
-    steps: tuple
-    cites: tuple = ()
+    rate: Expr
+    standard: Expr
+    none_rule: Expr | str | None  # None, "standard" or an expression
+    steps: tuple[LadderStep, ...]
+    cites: tuple[Cite, ...] = ()
     using: str | None = None
     using_span: Span | None = attrs.field(eq=False, repr=False, default=None)
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Item:
     """`item proposal_excellence "售前优秀方案率" weight 20, knowledge:` with its body."""
     name: str
     label: str | None
     weight: Decimal
-    tags: tuple
-    body: tuple  # Adjust, Override, Ladder, Floor, Cap, Cite in written order
+    tags: tuple[str, ...]
+    body: tuple[ItemClause, ...]  # in written order
     name_span: Span = _span()
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Gate:
     """`gate knowledge items: count only if rollout[item] else "reason"`."""
     tag: str
-    condition: object
+    condition: Expr
     reason: str | None
-    clauses: tuple
+    clauses: tuple[Cite, ...]
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Scorecard:
     """`scorecard kpi_score "KPI得分" total 100:` with items, gates and clauses."""
     name: str
     label: str | None
     total: Decimal | None
-    items: tuple
-    gates: tuple
-    clauses: tuple
+    items: tuple[Item, ...]
+    gates: tuple[Gate, ...]
+    clauses: tuple[Clause, ...]
     name_span: Span = _span()
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Evaluation:
     """`evaluation quarterly "季度考核":` with facts, definitions and scorecards."""
     name: str
     label: str | None
-    facts: tuple
-    body: tuple  # Definition and Scorecard in written order
+    facts: tuple[Fact, ...]
+    body: tuple[Definition | Scorecard, ...]  # in written order
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Import:
     """`import ladders.success_rate`."""
-    path: tuple
+    path: tuple[str, ...]
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Policy:
     """A whole policy file (or, with is_module, a `module` of shared definitions in ruleset/)."""
     name: str
     label: str | None
     version: str | None
-    imports: tuple
-    tables: tuple
-    definitions: tuple
-    evaluations: tuple
-    bands: tuple = ()
-    ladders: tuple = ()
-    functions: tuple = ()
-    examples: tuple = ()
+    imports: tuple[Import, ...]
+    tables: tuple[Table, ...]
+    definitions: tuple[Definition, ...]
+    evaluations: tuple[Evaluation, ...]
+    bands: tuple[Bands, ...] = ()
+    ladders: tuple[LadderDef, ...] = ()
+    functions: tuple[Function, ...] = ()
+    examples: tuple[Example, ...] = ()
     is_module: bool = False
     span: Span = _span()
 
 
 # ---- shared definitions (issue: every scheme as a policy) ------------------------------------
 
-@node
+@attrs.frozen(kw_only=True)
 class Blend:
     """`blend(self_score 20%, peer_score 30%, manager_score 50%)`: a weighted average."""
-    parts: tuple  # ((expr, weight Decimal, weight span), ...)
+    parts: tuple[tuple[Expr, Decimal, Span], ...]  # (expr, weight, weight span)
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Band:
     """`"良好" from 81 below 91` in a bands table; a missing end is open."""
     name: str
-    low: object | None        # expression, or None
+    low: Expr | None
     low_inclusive: bool
-    high: object | None
+    high: Expr | None
     high_inclusive: bool
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Bands:
     """`bands five_grades "五级评定" in 0..100:` with one band per line."""
     name: str
     label: str | None
-    low: object
-    high: object
-    bands: tuple
+    low: Expr
+    high: Expr
+    bands: tuple[Band, ...]
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class LadderDef:
     """`ladder u8_steps "U8 rate ladder":` with step lines, used as `ladder ... using u8_steps`."""
     name: str
     label: str | None
-    steps: tuple
-    cites: tuple
+    steps: tuple[LadderStep, ...]
+    cites: tuple[Cite, ...]
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Param:
     """`actual: money` in a function's parameter list."""
     name: str
@@ -461,19 +460,19 @@ class Param:
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Function:
     """`function completion_rate "完成率" (actual: money, target: money) = expr` with clauses."""
     name: str
     label: str | None
-    params: tuple
-    body: object
-    clauses: tuple
+    params: tuple[Param, ...]
+    body: Expr
+    clauses: tuple[Clause, ...]
     name_span: Span = _span()
     span: Span = _span()
 
 
-@node
+@attrs.frozen(kw_only=True)
 class Example:
     """`example "16 of 20" for quarterly:` with `from`, `given`, `expect` lines."""
     name: str
@@ -483,3 +482,12 @@ class Example:
     expect: tuple             # ((name, value, span), ...)
     errors: tuple             # ((fact path, span), ...)
     span: Span = _span()
+
+
+# ---- unions of the node classes above, for annotations ------------------------------------------
+
+Expr = Number | Text | Bool | Name | ItemRef | Unary | Binary | Compare | Conditional | Index | Field | Call | Blend
+Constraint = RangeConstraint | CompareConstraint | PatternConstraint
+FactType = ScalarType | EnumType | ListType | RecordType
+Clause = Floor | Cap | Round | Cite | Filter  # after a definition, a function or a scorecard
+ItemClause = Adjust | Override | Ladder | Floor | Cap | Round | Cite

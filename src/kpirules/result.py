@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import attrs
 
@@ -36,6 +36,10 @@ class TraceNode(TypedDict):
     cites: list[str]
     reason: dict[str, Any]
     children: list[TraceNode]
+    # Items only (kind "item"):
+    weight: NotRequired[Decimal]
+    tags: NotRequired[list[str]]
+    scorecard: NotRequired[str | None]  # always the item's scorecard (None only on other values)
 
 
 class Trace(TypedDict):

@@ -97,7 +97,8 @@ def compare(claimed: dict, fresh: dict) -> tuple[list, list, int]:
     problems: list = []
     notes: list = []
     _stamp(claimed.get("stamp"), fresh["stamp"], problems, notes)
-    said_stamp = claimed.get("stamp") if isinstance(claimed.get("stamp"), dict) else {}
+    claimed_stamp = claimed.get("stamp")
+    said_stamp = claimed_stamp if isinstance(claimed_stamp, dict) else {}
     for key in ("name", "version", "sha256"):
         said, got = (claimed.get("policy") or {}).get(key), fresh["policy"].get(key)
         if key == "sha256" and said == said_stamp.get("policy_sha256") and said != got:

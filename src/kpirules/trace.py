@@ -18,7 +18,7 @@ from . import ir
 from . import model as m
 from .evaluate import public_value
 from .program import Program
-from .result import Trace
+from .result import Trace, TraceNode
 
 SCHEMA = "kpirules.trace/1"
 
@@ -88,7 +88,7 @@ def _fraction(v) -> str:
 
 
 def _node(id_, kind, name, label, result, span, reason, *, formula=None, working=None, reads=(),
-          cites=(), children=(), display="number", exact=None) -> dict:
+          cites=(), children=(), display="number", exact=None) -> TraceNode:
     return {
         "id": id_, "kind": kind, "name": name, "label": label, "display": display,
         "formula": formula, "working": working, "reads": list(reads), "result": result,
@@ -97,7 +97,7 @@ def _node(id_, kind, name, label, result, span, reason, *, formula=None, working
     }
 
 
-def _input_node(ev: m.EvaluationModel, f: m.FactDecl, value) -> dict:
+def _input_node(ev: ir.Evaluation, f: m.FactDecl, value) -> TraceNode:
     shown = value if isinstance(value, (Decimal, bool, str)) else _show(value)
     return _node(f"{ev.name}/fact/{f.name}", "input", f.name, f.label, value, f.span,
                  _reason("input.given", {"rule": f.rule, "value": shown}),
@@ -117,13 +117,13 @@ def _reads(d: ir.Value, tables, shown) -> list:
     return out
 
 
-def _value_node(ev: ir.Evaluation, d: ir.Value, value, events, calls, xs, shown, tables) -> dict:
+def _value_node(ev: ir.Evaluation, d: ir.Value, value, events, calls, xs, shown, tables) -> TraceNode:
     id_ = f"{ev.name}/{d.name}"
     kind = {"let": "value", "output": "output", "item": "item", "scorecard": "scorecard"}[d.kind]
     result = public_value(value, d.keeps_digits)
     exact = f"{value.numerator}/{value.denominator}" if isinstance(value, Fraction) else None
     computed = next((e["value"] for e in events if e["kind"] == "computed"), value)
-    children = []
+    children: list[TraceNode] = []
     formula = working = None
     c = d.compute
     if isinstance(c, ir.Aggregate):
@@ -170,14 +170,14 @@ def _plain(v, keep_digits=False) -> str:
     return x.to_string(v if keep_digits else x.canonical(v))
 
 
-def _event_node(id_: str, d, e: dict, shown=None, tables=None, xs=None) -> dict:
+def _event_node(id_: str, d, e: dict, shown=None, tables=None, xs=None) -> TraceNode:
     """One thing that shaped a value, as a child node with its reason code, in the value's unit."""
     node = _event(id_, d, e, shown, tables, xs)
     node["display"] = d.type.display
     return node
 
 
-def _event(id_: str, d, e: dict, shown, tables, xs) -> dict:
+def _event(id_: str, d, e: dict, shown, tables, xs) -> TraceNode:
     k = e["kind"]
     span = e.get("span", d.span)
     text = span.text if span is not None else None
@@ -250,7 +250,7 @@ def _event(id_: str, d, e: dict, shown, tables, xs) -> dict:
     raise AssertionError(k)
 
 
-def _line_node(parent: str, i: int, e: dict, agg: ir.Aggregate, shown, tables) -> dict:
+def _line_node(parent: str, i: int, e: dict, agg: ir.Aggregate, shown, tables) -> TraceNode:
     line = e["line"] if isinstance(e["line"], dict) else {agg.list_name: e["line"]}
     ident = _line_label(line)
     name = f"{agg.list_name}[{e['index']}]"
@@ -329,7 +329,7 @@ def _lookup_nodes(parent: str, expr, xs, tables) -> list:
     return out
 
 
-def _call_node(parent: str, i: int, call: dict, tables) -> dict:
+def _call_node(parent: str, i: int, call: dict, tables) -> TraceNode:
     args = {k: public_value(v) for k, v in call["args"].items()}
     id_ = f"{parent}/{i}"
     working = f"{substitute(call['body'], args, tables, call['x'])} = {_plain(call['computed'])}"

@@ -28,7 +28,8 @@ def _order(st: State, defs) -> list:
     for name, (d, _) in by_name.items():
         reads[name] = [x for x in names_read(d) if x in by_name and x != name or
                        (x == name and not isinstance(d, n.Scorecard))]
-    order, state = [], {}
+    order: list[str] = []
+    state: dict[str, str] = {}  # name -> "active" while visited, then "done"
     # An evaluation computes its own values and the top-level values they read, no others.
     for d, top in defs:
         if not top:

@@ -328,10 +328,11 @@ def visit_Call(st, e: n.Call, ctx):
             type_of(st, a, ctx)
         return None
     types = [type_of(st, a, ctx) for a in e.args]
-    if any(t is None for t in types):
+    known = [t for t in types if t is not None]
+    if len(known) != len(types):
         return None
-    result = types[0]
-    for t, a in zip(types, e.args, strict=True):
+    result = known[0]
+    for t, a in zip(known, e.args, strict=True):
         if t.kind != "number":
             st.err("E301", f"`{e.function}` needs numbers, not {describe(t)}", a.span)
             return None
@@ -359,6 +360,7 @@ def visit_Blend(st, e: n.Blend, ctx):
             return None
         if result is None or result.money is None:
             result = t
+    assert result is not None  # the grammar gives `blend` at least one part
     return m.Type(kind="number", money=result.money, display="money" if result.money == 1 else "number")
 
 

@@ -25,7 +25,7 @@ def _fact(st: State, f: n.Fact) -> dict:
                    f"entries", t.span, "no list can do both")
         if t.total is not None:
             total = _list_total(st, f, t)
-        if t.is_records:
+        if isinstance(t.element, tuple):  # a list of records
             names = set()
             for fd in t.element:
                 if fd.name in names:
@@ -43,11 +43,12 @@ def _fact(st: State, f: n.Fact) -> dict:
 
 def _list_total(st: State, f: n.Fact, t: n.ListType):
     """`with points adding up to 80`: a numeric field of a list of records, and a plain number."""
+    assert t.total is not None  # the caller checks
     field, expr = t.total
-    fields = {fd.name: fd for fd in t.element} if t.is_records else {}
+    fields = {fd.name: fd for fd in t.element} if isinstance(t.element, tuple) else {}
     value = literal(expr)
-    if field not in fields or not isinstance(fields[field].type, n.ScalarType) or \
-            scalar_type(fields[field].type.kind).kind != "number":
+    ftype = fields[field].type if field in fields else None
+    if not isinstance(ftype, n.ScalarType) or scalar_type(ftype.kind).kind != "number":
         st.err("E317", f"`{field}` is not a number field of list `{f.name}`", t.span,
                st.did_you_mean(field, fields) or "name a number field of the list's records")
         return None

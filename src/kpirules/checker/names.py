@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import model as m
 from .. import nodes as n
+from ..source import Span
 from .state import EvaluationState, State, Symbol, fact_type
 
 # Runs after tables (only the first table of each name is declared) and before every pass that
@@ -40,7 +41,7 @@ def run(st: State) -> None:
     if not policy.evaluations and not policy.is_module:
         st.err("E211", "the policy has no evaluation", policy.span,
                "add an evaluation with its facts and values, e.g. `evaluation monthly:`")
-    seen = {}
+    seen: dict[str, Span] = {}
     for ev in policy.evaluations:
         if ev.name in seen:
             st.err("E202", f"duplicate evaluation `{ev.name}`", ev.span,

@@ -9,8 +9,8 @@ import attrs
 
 from .. import model as m
 from .. import nodes as n
-from ..diagnostics import did_you_mean, error, warning
-from ..source import SourceFile
+from ..diagnostics import Diagnostic, did_you_mean, error, warning
+from ..source import SourceFile, Span
 
 # Passes that run before any evaluation is checked record their suggestions under this index;
 # the examples pass, after every evaluation, under EXAMPLES.
@@ -25,7 +25,7 @@ class Symbol:
     kind: str          # fact, value, item, scorecard, table, bands, ladder, function, param
     type: m.Type | None
     node: object
-    span: object
+    span: Span | None
 
 
 @attrs.define
@@ -33,11 +33,11 @@ class Symbol:
 
 class Ctx:
     """Where an expression is being typed: its scope, a list line's fields, what it reads."""
-    scope: dict
-    fields: dict = attrs.Factory(dict)
+    scope: dict[str, Symbol]
+    fields: dict[str, m.Type] = attrs.Factory(dict)
     in_gate: bool = False
-    deps: list = attrs.Factory(list)
-    used: set = attrs.Factory(set)
+    deps: list[str] = attrs.Factory(list)
+    used: set[str] = attrs.Factory(set)
 
 
 @attrs.define
@@ -65,12 +65,12 @@ class State:
     """Shared by every pass: the policy, what the passes found so far, and the diagnostics."""
     policy: n.Policy
     source: SourceFile
-    diags: list = attrs.Factory(list)
-    tables: dict = attrs.Factory(dict)             # tables: name -> TableModel
+    diags: list[Diagnostic] = attrs.Factory(list)
+    tables: dict[str, m.TableModel] = attrs.Factory(dict)
     top_scope: dict = attrs.Factory(dict)          # names
     top_defs: list = attrs.Factory(list)           # names: top-level definitions, first of each name
     band_nodes: dict = attrs.Factory(dict)         # names: bands tables, first of each name
-    bands: dict = attrs.Factory(dict)              # bands: name -> BandsModel
+    bands: dict[str, m.BandsModel] = attrs.Factory(dict)
     ladders: dict = attrs.Factory(dict)            # names: shared ladders
     functions: dict = attrs.Factory(dict)          # names: functions, first of each name
     function_types: dict = attrs.Factory(dict)     # functions: name -> result type
@@ -185,7 +185,7 @@ def fact_type(t) -> m.Type:
     if isinstance(t, n.RecordType):
         return m.Type(kind="record", money=0, display="record", element=scalar_type(t.kind), keys=t.keys)
     if isinstance(t, n.ListType):
-        if t.is_records:
+        if isinstance(t.element, tuple):  # a list of records
             return m.Type(kind="list", money=0, display="list",
                           fields=tuple((f.name, fact_type(f.type), f.label) for f in t.element))
         return m.Type(kind="list", money=0, display="list", element=fact_type(t.element))

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from .. import model as m
 from .. import nodes as n
+from ..source import Span
 from .state import State, describe, scalar_type, show_key
 
 # Runs first: the names pass declares only the tables kept here (the first of each name).
@@ -18,8 +19,11 @@ def run(st: State) -> None:
                    f"the first is at line {st.tables[t.name].span.line}")
             continue
         value_type = scalar_type(t.value_type)
-        rows, keys, kinds = [], {}, set()
+        rows: list[tuple[Decimal | str, Decimal | str | bool | None]] = []
+        keys: dict[Decimal | str, Span] = {}
+        kinds: set[str] = set()
         for row in t.rows:
+            key: Decimal | str
             if isinstance(row.key, Decimal):
                 key, kind = row.key, "number"
             elif isinstance(row.key, n.Name):

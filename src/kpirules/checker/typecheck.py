@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -38,11 +40,12 @@ def _fact_bounds(st: State, es: EvaluationState, f: n.Fact) -> tuple:
     scope, used = es.scope, es.used
     ftype = scope[f.name].type
     t = f.type
-    bounds, field_bounds = (), ()
+    bounds: tuple[m.Bound, ...] = ()
+    field_bounds: tuple[tuple[str, tuple[m.Bound, ...]], ...] = ()
     if isinstance(t, n.ScalarType):
         bounds = _bounds(st, t, ftype, scope, used, f.name)
     elif isinstance(t, n.ListType):
-        if t.is_records:
+        if isinstance(t.element, tuple):  # a list of records
             # A field's bound is checked within its line: it may name nothing outside it.
             field_bounds = tuple((fd.name, _bounds(st, fd.type, fact_type(fd.type), {}, used, fd.name))
                                  for fd in t.element if isinstance(fd.type, n.ScalarType))
@@ -55,8 +58,8 @@ def _fact_bounds(st: State, es: EvaluationState, f: n.Fact) -> tuple:
     return bounds, field_bounds
 
 
-def _bounds(st: State, t: n.ScalarType, ftype: m.Type, scope, used, owner) -> tuple:
-    out = []
+def _bounds(st: State, t: n.ScalarType, ftype: m.Type, scope, used, owner) -> tuple[m.Bound, ...]:
+    out: list[m.Bound] = []
     for c in t.constraints:
         if isinstance(c, n.PatternConstraint):
             if t.kind != "text":
@@ -157,6 +160,7 @@ def _aggregate(st: State, agg: n.Aggregate, written, ctx: Ctx):
     if ltype.fields:
         line_fields = {name: ftype for name, ftype, _ in ltype.fields}
     else:
+        assert ltype.element is not None  # a list of scalars has its element type (state.fact_type)
         line_fields = {agg.list_name: ltype.element}
     line_ctx = Ctx(scope=ctx.scope, fields=line_fields, deps=ctx.deps, used=ctx.used)
     for c in written:
@@ -188,11 +192,11 @@ def _scorecard(st: State, es: EvaluationState, sc: n.Scorecard, used: set) -> li
     # The items as the ladders pass left them (`using` resolved); the model keeps these.
     sc = attrs.evolve(sc, items=tuple(es.items[id(i)] for i in sc.items))
     out = []
-    tags = {}
+    tags: dict[str, list[n.Item]] = {}
     for item in sc.items:
         for tag in item.tags:
             tags.setdefault(tag, []).append(item)
-    gates_by_tag = {}
+    gates_by_tag: dict[str, list[n.Gate]] = {}
     for gate in sc.gates:
         if gate.tag not in tags:
             st.err("E206", f"no item of scorecard `{sc.name}` is tagged `{gate.tag}`", gate.span,
@@ -280,4 +284,5 @@ def _cap(st: State, s: n.Cap, ctx: Ctx) -> None:
 
 
 # What each line of an item's body says about types (a `cite` says nothing).
-_ITEM_LINES = {n.Adjust: _adjust, n.Override: _override, n.Ladder: _ladder, n.Floor: _floor, n.Cap: _cap}
+_ITEM_LINES: dict[type, Callable[[State, Any, Ctx], None]] = {
+    n.Adjust: _adjust, n.Override: _override, n.Ladder: _ladder, n.Floor: _floor, n.Cap: _cap}

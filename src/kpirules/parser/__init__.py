@@ -87,6 +87,7 @@ def parse(source: SourceFile) -> n.Policy:
                                   Span(source=source, start=0, end=1),
                                   "split the expression into named `let` values")]) from None
     if build.max_depth > MAX_DEPTH:
+        assert build.deepest is not None  # set whenever max_depth grows
         raise ParseFailure([depth_diagnostic(build.deepest, f"expression nests {build.max_depth} "
                                              f"levels deep; at most {MAX_DEPTH} are allowed")])
     if build.literal_problems:

@@ -41,6 +41,7 @@ class Build(Transformer_NonRecursive):
         return Span(source=self.source, start=meta.start_pos, end=end)
 
     def _tok_span(self, tok: Token) -> Span:
+        assert tok.start_pos is not None and tok.end_pos is not None  # the parser's tokens have positions
         return Span(source=self.source, start=tok.start_pos, end=tok.end_pos)
 
     def _depth(self, node, *children):

@@ -109,7 +109,8 @@ def _confined(exc, diag) -> bool:
 
 def _error_offset(exc) -> int:
     if isinstance(exc, UnexpectedCharacters):
-        return exc.pos_in_stream
+        # lark declares `pos_in_stream = None` on UnexpectedInput; UnexpectedCharacters always sets it.
+        return exc.pos_in_stream  # type: ignore[return-value]
     return exc.token.start_pos
 
 

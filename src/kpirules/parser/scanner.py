@@ -46,6 +46,8 @@ def tokens(text: str, start: int = 0, end: int | None = None) -> Iterator[Token]
     pos = start
     while pos < end:
         m = _TOKEN.match(text, pos, end)
+        # `other` matches any character, so some group always matches.
+        assert m is not None and m.lastgroup is not None
         yield Token(m.lastgroup, m.group(), pos)
         pos = m.end()
 

@@ -197,7 +197,8 @@ def _char_name(ch: str) -> str:
 
 
 def _character_diagnostic(parser: Lark, source: SourceFile, exc: UnexpectedCharacters):
-    offset = exc.pos_in_stream
+    # lark declares `pos_in_stream = None` on UnexpectedInput; UnexpectedCharacters always sets it.
+    offset: int = exc.pos_in_stream  # type: ignore[assignment]
     text = source.text
     ch = text[offset] if offset < len(text) else ""
     span = Span(source=source, start=offset, end=offset + 1)
@@ -261,7 +262,7 @@ def _token_diagnostic(parser: Lark, source: SourceFile, exc):
                      "the policy file has only comments", _end_span(source) if text.strip() else
                      Span(source=source, start=0, end=0),
                      'expected `policy` and the policy\'s name first, e.g. `policy u8_presales version "2026.1"`')
-    position = len(text) if at_end else tok.start_pos
+    position = len(text) if at_end or tok is None else tok.start_pos
     bracket = _unclosed_bracket(text, position)
     if bracket is not None and (at_end or source.line_col(bracket)[0] < source.line_col(position)[0]):
         ch = text[bracket]
@@ -271,6 +272,7 @@ def _token_diagnostic(parser: Lark, source: SourceFile, exc):
     if at_end:
         return error("E102", "unexpected end of the file", _end_span(source),
                      f"expected {describe(parser, expected)}")
+    assert tok is not None  # no token is at_end
     if expected == {"CITE"} and tok.type != "CITE":
         # After a fact or gate line only `cite` lines may be indented: anything else is a line
         # indented by mistake.
@@ -296,8 +298,8 @@ def _token_diagnostic(parser: Lark, source: SourceFile, exc):
         start = tok.start_pos
         # A `_NL` token may begin with a comment: point after the code, where the line ends.
         line_no = source.line_col(start)[0]
-        line = source.line_text(line_no)
-        code_end = len(line[:comment_start(line)].rstrip())
+        line_text = source.line_text(line_no)
+        code_end = len(line_text[:comment_start(line_text)].rstrip())
         line_start = start - (source.line_col(start)[1] - 1)
         start = min(start, line_start + code_end)
         return error("E100", "unexpected end of line", Span(source=source, start=start, end=start + 1),
@@ -329,6 +331,7 @@ def _declared_keyword(parser: Lark, source: SourceFile, tok: Token | None):
         return None
     m = re.search(r"^[ \t]*(?:fact|let|output|scorecard|item|table)[ \t]+" + re.escape(str(tok)) + r"\b",
                   source.text, flags=re.M)
+    assert tok.end_pos is not None  # lark gives a token both ends or neither
     if m is None or m.end() >= tok.end_pos:
         return None
     line = source.line_col(m.start())[0]

@@ -79,7 +79,9 @@ def fmt(value, display: str = "number", lang: str = "en", exact: str | None = No
     if not d.is_finite():
         return value
     if display == "money":
-        if not exact and d.as_tuple().exponent > -2:  # ¥5,600.00: padding cents is exact, not a rounding
+        exponent = d.as_tuple().exponent
+        assert isinstance(exponent, int)  # d is finite
+        if not exact and exponent > -2:  # ¥5,600.00: padding cents is exact, not a rounding
             return number(x.to_string(x.round_to(d, _CENT, "half even")), "money", lang)
         return number(value, "money", lang, exact)
     if display == "points":
@@ -135,7 +137,7 @@ def statement(result: dict, lang: str = "en") -> dict:
         return out
     nodes = trace["nodes"]
     inputs = {n["name"]: n for n in trace["inputs"]}
-    items = {}
+    items: dict[str | None, list[dict]] = {}  # scorecard name -> its item nodes
     for node in nodes:
         if node["kind"] == "item":
             items.setdefault(node.get("scorecard"), []).append(node)
