@@ -145,6 +145,17 @@ def test_bands_pass_finds_a_gap_and_an_overlap():
     assert [b[0] for b in st.bands["g"].bands] == ["low", "mid", "high"]
 
 
+def test_bands_pass_refuses_a_first_band_below_the_range():
+    # `from -5` reaches below 0..100: an error with a position, not a crash.
+    _, found = run_to("""
+        policy p
+        bands g in 0..100:
+            "low" from -5 below 50
+            "high" from 50 to 100
+    """, bands.run, EVAL)
+    assert found == [("E315", 3, "band `low` of `g` starts below the range's low end 0")]
+
+
 def test_bands_pass_accepts_bands_that_cover_the_range_once():
     st, found = run_to("""
         policy p

@@ -51,11 +51,15 @@ def _bands(st: State, b: n.Bands) -> m.BandsModel:
                 st.err("E315", f"bands `{b.name}` leave a gap: {fmt_any(witness)} falls in no band",
                        band.span, f"make `{prev.name}` end exactly where `{band.name}` begins"
                        if prev else f"start `{band.name}` at the low end of the range, {fmt_any(low)}")
+            elif prev is None:
+                # The first band reaches below the range: nothing to overlap with, but out of range.
+                st.err("E315", f"band `{band.name}` of `{b.name}` starts below the range's low end "
+                       f"{fmt_any(low)}", band.span,
+                       f"start `{band.name}` at the low end of the range, {fmt_any(low)}")
             else:
                 witness = at if lo == at else (lo + at) / 2
-                # Known bug, kept as is here: a band starting below the range's low end has no `prev`.
                 st.err("E315", f"bands `{b.name}` overlap: {fmt_any(witness)} falls in both "
-                       f"`{prev.name}` and `{band.name}`", band.span,  # type: ignore[union-attr]
+                       f"`{prev.name}` and `{band.name}`", band.span,
                        "each value must fall in exactly one band: end one with `below X` "
                        "and start the next with `from X`")
         if hi > at or (hi == at and hi_in and not at_in):
