@@ -403,21 +403,26 @@ class _Gen:
             self.emit("pass")
         self.depth -= opened
 
+    def unless(self, rid: int, condition: ir.Expr, where: _Where, skipped: str) -> None:
+        """`if not COND:` with the `skipped` event, then an open `else:` block (the caller closes
+        it); the branch taken is recorded for coverage."""
+        cond = self.expr(condition, where)
+        self.record(where, f"X[{rid}] = bool({cond})")
+        self.emit(f"if not {cond}:")
+        self.depth += 1
+        self.event(where, skipped)
+        self.emit("pass")
+        self.depth -= 1
+        self.emit("else:")
+        self.depth += 1
+
     def adjust(self, s: ir.Adjust, var: str, where: _Where):
         span = self.const(s.span)
-        opened = False
+        opened = s.condition is not None
         if s.condition is not None:
-            cond = self.expr(s.condition, where)
-            self.record(where, f"X[{s.rid}] = bool({cond})")
-            self.emit(f"if not {cond}:")
-            self.depth += 1
-            self.event(where, f"{{'kind': 'adjust', 'applied': False, 'sign': {s.sign!r}, 'span': {span}, "
-                              f"'text': {s.span.text!r}, 'value': {var}}}")
-            self.emit("pass")
-            self.depth -= 1
-            self.emit("else:")
-            self.depth += 1
-            opened = True
+            self.unless(s.rid, s.condition, where,
+                        f"{{'kind': 'adjust', 'applied': False, 'sign': {s.sign!r}, 'span': {span}, "
+                        f"'text': {s.span.text!r}, 'value': {var}}}")
         amount = self.expr(s.amount, where)
         if s.per is not None:
             per = self.expr(s.per, where)
@@ -437,16 +442,9 @@ class _Gen:
 
     def override(self, s: ir.Override, var: str, where: _Where):
         span = self.const(s.span)
-        cond = self.expr(s.condition, where)
-        self.record(where, f"X[{s.rid}] = bool({cond})")
-        self.emit(f"if not {cond}:")
-        self.depth += 1
-        self.event(where, f"{{'kind': 'override', 'applied': False, 'span': {span}, 'text': {s.span.text!r}, "
-                          f"'value': {var}}}")
-        self.emit("pass")
-        self.depth -= 1
-        self.emit("else:")
-        self.depth += 1
+        self.unless(s.rid, s.condition, where,
+                    f"{{'kind': 'override', 'applied': False, 'span': {span}, 'text': {s.span.text!r}, "
+                    f"'value': {var}}}")
         before = self.fresh()
         self.emit(f"{before} = {var}")
         self.emit(f"{var} = {self.expr(s.value, where)}")
