@@ -141,7 +141,8 @@ def test_unknown_function():
     d = only(policy("fact sales: money", "output bonus = maxx(sales, 1元)"), "E204")
     assert at(d) == ("E204", 5, 20, "unknown function `maxx`") and d.help == "did you mean `max`?"
     d = only(policy("fact sales: money", "output bonus = total(sales)"), "E204")
-    assert d.help == "the functions are `abs`, `count`, `max`, `min` or `sum`"
+    assert d.help == ("the functions are `abs`, `count`, `max`, `min` or `sum` (and, for dates, the calendar "
+                      "functions of docs/language.md)")
 
 
 def test_record_key_missing():

@@ -394,6 +394,13 @@ evaluation annual:
     fact goals: list of (name: text, weight: percent) at most 5 with weights adding up to 100%
     output goal_count = count(goals)
 ''',
+    "E318": '''\
+policy demo version "1"
+
+evaluation annual:
+    fact close_date: date in 2026-01-01..2026-02-30
+    output late = close_date > 2026-06-30
+''',
     # ---- lints (checker.py)
     "W401": '''\
 policy demo version "1"
@@ -724,13 +731,15 @@ evaluation monthly:
     fact salary: money >= 0
     fact on_plan: boolean
     fact month: text matching "[0-9]{4}-[0-9]{2}"
+    fact start: date
     fact goals: list of (name: text, weight: percent) at least 1 at most 3 with weight adding up to 100%
     let goal_count = count(goals)
-    output pay = if on_plan and role == "senior" and month != "" then salary * rate * quarter else 0元
+    output pay = if on_plan and role == "senior" and month != "" and start >= 2026-01-01 then salary * rate * quarter else 0元
 '''
 
 GOOD_FACTS = {"quarter": 2, "role": "senior", "rate": "0.1", "salary": "36000", "on_plan": True,
-              "month": "2026-05", "goals": [{"name": "收入", "weight": "0.6"}, {"name": "回款", "weight": "0.4"}]}
+              "month": "2026-05", "start": "2026-03-01",
+              "goals": [{"name": "收入", "weight": "0.6"}, {"name": "回款", "weight": "0.4"}]}
 
 # code -> the fact set (or fact-file text) that draws it
 FACT_CASES = {
@@ -738,6 +747,7 @@ FACT_CASES = {
     "F102": dict(GOOD_FACTS, salary=36000.5),
     "F103": dict(GOOD_FACTS, rate="10%"),
     "F104": dict(GOOD_FACTS, salary="1" + "0" * 45),
+    "F114": dict(GOOD_FACTS, start="2026-02-30"),
     "F105": dict(GOOD_FACTS, quarter="2.5"),
     "F106": dict(GOOD_FACTS, role="manager"),
     "F107": {k: v for k, v in GOOD_FACTS.items() if k != "month"},

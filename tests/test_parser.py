@@ -87,7 +87,7 @@ CASES = [
      "E100", 9, 5, "unexpected `outptu`",
      "did you mean `output`? expected `fact`, `let`, `output`, `scorecard` or the end of the indented block"),
     ("unknown-type", _sub(BASE, "fact sales: money", "fact sales: monie"),
-     "E100", 4, 17, "unexpected `monie`", "did you mean `money`? expected `boolean`, `count`,"),
+     "E100", 4, 17, "unexpected `monie`", "did you mean `money`? expected one of `boolean`, `count`, `date`,"),
     ("misspelt-total", _sub(BASE, "score total 10", "score totl 10"),
      "E100", 6, 21, "unexpected `totl`", "did you mean `total`?"),
     ("per-without-step-rule", _sub(LADDER, "per full 5% below", "per 5% below"),

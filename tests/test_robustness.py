@@ -119,6 +119,8 @@ _REGEX_TERMINALS = {
     "WAN": _NUMBERS.map(lambda s: s + "万"),
     "YUAN": _NUMBERS.map(lambda s: s + "元"),
     "STRING": _STRINGS,
+    # Dates, existing or not (the checker reports a day that does not exist).
+    "DATE": st.sampled_from(["2026-07-01", "2024-02-29", "2026-02-30", "2026-13-01", "0000-01-01"]),
 }
 
 

@@ -206,6 +206,19 @@ class _Gen:
         self.record(where, f"X[{e.rid}] = {t}")
         return t
 
+    def _days(self, e: ir.DaysBetween, where):
+        start, end = self.expr(e.start, where), self.expr(e.end, where)
+        t = self.fresh()
+        self.emit(f"{t} = DAYS({start}, {end})")
+        self.record(where, f"X[{e.rid}] = ({start}, {end}, {t})")
+        return t
+
+    def _date_fn(self, e: ir.DateFn, where):
+        args = [self.expr(a, where) for a in e.args]
+        t = self.fresh()
+        self.emit(f"{t} = DATE_FN({e.fn!r}, ({', '.join(args)},), {self.const(e.span)})")
+        return t
+
     def _abs(self, e: ir.Abs, where):
         t = self.fresh()
         self.emit(f"{t} = ABS({self.expr(e.arg, where)}, {self.const(e.span)})")
@@ -575,7 +588,8 @@ _EXPR = {
     ir.Not: _Gen._not, ir.Arith: _Gen._arith, ir.Logic: _Gen._logic, ir.Compare: _Gen._compare,
     ir.Cond: _Gen._cond, ir.TableLookup: _Gen._table, ir.BandLookup: _Gen._band, ir.KeyGet: _Gen._keyget,
     ir.FieldGet: _Gen._fieldget, ir.ListSum: _Gen._sum, ir.ListCount: _Gen._count, ir.Abs: _Gen._abs,
-    ir.Extreme: _Gen._extreme, ir.Blend: _Gen._blend, ir.Call: _Gen._call,
+    ir.Extreme: _Gen._extreme, ir.Blend: _Gen._blend, ir.Call: _Gen._call, ir.DaysBetween: _Gen._days,
+    ir.DateFn: _Gen._date_fn,
 }
 _VALUE: dict[type, Callable[[_Gen, Any, str, _Where], None]] = {
     ir.Formula: _Gen.formula, ir.Aggregate: _Gen.aggregate, ir.Item: _Gen.item,

@@ -7,10 +7,12 @@ Pure: no clock, no I/O, no module state. Plain and traced runs are the same gene
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from . import exact as x
 from . import ir
+from .dates import Period
 from .errors import EvaluationError
 from .program import Program
 from .runtime import Failure
@@ -49,7 +51,7 @@ def output_plan(evaluation: ir.Evaluation) -> tuple:
 
 def public_value(v, keep_digits=False):
     """A computed value as the API returns it: Decimal (see Value.keeps_digits), str, bool."""
-    if isinstance(v, (bool, str)):
+    if isinstance(v, (bool, str, date, Period)):
         return v
     if isinstance(v, list):
         return [public_value(i) for i in v]

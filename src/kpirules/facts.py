@@ -18,8 +18,10 @@ import difflib
 import json
 import re
 from collections.abc import Mapping
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from . import dates
 from . import exact as x
 from . import model as m
 from . import nodes as n
@@ -398,7 +400,40 @@ def _scalar_check(t: m.Type | None):
         return _text_check
     if t.kind == "enum":
         return _enum_check(t.values)
+    if t.kind == "date":
+        return _date_check
+    if t.kind == "period":
+        return _period_check(t.values[0])
     raise AssertionError(f"not a scalar type: {t.kind}")
+
+
+def _date_check(v):
+    """A date: ISO text `2026-07-01` (JSON), or a `datetime.date` from Python; nothing else."""
+    if type(v) is date:
+        return v
+    if isinstance(v, str):
+        text = str.__str__(v)
+        if len(text) <= 40:  # a date is 10 characters; a long text is refused without parsing
+            try:
+                return dates.parse_date(text)
+            except dates.DateProblem as problem:
+                return Problem("F114", f"expected a date, got {_show(v)}: {problem}")
+        return Problem("F114", f"expected a date written YYYY-MM-DD, got a text of {len(text)} characters")
+    what = "a date and time (give the date alone)" if isinstance(v, datetime) else _show(v)
+    return Problem("F114", f"expected a date written YYYY-MM-DD (e.g. \"2026-07-01\"), got {what}")
+
+
+def _period_check(unit: str):
+    def check(v):
+        if type(v) is dates.Period and v.unit == unit:
+            return v
+        if isinstance(v, str) and len(v) <= 20:
+            try:
+                return dates.parse_period(str.__str__(v), unit)
+            except dates.DateProblem as problem:
+                return Problem("F114", f"expected a {unit}, got {_show(v)}: {problem}")
+        return Problem("F114", f"expected a {unit} written {dates.PERIOD_FORMS[unit]}, got {_show(v)}")
+    return check
 
 
 # ---- bounds ---------------------------------------------------------------------------------
@@ -427,6 +462,9 @@ def _compose(e):
     if isinstance(e, n.Number):
         value = e.value
         return (lambda env: value), ()
+    if isinstance(e, n.DateLit):
+        day = dates.parse_date(e.text)  # the checker proved it a day that exists
+        return (lambda env: day), ()
     if isinstance(e, n.Name):
         name = e.name
         return (lambda env: env[name]), (name,)
@@ -441,7 +479,7 @@ def _compose(e):
 
 
 def _is_literal(expr) -> bool:
-    return isinstance(expr, n.Number) or (isinstance(expr, n.Unary) and isinstance(expr.operand, n.Number))
+    return isinstance(expr, (n.Number, n.DateLit)) or (isinstance(expr, n.Unary) and isinstance(expr.operand, n.Number))
 
 
 class _Limit:
@@ -478,9 +516,14 @@ class _Limit:
             return _UNKNOWN
 
     def problem(self, value, bound, rule: str) -> Problem:
-        shown = self.source if self.literal else f"`{self.source}` (= {x.to_string(bound)})"
+        shown = self.source if self.literal else f"`{self.source}` (= {_plain(bound)})"
         extra = f" (rule: `{rule}`)" if rule else ""
-        return Problem("F110", f"must be {self.op} {shown}, got `{x.to_string(value)}`{extra}", value)
+        return Problem("F110", f"must be {self.op} {shown}, got `{_plain(value)}`{extra}", value)
+
+
+def _plain(v) -> str:
+    """A number or a date in a message, as written."""
+    return dates.show(v) if isinstance(v, (date, dates.Period)) else x.to_string(v)
 
 
 class _Pattern:

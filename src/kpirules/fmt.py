@@ -390,6 +390,8 @@ class _Printer:
     def fact_type(self, t, in_fields: bool = False) -> str:
         if isinstance(t, n.ScalarType):
             return t.kind + self.constraints(t.constraints)
+        if isinstance(t, n.PeriodType):
+            return f"period of {t.unit}"
         if isinstance(t, n.EnumType):
             # Inside a list's fields a bare `one of a, b` would swallow the next field's name.
             values = ", ".join(t.values)
@@ -588,6 +590,12 @@ class _Printer:
         kind = type(node)
         if kind is n.Number:
             return _number(node), P_ATOM
+        if kind is n.DateLit:
+            return node.text, P_ATOM
+        if kind is n.DaysBetween:
+            # Bound as loosely as a comparison: inside any operator it is parenthesised, so
+            # `(days from a to b) > 30` never reads as a span ending at `b > 30`.
+            return f"days from {self.expr(node.start, P_SUM)} to {self.expr(node.end, P_SUM)}", P_CMP
         if kind is n.Text:
             return _quote(node.value), P_ATOM
         if kind is n.Bool:

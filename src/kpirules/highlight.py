@@ -25,7 +25,7 @@ NAMESPACE = ("policy", "module", "import")
 DECLARATIONS = ("table", "evaluation", "fact", "let", "output", "scorecard", "item", "gate",
                 "bands", "ladder", "function", "example")
 #: The scalar types (`count` is also the aggregate `count(...)`/`count over`, see below).
-TYPES = ("integer", "count", "number", "money", "percent", "boolean", "text")
+TYPES = ("integer", "count", "number", "money", "percent", "boolean", "text", "date", "period")
 #: Literal constants.
 CONSTANTS = ("true", "false", "none")
 #: Logical operators spelt as words.
@@ -35,7 +35,7 @@ OTHER = ("version", "one", "of", "list", "at", "most", "least", "with", "adding"
          "record", "in", "matching", "over", "floor", "cap", "round", "each", "cite", "only",
          "if", "then", "else", "total", "weight", "score", "standard", "using", "per", "items",
          "from", "above", "below", "for", "given", "expect", "error", "blend", "sum", "minus",
-         "plus", "full", "started", "prorated", "half", "even", "down", "ceiling")
+         "plus", "full", "started", "prorated", "half", "even", "down", "ceiling", "days")
 
 #: Keyword words by the token type they are given (outside the special contexts below).
 KEYWORD_CLASSES = {

@@ -13,6 +13,7 @@ ignored by equality. `walk` is the one generic traversal.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import attrs
@@ -34,8 +35,8 @@ def _rid():
 
 @attrs.frozen(kw_only=True)
 class Const:
-    """A literal: a number (`85%` holds 0.85 with percent=True), a text or a boolean."""
-    value: Decimal | str | bool
+    """A literal: a number (`85%` holds 0.85 with percent=True), a date, a text or a boolean."""
+    value: Decimal | date | str | bool
     percent: bool = False
     span: Span = _span()
 
@@ -79,6 +80,23 @@ class ElemRef:
 @attrs.frozen(kw_only=True)
 class ItemName:
     """`item` in a gate: the name of the item the gate decides on."""
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class DaysBetween:
+    """`days from A to B`: the days of the span, both ends included, 0 when it is empty."""
+    start: Expr
+    end: Expr
+    span: Span = _span()
+    rid: int = _rid()
+
+
+@attrs.frozen(kw_only=True)
+class DateFn:
+    """A calendar function (`year_of(d)`, `last_day_of_year(year)`, `days_in(p)`; dates.FUNCTIONS)."""
+    fn: str
+    args: tuple[Expr, ...]
     span: Span = _span()
 
 
@@ -400,7 +418,8 @@ class Policy:
 # ---- unions of the node classes above, for annotations ------------------------------------------
 
 Expr = (Const | FactRef | ValueRef | ParamRef | FieldRef | ElemRef | ItemName | Neg | Not | Arith | Logic | Compare
-        | Cond | TableLookup | BandLookup | KeyGet | FieldGet | ListSum | ListCount | Abs | Extreme | Blend | Call)
+        | Cond | TableLookup | BandLookup | KeyGet | FieldGet | ListSum | ListCount | Abs | Extreme | Blend | Call
+        | DaysBetween | DateFn)
 Clause = Floor | Cap | Round
 Step = Adjust | Override | Ladder | Floor | Cap  # in an item
 

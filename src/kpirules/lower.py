@@ -10,9 +10,11 @@ node keeps the span of the construct it came from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 
-from . import ir
+from . import dates, ir
 from . import model as m
 from . import nodes as n
 
@@ -51,6 +53,13 @@ class Lowerer:
 
     def _number(self, e: n.Number, scope):
         return ir.Const(value=e.value, percent=e.unit == "percent", span=e.span)
+
+    def _date(self, e: n.DateLit, scope):
+        return ir.Const(value=dates.parse_date(e.text), span=e.span)  # the checker proved the day exists
+
+    def _days(self, e: n.DaysBetween, scope):
+        return ir.DaysBetween(start=self.expr(e.start, scope), end=self.expr(e.end, scope), span=e.span,
+                              rid=self.rid())
 
     def _const(self, e, scope):
         return ir.Const(value=e.value, span=e.span)
@@ -114,6 +123,8 @@ class Lowerer:
             return ir.ListCount(arg=args[0], span=e.span, rid=self.rid())
         if fn == "abs":
             return ir.Abs(arg=args[0], span=e.span)
+        if fn in dates.FUNCTIONS:
+            return ir.DateFn(fn=fn, args=args, span=e.span)
         return ir.Extreme(fn=fn, args=args, span=e.span)
 
     def _blend(self, e: n.Blend, scope):
@@ -213,8 +224,9 @@ class Lowerer:
                            cites=tuple(c.text for c in fn.clauses if isinstance(c, n.Cite)), span=fn.span)
 
 
-_EXPR = {
-    n.Number: Lowerer._number, n.Text: Lowerer._const, n.Bool: Lowerer._const, n.Name: Lowerer._name,
+_EXPR: dict[type, Callable[..., ir.Expr]] = {
+    n.Number: Lowerer._number, n.DateLit: Lowerer._date, n.DaysBetween: Lowerer._days,
+    n.Text: Lowerer._const, n.Bool: Lowerer._const, n.Name: Lowerer._name,
     n.ItemRef: Lowerer._item_ref, n.Unary: Lowerer._unary, n.Binary: Lowerer._binary,
     n.Compare: Lowerer._compare, n.Conditional: Lowerer._conditional, n.Index: Lowerer._index,
     n.Field: Lowerer._field, n.Call: Lowerer._call, n.Blend: Lowerer._blend,

@@ -48,6 +48,8 @@ class Type:
                 return "list of records"
             assert self.element is not None  # a list of scalars always has its element type
             return f"list of {self.element.describe()}"
+        if self.kind == "period":
+            return f"period of {self.values[0]}"
         if self.kind == "record":
             assert self.element is not None  # so does a record
             return f"record of {self.element.describe()}"
@@ -59,6 +61,12 @@ POINTS = Type(kind="number", display="points")
 MONEY = Type(kind="number", money=1, display="money")
 BOOLEAN = Type(kind="boolean", money=0, display="boolean")
 TEXT = Type(kind="text", money=0, display="text")
+DATE = Type(kind="date", money=0, display="date")
+
+
+def period(unit: str) -> Type:
+    """`period of quarter`: its unit is kept in `values`."""
+    return Type(kind="period", money=0, display="period", values=(unit,))
 
 
 @attrs.frozen(kw_only=True)

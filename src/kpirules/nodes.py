@@ -47,6 +47,21 @@ class Number:
 
 
 @attrs.frozen(kw_only=True)
+class DateLit:
+    """`2026-07-01`: a calendar date (as written; the checker proves the day exists)."""
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class DaysBetween:
+    """`days from hire_date to last_day`: the days of the span, both ends included (0 if empty)."""
+    start: Expr
+    end: Expr
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
 class Text:
     """`"开拓型"`."""
     value: str
@@ -169,6 +184,13 @@ class ScalarType:
 class EnumType:
     """`one of senior, assistant`."""
     values: tuple[str, ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class PeriodType:
+    """`period of quarter` (`"2026-Q2"`), `period of month` (`"2026-05"`), `period of year` (`"2026"`)."""
+    unit: str
     span: Span = _span()
 
 
@@ -486,8 +508,9 @@ class Example:
 
 # ---- unions of the node classes above, for annotations ------------------------------------------
 
-Expr = Number | Text | Bool | Name | ItemRef | Unary | Binary | Compare | Conditional | Index | Field | Call | Blend
+Expr = (Number | DateLit | DaysBetween | Text | Bool | Name | ItemRef | Unary | Binary | Compare | Conditional
+        | Index | Field | Call | Blend)
 Constraint = RangeConstraint | CompareConstraint | PatternConstraint
-FactType = ScalarType | EnumType | ListType | RecordType
+FactType = ScalarType | EnumType | ListType | RecordType | PeriodType
 Clause = Floor | Cap | Round | Cite | Filter  # after a definition, a function or a scorecard
 ItemClause = Adjust | Override | Ladder | Floor | Cap | Round | Cite

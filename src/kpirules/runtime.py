@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow, localcontext
 
+from . import dates
 from . import exact as x
 
 # Operations whose exact result fits in PRECISION digits stay Decimal; the others become
@@ -131,6 +132,14 @@ def band(bands, value, span):
                   f"{x.to_string(bands.high)} of bands `{bands.name}`", span)
 
 
+def date_fn(name: str, args: tuple, span):
+    """A calendar function of dates.FUNCTIONS; a day that does not exist is an evaluation error."""
+    try:
+        return dates.FUNCTIONS[name][0](*args)
+    except (dates.DateProblem, ValueError, OverflowError) as problem:
+        raise Failure(f"`{span.text}`: {problem}", span) from None
+
+
 def bad_step(span):
     return Failure("a ladder's step must be greater than zero", span)
 
@@ -146,4 +155,5 @@ NAMESPACE = {
     "ZERO": ZERO, "ONE": ONE, "SETTLE": settle, "ADD": add, "SUB": sub, "MUL": mul, "DIV": div, "QUOT": quotient,
     "NEG": neg, "ABS": absolute, "SUM": total, "FLOOR_STEPS": floor_steps, "CEIL_STEPS": ceil_steps,
     "ROUND": round_to, "NO_ROW": no_row, "BAND": band, "BAD_STEP": bad_step, "IN_FUNCTION": in_function,
+    "DAYS": dates.days_between, "DATE_FN": date_fn,
 }

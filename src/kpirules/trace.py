@@ -10,11 +10,12 @@ strings.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+from . import dates, ir
 from . import exact as x
-from . import ir
 from . import model as m
 from .evaluate import public_value
 from .program import Program
@@ -163,7 +164,7 @@ def _plain(v, keep_digits=False) -> str:
     """A value in a working line: shortest exact form, or the declared rounding's digits; an
     endless one as its exact fraction (`2/3`): a working is arithmetic an auditor re-does, and
     the value's own line shows it as `≈0.666667 (exactly 2/3)`."""
-    if isinstance(v, (bool, str, list, dict)):
+    if isinstance(v, (bool, str, list, dict, date, dates.Period)):
         return _show(v)
     if type(v) is x.Ratio:
         return _fraction(v)
@@ -419,6 +420,8 @@ def substitute(expr, env, tables, xs) -> str:
 def _show(v, display="number") -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
+    if isinstance(v, (date, dates.Period)):
+        return dates.show(v)  # as written: 2026-07-01, 2026-Q2
     if isinstance(v, str):
         return f'"{v}"'
     if isinstance(v, list):
@@ -525,6 +528,14 @@ def _render(e):
                 return (str(len(env[listed])) if counting else _plain(xs[rid])), 9
             return f"{fname}({', '.join(r(env, tables, xs)[0] for r in arg_rs)})", 9
         return call
+    if t is ir.DaysBetween:
+        # Both ends filled in: `days from 2026-03-16 to 2026-12-31`.
+        start_r, end_r = _render(e.start), _render(e.end)
+        return lambda env, tables, xs: (
+            f"days from {start_r(env, tables, xs)[0]} to {end_r(env, tables, xs)[0]}", 9)
+    if t is ir.DateFn:
+        fn_rs, fn_name = [_render(a) for a in e.args], e.fn
+        return lambda env, tables, xs: (f"{fn_name}({', '.join(r(env, tables, xs)[0] for r in fn_rs)})", 9)
     if t is ir.Blend:
         parts = [(_render(expr), x.to_string(x.canonical(x.mul(w, Decimal(100))))) for expr, w in e.parts]
         return lambda env, tables, xs: (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from .. import dates
 from .. import model as m
 from .. import nodes as n
 from ..diagnostics import did_you_mean
@@ -38,7 +39,9 @@ def boolean(st, expr, ctx, what):
 
 def same_unit(st, a: m.Type, b: m.Type, span, verb) -> bool:
     if a.kind != "number" or b.kind != "number":
-        if a.kind == b.kind and a.kind in ("text", "enum", "boolean") and verb == "compare":
+        if a.kind == b.kind and a.kind in ("text", "enum", "boolean", "date") and verb == "compare":
+            return True
+        if a.kind == b.kind == "period" and a.values == b.values and verb == "compare":
             return True
         st.err("E301", f"cannot {verb} {describe(a)} with {describe(b)}", span)
         return False
@@ -61,6 +64,28 @@ def visit_Number(st, e: n.Number, ctx):
     if e.value == 0:
         return m.Type(kind="number", money=None)
     return m.NUMBER
+
+
+def visit_DateLit(st, e: n.DateLit, ctx):
+    try:
+        dates.parse_date(e.text)
+    except dates.DateProblem as problem:
+        st.err("E318", f"`{e.text}` is not a date: {problem}", e.span, "write an existing day as YYYY-MM-DD")
+        return None
+    return m.DATE
+
+
+def visit_DaysBetween(st, e: n.DaysBetween, ctx):
+    ok = True
+    for side in (e.start, e.end):
+        t = type_of(st, side, ctx)
+        if t is None:
+            ok = False
+        elif t.kind != "date":
+            st.err("E301", f"`days from ... to ...` counts the days between dates, not {describe(t)}", side.span,
+                   "give it two dates, e.g. `days from hire_date to 2026-12-31`")
+            ok = False
+    return m.Type(kind="number", display="count") if ok else None
 
 
 def visit_Text(st, e, ctx):
@@ -171,8 +196,10 @@ def visit_Compare(st, e: n.Compare, ctx):
         elif other.kind not in ("enum", "text"):
             st.err("E301", f"cannot compare {describe(enum)} with {describe(other)}", e.span)
         return m.BOOLEAN
-    if e.op not in ("==", "!=") and (lt.kind != "number" or rt.kind != "number"):
-        st.err("E301", f"`{e.op}` compares numbers, not {describe(lt)} and {describe(rt)}", e.span)
+    ordered = lt.kind == rt.kind and lt.kind in ("number", "date")
+    if e.op not in ("==", "!=") and not ordered:
+        what = "numbers or dates" if "date" in (lt.kind, rt.kind) else "numbers"
+        st.err("E301", f"`{e.op}` compares {what}, not {describe(lt)} and {describe(rt)}", e.span)
         return m.BOOLEAN
     same_unit(st, lt, rt, e.span, "compare")
     return m.BOOLEAN
@@ -313,10 +340,13 @@ def visit_Call(st, e: n.Call, ctx):
             st.err("E301", "`sum` of a list of records needs `sum over LIST of FIELD`", e.span)
             return None
         return t.element
+    if e.function in dates.FUNCTIONS:
+        return _date_call(st, e, ctx)
     if e.function not in FUNCTIONS:
+        builtins = sorted(FUNCTIONS | {"sum", "count"})
         st.err("E204", f"unknown function `{e.function}`", e.span,
-               did_you_mean(e.function, sorted(FUNCTIONS | {"sum", "count"}))
-               or "the functions are " + listing(sorted(FUNCTIONS | {"sum", "count"})))
+               did_you_mean(e.function, builtins + sorted(dates.FUNCTIONS)) or "the functions are "
+               + listing(builtins) + " (and, for dates, the calendar functions of docs/language.md)")
         for a in e.args:  # still read the arguments: their names are used, their errors real
             type_of(st, a, ctx)
         return None
@@ -332,15 +362,47 @@ def visit_Call(st, e: n.Call, ctx):
     if len(known) != len(types):
         return None
     result = known[0]
+    if e.function != "abs" and all(t.kind == "date" for t in known):
+        return m.DATE  # the later (max) or earlier (min) of dates
     for t, a in zip(known, e.args, strict=True):
         if t.kind != "number":
-            st.err("E301", f"`{e.function}` needs numbers, not {describe(t)}", a.span)
+            st.err("E301", f"`{e.function}` needs numbers (or, for max and min, dates), not {describe(t)}",
+                   a.span)
             return None
         if not same_unit(st, result, t, a.span, "compare"):
             return None
         if result.money is None:
             result = t
     return result
+
+
+_DATE_ARGS = {"date": "a date", "year": "a date or a year", "period": "a period", "integer": "a whole number"}
+_DATE_RESULTS = {"date": m.DATE, "integer": m.Type(kind="number", display="integer"),
+                 "count": m.Type(kind="number", display="count"), "boolean": m.BOOLEAN}
+
+
+def _date_call(st, e: n.Call, ctx):
+    """A calendar function (dates.FUNCTIONS): its arguments' kinds, its result's type."""
+    _, wants, result = dates.FUNCTIONS[e.function]
+    if len(e.args) != len(wants):
+        st.err("E304", f"`{e.function}` takes {len(wants)} argument{'s' if len(wants) != 1 else ''}, "
+               f"not {len(e.args)}", e.span)
+        for a in e.args:
+            type_of(st, a, ctx)
+        return None
+    ok = True
+    for a, want in zip(e.args, wants, strict=True):
+        t = type_of(st, a, ctx)
+        if t is None:
+            ok = False
+            continue
+        fits = (t.kind == "date" if want == "date" else t.kind == "period" if want == "period"
+                else t.kind == "number" and t.money in (0, None) if want == "integer"
+                else t.kind == "date" or (t.kind == "number" and t.money in (0, None)))
+        if not fits:
+            st.err("E301", f"`{e.function}` needs {_DATE_ARGS[want]}, not {describe(t)}", a.span)
+            ok = False
+    return _DATE_RESULTS[result] if ok else None
 
 
 def visit_Blend(st, e: n.Blend, ctx):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import dates
 from .. import nodes as n
 from .state import State, literal, scalar_type
 
@@ -31,6 +32,11 @@ def _fact(st: State, f: n.Fact) -> dict:
                 if fd.name in names:
                     st.err("E202", f"duplicate field `{fd.name}`", fd.span)
                 names.add(fd.name)
+    elif isinstance(t, n.PeriodType):
+        if t.unit not in dates.PERIOD_UNITS:
+            st.err("E318", f"`{t.unit}` is not a period", t.span,
+                   st.did_you_mean(t.unit, dates.PERIOD_UNITS) or "write `period of quarter`, `period of month` "
+                   "or `period of year`")
     elif isinstance(t, n.EnumType):
         if len(set(t.values)) != len(t.values):
             st.err("E202", "an enum value is listed twice", t.span)

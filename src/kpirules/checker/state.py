@@ -174,6 +174,7 @@ def scalar_type(kind: str) -> m.Type:
         "percent": m.Type(kind="number", display="percent"),
         "boolean": m.BOOLEAN,
         "text": m.TEXT,
+        "date": m.DATE,
     }[kind]
 
 
@@ -182,6 +183,8 @@ def fact_type(t) -> m.Type:
         return scalar_type(t.kind)
     if isinstance(t, n.EnumType):
         return m.Type(kind="enum", money=0, display="text", values=t.values)
+    if isinstance(t, n.PeriodType):
+        return m.period(t.unit)
     if isinstance(t, n.RecordType):
         return m.Type(kind="record", money=0, display="record", element=scalar_type(t.kind), keys=t.keys)
     if isinstance(t, n.ListType):

@@ -103,7 +103,7 @@ def _bound_form(st: State, expr, owner: str) -> None:
     facts, `-` and `+ - * /` of those (facts.py resolves exactly these). Anything else would
     pass unchecked, so it is refused here (E212)."""
     for node in n.walk(expr):
-        if isinstance(node, (n.Number, n.Name)) or (isinstance(node, n.Unary) and node.op == "neg"):
+        if isinstance(node, (n.Number, n.DateLit, n.Name)) or (isinstance(node, n.Unary) and node.op == "neg"):
             continue
         if isinstance(node, n.Binary) and node.op in ("+", "-", "*", "/"):
             if node.op == "/" and isinstance(node.right, n.Number) and node.right.value == 0:

@@ -171,6 +171,9 @@ class Build(Transformer_NonRecursive):
     def pattern_constraint(self, meta, children):
         return n.PatternConstraint(pattern=_unquote(children[0]), span=self._span(meta))
 
+    def period_type(self, meta, children):
+        return n.PeriodType(unit=str(children[0]), span=self._span(meta))
+
     def enum_type(self, meta, children):
         return n.EnumType(values=tuple(str(c) for c in children), span=self._span(meta))
 
@@ -436,6 +439,9 @@ class Build(Transformer_NonRecursive):
     def v_yuan(self, meta, c):
         return self._decimal(c[0], str(c[0])[:-1])
 
+    def v_date(self, meta, c):
+        return str(c[0])  # a date in a fact set is its ISO text, as in a JSON fact file
+
     def v_text(self, meta, c):
         return _unquote(c[0])
 
@@ -537,6 +543,12 @@ class Build(Transformer_NonRecursive):
 
     def number(self, meta, c):
         return n.Number(value=self._decimal(c[0], str(c[0])), unit="number", span=self._span(meta))
+
+    def date(self, meta, c):
+        return n.DateLit(text=str(c[0]), span=self._span(meta))
+
+    def days_between(self, meta, c):
+        return self._depth(n.DaysBetween(start=c[0], end=c[1], span=self._span(meta)), c[0], c[1])
 
     def percent(self, meta, c):
         value = self._decimal(c[0], str(c[0])[:-1]) / 100
