@@ -246,6 +246,13 @@ def test_w410_does_not_fire_on_legitimate_multiples(body):
     assert rate_lints(body) == []
 
 
+def test_w410_a_rate_from_a_percent_table_is_a_rate():
+    top = "table split (quarter) -> percent:\n    1 -> 15%; 2 -> 25%; 3 -> 30%; 4 -> 30%\n"
+    facts = MONEY_FACTS + "    fact quarter: integer in 1..4\n"
+    assert rate_lints("    output bonus = sales * split[quarter] * 4\n", facts, top) == []
+    assert rate_lints("    output bonus = split[quarter] * 4 * sales\n", facts, top) == []
+
+
 def test_w410_reported_once_for_a_top_level_value_read_by_two_evaluations():
     text = ("policy p\nlet base_amount = 100元\nlet commission = base_amount * 3\n"
             "evaluation a:\n    output v = commission\n"
