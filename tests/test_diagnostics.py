@@ -471,6 +471,13 @@ evaluation quarterly:
         round half up to 0.01
         round half up to 1
 ''',
+    "W410": '''\
+policy demo version "1"
+
+evaluation monthly:
+    fact sales "销售额": money >= 0
+    output commission "销售提成" = sales * 3
+''',
 }
 
 

@@ -418,8 +418,10 @@ def _describe(e, r) -> str:
 def lint(policy: m.PolicyModel, imports=()) -> list:
     """Lint warnings of a checked policy. `imports` are (Import node, names the module defines)."""
     linter = Linter(policy, policy.functions)
+    rates = RateLint(policy, linter)
     for ev in policy.evaluations:
         linter.evaluation(ev)
+        rates.evaluation(ev)
         read: set[str] = set()
         for d in ev.values:
             read.update(d.deps)
@@ -427,6 +429,7 @@ def lint(policy: m.PolicyModel, imports=()) -> list:
             if d.kind == "let" and d.name not in read and d.span.path == policy.source.path:
                 linter.warn("W403", f"value `{d.name}` is computed but never used", d.node.name_span,
                             "use it, make it an `output` if it is a result, or remove it")
+    rates.functions()
     for t in policy.tables:
         if t.name not in linter.used_tables and t.span.path == policy.source.path:
             linter.warn("W402", f"table `{t.name}` is never looked up", t.span, "use it, or remove it")
@@ -436,6 +439,304 @@ def lint(policy: m.PolicyModel, imports=()) -> list:
         if names and not (set(names) & used):
             linter.warn("W404", f"nothing of module `{'.'.join(imp.path)}` is used", imp.span, "remove the import")
     return linter.diags
+
+
+# ---- W410: a rate written without its percent sign ----------------------------------------------
+#
+# `sales * 3` where `sales * 3%` was meant pays a hundred times too much, and type-checks: a plain
+# number times money is money. A plain multiplier is often right (two months' salary, twice the
+# standard bonus), so the lint fires only where the product is meant to be a rate of the money:
+# the value is named as a commission or bonus (a), or an alternative of the same choice multiplies
+# the same money by a rate near the literal read as a percent (b). docs/diagnostics.md (W410) states
+# the rule; every comparison of a literal is exact.
+
+# `_`-separated words of a value's or function's name, and parts of its label, that say it pays a
+# commission or bonus.
+COMMISSION_WORDS = frozenset({"commission", "commissions", "bonus", "bonuses", "incentive", "incentives"})
+COMMISSION_LABELS = ("提成", "佣金", "奖")
+# Money named as pay, or as a bonus itself, is multiplied by a plain multiple as a matter of course
+# (年终双薪 `monthly_salary * 2`, `standard_bonus * 1.5`): such money is never the base of W410.
+PAY_WORDS = frozenset({"salary", "salaries", "wage", "wages", "pay"}) | COMMISSION_WORDS
+PAY_LABELS = ("工资", "薪") + COMMISSION_LABELS
+
+# A factor's unit: (power of money, whether it is a percent), or None when not a known number.
+Unit = tuple[int, bool] | None
+
+
+def _says(name: str, label: str | None, words, labels) -> str | None:
+    """The word of `words` (a `_`-separated part of `name`) or `labels` (part of `label`) found."""
+    for part in name.lower().split("_"):
+        if part in words:
+            return part
+    for word in labels:
+        if label and word in label:
+            return word
+    return None
+
+
+def _unit_of(t: m.Type | None) -> Unit:
+    if t is None or t.kind != "number":
+        return None
+    return (t.money or 0, t.display == "percent")
+
+
+_PARAM_UNITS = {"money": (1, False), "percent": (0, True)}
+
+
+class _Term:
+    """A product of factors (`a * b * c`), flattened; `divided` when a `/` is part of it."""
+
+    def __init__(self, e) -> None:
+        self.factors: list = []   # (node, the `*` node it is an operand of)
+        self.divided = False
+        self._flatten(e)
+
+    def _flatten(self, e):
+        if isinstance(e, n.Binary) and e.op == "/":
+            self.divided = True
+            self._flatten(e.left)
+            self._flatten(e.right)
+        elif isinstance(e, n.Binary) and e.op == "*":
+            for side in (e.left, e.right):
+                if isinstance(side, n.Binary) and side.op in ("*", "/"):
+                    self._flatten(side)
+                else:
+                    self.factors.append((side, e))
+
+
+def _is_term(e) -> bool:
+    return isinstance(e, n.Binary) and e.op in ("*", "/")
+
+
+class RateLint:
+    """W410: money multiplied by a plain literal above 1 where a rate of it was meant."""
+
+    def __init__(self, policy: m.PolicyModel, linter: Linter):
+        self.policy = policy
+        self.linter = linter
+        self.fns = {f.name: f for f in policy.functions}
+        self.tables = {t.name: t for t in policy.tables}
+        self.types: dict[str, m.Type] = {}
+        self.labels: dict[str, str | None] = {}
+        self.fields: dict[str, tuple[m.Type, str | None]] = {}
+        self.params: dict[str, Unit] = {}
+        self.seen: set = set()
+
+    def _own(self, span) -> bool:
+        return span.path == self.policy.source.path
+
+    # ---- what the policy says a name is
+    def unit(self, e) -> Unit:
+        if isinstance(e, n.Number):
+            return {"money": (1, False), "percent": (0, True)}.get(e.unit, (0, False))
+        if isinstance(e, n.Name):
+            if e.name in self.params:
+                return self.params[e.name]
+            if e.name in self.fields:
+                return _unit_of(self.fields[e.name][0])
+            return _unit_of(self.types.get(e.name))
+        if isinstance(e, n.Unary):
+            return self.unit(e.operand) if e.op == "neg" else None
+        if isinstance(e, n.Binary):
+            a, b = self.unit(e.left), self.unit(e.right)
+            if a is None or b is None:
+                return None
+            if e.op in ("+", "-"):
+                return (max(a[0], b[0]), a[1] and b[1])
+            if e.op == "*":
+                return (a[0] + b[0], a[1] != b[1] and (a[0] + b[0]) == 0)
+            if e.op == "/":
+                return (a[0] - b[0], False)
+            return None
+        if isinstance(e, n.Conditional):
+            return self.unit(e.then) or self.unit(e.otherwise)
+        if isinstance(e, n.Call):
+            if e.function in ("max", "min", "abs"):
+                units = [self.unit(a) for a in e.args]
+                return units[0] if units and all(u == units[0] for u in units) else None
+            fn = self.fns.get(e.function)
+            if fn is not None:
+                saved, self.params = self.params, {p.name: _PARAM_UNITS.get(p.kind, (0, False)) for p in fn.params}
+                try:
+                    return self.unit(fn.body)
+                finally:
+                    self.params = saved
+            return None
+        if isinstance(e, n.Index) and isinstance(e.target, n.Name):
+            if e.target.name in self.tables:
+                return _unit_of(self.tables[e.target.name].value_type)
+            t = self.types.get(e.target.name)
+            return _unit_of(t.element) if t is not None and t.kind == "record" else None
+        if isinstance(e, n.Field) and isinstance(e.target, n.Name):
+            t = self.types.get(e.target.name)
+            return _unit_of(t.element) if t is not None and t.kind == "record" else None
+        return None
+
+    def _is_pay(self, e) -> bool:
+        """Whether `e` reads a fact or value named as salary, pay or a bonus."""
+        for node in n.walk(e):
+            if isinstance(node, n.Name):
+                label = self.fields[node.name][1] if node.name in self.fields else self.labels.get(node.name)
+                if _says(node.name, label, PAY_WORDS, PAY_LABELS):
+                    return True
+        return False
+
+    # ---- the rule
+    def plain(self, term: _Term):
+        """(`*` node, literal, money factor) when the term multiplies money by a plain literal
+        above 1 and nothing else in it makes a rate of that; else None."""
+        if term.divided:
+            return None
+        units = [self.unit(f) for f, _ in term.factors]
+        if any(u is None for u in units) or sum(u[0] for u in units if u is not None) != 1:
+            return None
+        money = [f for (f, _), u in zip(term.factors, units, strict=True) if u is not None and u[0] == 1]
+        if len(money) != 1 or not any(isinstance(node, (n.Name, n.Field)) for node in n.walk(money[0])):
+            return None   # a money literal times a number is an amount written out (`3 * 500元`)
+        if self._is_pay(money[0]):
+            return None
+        found = None
+        for (f, op), u in zip(term.factors, units, strict=True):
+            if u is not None and u[1]:
+                return None   # a rate is already there: `sales * rate * 2`
+            if isinstance(f, n.Number) and f.unit == "number":
+                if f.value < 1:
+                    return None   # a scale is already there: `sales * 3 * 0.01`
+                if f.value > 1 and found is None:
+                    found = (op, f, money[0])
+        return found
+
+    def rated(self, e):
+        """(money factor's text, rate) when `e` is one money amount times literals, a percent among
+        them (`sales * 2%`, `sales * 2 * 1%`); the rate is the literals' exact product. Else None."""
+        if not _is_term(e):
+            return None
+        term = _Term(e)
+        if term.divided:
+            return None
+        money = [f for f, _ in term.factors if not isinstance(f, n.Number)]
+        literals = [f for f, _ in term.factors if isinstance(f, n.Number)]
+        if len(money) != 1 or self.unit(money[0]) != (1, False):
+            return None
+        if any(f.unit == "money" for f in literals) or not any(f.unit == "percent" for f in literals):
+            return None
+        rate = x.ONE
+        for f in literals:
+            rate = x.mul(rate, f.value)
+        return _text(money[0]), rate
+
+    def report(self, hit, why: str):
+        op, lit, money = hit
+        key = (op.span.path, op.span.start)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        k = lit.span.text
+        if op.right is lit:
+            written, meant = f"* {k}", f"* {k}%"
+        else:
+            written, meant = f"{k} *", f"{k}% *"
+        self.linter.warn("W410", f"`{op.span.text}` pays {k} times `{money.span.text}` {why}", op.span,
+                         f"did you mean `{k}%`? `{written}` pays {k} times the amount; "
+                         f"`{meant}` pays {k} in a hundred")
+
+    def paid(self, e, why: str):
+        """(a): every product the value pays, outside conditions (`sales * 2 > target` is a test)."""
+        if _is_term(e):
+            term = _Term(e)
+            hit = self.plain(term)
+            if hit is not None:
+                self.report(hit, why)
+            if not term.divided:
+                for f, _ in term.factors:
+                    self.paid(f, why)
+        elif isinstance(e, n.Binary) and e.op in ("+", "-"):
+            self.paid(e.left, why)
+            self.paid(e.right, why)
+        elif isinstance(e, n.Unary):
+            self.paid(e.operand, why)
+        elif isinstance(e, n.Conditional):
+            self.paid(e.then, why)
+            self.paid(e.otherwise, why)
+        elif isinstance(e, n.Call) and e.function in ("max", "min", "abs"):
+            for a in e.args:
+                self.paid(a, why)
+
+    def alternatives(self, e):
+        """(b): a choice (`if`, `max`/`min`, a comparison) whose other side pays a rate of the same money."""
+        for node in n.walk(e):
+            if isinstance(node, n.Conditional):
+                group = _branches(node)
+            elif isinstance(node, n.Call) and node.function in ("max", "min"):
+                group = list(node.args)
+            elif isinstance(node, n.Compare):
+                group = [node.left, node.right]
+            else:
+                continue
+            rated = []
+            for alt in group:
+                found = self.rated(alt)
+                if found is not None:
+                    rated.append((found, alt))
+            for alt in group:
+                hit = self.plain(_Term(alt)) if _is_term(alt) else None
+                if hit is None:
+                    continue
+                k = hit[1].value
+                for (text, rate), other in rated:
+                    # `k` read as a percent is within ten times the rate beside it: 10p <= k <= 1000p.
+                    if text == _text(hit[2]) and x.mul(rate, 10) <= k <= x.mul(rate, 1000):
+                        self.report(hit, f"while `{other.span.text}` beside it pays a rate of it")
+                        break
+
+    def check(self, name: str, label: str | None, value, what: str):
+        word = _says(name, label, COMMISSION_WORDS, COMMISSION_LABELS)
+        self.alternatives(value)
+        if word is not None:
+            self.paid(value, f"into {what} `{name}`, named as a commission or bonus")
+
+    def evaluation(self, ev: m.EvaluationModel):
+        self.types = {f.name: f.type for f in ev.facts} | {d.name: d.type for d in ev.values}
+        self.labels = {f.name: f.label for f in ev.facts} | {d.name: d.label for d in ev.values}
+        for d in ev.values:
+            if d.kind not in ("let", "output") or not self._own(d.span):
+                continue
+            node = d.node
+            assert isinstance(node, n.Definition)  # let and output come from definitions
+            self.fields = {}
+            value = node.value
+            if isinstance(value, n.Aggregate):
+                listed = self.types.get(value.list_name)
+                self.fields = {name: (t, label) for name, t, label in (listed.fields if listed else ())}
+                if value.body is None:
+                    continue
+                value = value.body
+            self.check(d.name, d.label, value, d.kind)
+        self.fields = {}
+
+    def functions(self):
+        self.types, self.labels, self.fields = {}, {}, {}
+        for fn in self.policy.functions:
+            if not self._own(fn.span):
+                continue
+            self.params = {p.name: _PARAM_UNITS.get(p.kind, (0, False)) for p in fn.params}
+            self.labels = {p.name: None for p in fn.params}
+            self.check(fn.name, fn.label, fn.body, "function")
+        self.params = {}
+
+
+def _branches(e) -> list:
+    """The values an `if ... else if ...` chain can take."""
+    out = []
+    while isinstance(e, n.Conditional):
+        out.append(e.then)
+        e = e.otherwise
+    out.append(e)
+    return out
+
+
+def _text(e) -> str:
+    return "".join(e.span.text.split())
 
 
 def _called(policy: m.PolicyModel, name: str) -> bool:
