@@ -401,6 +401,17 @@ evaluation annual:
     fact close_date: date in 2026-01-01..2026-02-30
     output late = close_date > 2026-06-30
 ''',
+    "E319": '''\
+policy demo version "1"
+
+table rate (close_date) -> percent:
+    from 2026-01-01 until 2026-05-31 -> 1.5%
+    from 2026-07-01 -> 2%
+
+evaluation annual:
+    fact close_date: date
+    output r = rate[close_date]
+''',
     # ---- lints (checker.py)
     "W401": '''\
 policy demo version "1"

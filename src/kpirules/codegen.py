@@ -173,6 +173,14 @@ class _Gen:
     def _table(self, e: ir.TableLookup, where):
         key = self.expr(e.key, where)
         t = self.fresh()
+        if self.tables[e.table].key_kind == "version":
+            # The version in force on the key's date; the record names it (from, until).
+            version = self.fresh()
+            table = self.const(self.tables[e.table])
+            self.emit(f"{version} = VERSION({table}, {key}, {self.const(e.span)})")
+            self.emit(f"{t} = {version}[1]")
+            self.record(where, f"X[{e.rid}] = ({key}, {t}, {version}[0])")
+            return t
         rows = self.const(dict(self.tables[e.table].rows))
         self.emit("try:")
         self.emit(f"    {t} = {rows}[{key}]")

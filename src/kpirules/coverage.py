@@ -180,6 +180,8 @@ def parse_percent(text: str) -> Decimal:
 def _key_label(key) -> str:
     if isinstance(key, str):
         return key
+    if isinstance(key, tuple):  # a version of an effective-dated table: (from, until)
+        return f"from {key[0].isoformat()}"
     return x.to_string(x.canonical(key))
 
 
@@ -303,7 +305,8 @@ def _outcome(kind: str, got) -> str:
     if kind == "band":
         return got[1][0]
     if kind == "row":
-        return _key_label(got[0])  # the row's key, as the table's outcomes name it
+        # The row's key, as the table's outcomes name it (a version by its effective date).
+        return _key_label(got[2] if len(got) == 3 else got[0])
     if kind == "ladder":
         return got  # below, at, above or no_rate
     return OUTCOMES[kind][0 if got else 1]

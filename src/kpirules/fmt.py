@@ -239,6 +239,9 @@ class _ValueReader:
         raise ValueError(text)
 
 
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _value_text(value) -> str:
     """An example value printed from the tree alone (no source to keep spellings from)."""
     if isinstance(value, bool):
@@ -246,7 +249,8 @@ def _value_text(value) -> str:
     if isinstance(value, Decimal):
         return ("-" if value.is_signed() else "") + _plain(abs(value))
     if isinstance(value, str):
-        return _quote(value)
+        # A date is written bare (`2026-07-01`), as authors write it; it reads back as the same text.
+        return value if _DATE_TEXT.fullmatch(value) else _quote(value)
     if isinstance(value, list):
         return "[" + ", ".join(_value_text(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -329,6 +333,8 @@ class _Printer:
 
     def row_key(self, row: n.Row) -> str:
         key = row.key
+        if isinstance(key, n.Version):
+            return f"from {key.start.text}" + (f" until {key.until.text}" if key.until is not None else "")
         if isinstance(key, n.Name):
             return key.name
         if isinstance(key, str):

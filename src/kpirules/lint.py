@@ -20,6 +20,12 @@ from .diagnostics import warning
 # A value's range, (low, high): exact numbers (Decimal, or an exact.Ratio), None where unbounded.
 Range = tuple[Decimal | Fraction | None, Decimal | Fraction | None]
 UNKNOWN: Range = (None, None)
+# What the calendar functions that give numbers can give (dates.FUNCTIONS).
+_CALENDAR_RANGES: dict[str, Range] = {
+    "days_in_year": (Decimal(365), Decimal(366)), "days_in": (Decimal(28), Decimal(366)),
+    "year_of": (Decimal(1), Decimal(9999)), "quarter_of": (Decimal(1), Decimal(4)),
+    "month_of": (Decimal(1), Decimal(12)),
+}
 
 
 # Interval arithmetic is exact (exact.py): a bound rounded in some decimal context could turn a
@@ -190,7 +196,11 @@ class Linter:
                 return (lo, hi)
             if e.function == "count":
                 return self.count_range(e.args[0], fields)
-            return UNKNOWN
+            return _CALENDAR_RANGES.get(e.function, UNKNOWN)
+        if isinstance(e, n.DaysBetween):
+            self.expr(e.start, env, guards, fields)
+            self.expr(e.end, env, guards, fields)
+            return (Decimal(0), None)  # an empty span counts 0 days
         return UNKNOWN
 
     def count_range(self, arg, fields) -> tuple:

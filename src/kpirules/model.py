@@ -6,6 +6,7 @@ Expressions stay surface nodes (they are already resolved by the checker's scope
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import attrs
@@ -107,9 +108,10 @@ class BandsModel:
 class TableModel:
     name: str
     label: str | None
-    key_kind: str           # number, text or enum (keys written as bare names)
+    key_kind: str           # number, text, enum (keys written as bare names), or version (effective-dated)
     value_type: Type
-    rows: tuple[tuple[Decimal | str, Decimal | str | bool | None], ...]  # (key, exact value); None: a bad cell
+    # (key, exact value); None: a bad cell. A version's key is (from, until or None), in date order.
+    rows: tuple[tuple[Decimal | str | tuple[date, date | None], Decimal | str | bool | None], ...]
     span: Span = attrs.field(eq=False, repr=False)
     cites: tuple[str, ...] = ()     # the source's words (or a company-set note) for the whole table
 

@@ -313,9 +313,17 @@ class Table:
 
 
 @attrs.frozen(kw_only=True)
+class Version:
+    """`from 2026-07-01` (or `from 2026-01-01 until 2026-06-30`): a row of an effective-dated table."""
+    start: DateLit
+    until: DateLit | None = None
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
 class Row:
-    """`1 -> 15%` in a table."""
-    key: Decimal | str | Name  # str: a text key
+    """`1 -> 15%` in a table; `from 2026-07-01 -> 2%` in an effective-dated one."""
+    key: Decimal | str | Name | Version  # str: a text key
     value: Expr
     span: Span = _span()
 

@@ -132,6 +132,20 @@ def band(bands, value, span):
                   f"{x.to_string(bands.high)} of bands `{bands.name}`", span)
 
 
+def version(table, day, span):
+    """The (from, until) key and value of the version of an effective-dated table in force on `day`."""
+    found = None
+    for row in table.rows:
+        (start, until), _ = row
+        if start <= day:
+            found = row
+    if found is not None and (found[0][1] is None or day <= found[0][1]):
+        return found
+    starts = ", ".join(f"from {start.isoformat()}" + (f" until {until.isoformat()}" if until else "")
+                       for (start, until), _ in table.rows)
+    raise Failure(f"no version of table `{table.name}` is in force on {day.isoformat()}; it has: {starts}", span)
+
+
 def date_fn(name: str, args: tuple, span):
     """A calendar function of dates.FUNCTIONS; a day that does not exist is an evaluation error."""
     try:
@@ -155,5 +169,5 @@ NAMESPACE = {
     "ZERO": ZERO, "ONE": ONE, "SETTLE": settle, "ADD": add, "SUB": sub, "MUL": mul, "DIV": div, "QUOT": quotient,
     "NEG": neg, "ABS": absolute, "SUM": total, "FLOOR_STEPS": floor_steps, "CEIL_STEPS": ceil_steps,
     "ROUND": round_to, "NO_ROW": no_row, "BAND": band, "BAD_STEP": bad_step, "IN_FUNCTION": in_function,
-    "DAYS": dates.days_between, "DATE_FN": date_fn,
+    "DAYS": dates.days_between, "DATE_FN": date_fn, "VERSION": version,
 }

@@ -311,7 +311,7 @@ def _lookup_nodes(parent: str, expr, xs, tables) -> list:
     for lk in found[1]:
         if lk.rid not in xs:
             continue
-        key, got = xs[lk.rid]
+        key, got = xs[lk.rid][:2]
         id_ = f"{parent}/{len(out)}"
         if isinstance(lk, ir.BandLookup):
             name, lo, lo_in, hi, hi_in = got
@@ -323,9 +323,15 @@ def _lookup_nodes(parent: str, expr, xs, tables) -> list:
         else:
             label, cites = tables.info.get(lk.table, (None, ()))
             display = tables.display.get(lk.table, "number")
-            out.append(_node(id_, "table_lookup", lk.table, label, got, lk.span,
-                             _reason("table.lookup", {"table": lk.table, "key": key, "value": got},
-                                     {"value": display}),
+            if len(xs[lk.rid]) == 3:  # an effective-dated table: the version in force, and from when
+                start, until = xs[lk.rid][2]
+                reason = _reason("table.version", {"table": lk.table, "key": dates.show(key), "value": got,
+                                                   "from": dates.show(start),
+                                                   "until": dates.show(until) if until else None},
+                                 {"value": display})
+            else:
+                reason = _reason("table.lookup", {"table": lk.table, "key": key, "value": got}, {"value": display})
+            out.append(_node(id_, "table_lookup", lk.table, label, got, lk.span, reason,
                              formula=lk.span.text, display=display, cites=cites))
     return out
 

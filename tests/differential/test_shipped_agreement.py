@@ -12,6 +12,7 @@ The default run draws 200 fact sets per evaluation; `-m slow` draws 2,000.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from decimal import ROUND_DOWN, Context, Decimal as D
 from fractions import Fraction
 from pathlib import Path
@@ -93,6 +94,14 @@ def scalar_rule(rule: str) -> dict:
         names = rule[len("one of"):].strip().strip("()")
         return {"kind": "enum", "options": [n.strip() for n in names.split(",")]}
     kind = rule.split()[0]
+    if kind in ("date", "period"):
+        # Dates: a range of dates, and `>= other_date_fact`; periods: the unit after `period of`.
+        m = re.search(r"\bin (\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", rule)
+        after = re.search(r">= ?([A-Za-z_]\w*)", rule)
+        return {"kind": kind, "unit": rule.split()[-1],
+                "first": date.fromisoformat(m.group(1)) if m else date(2000, 1, 1),
+                "last": date.fromisoformat(m.group(2)) if m else date(2030, 12, 31),
+                "after": after.group(1) if after else None}
     spec = {"kind": kind, "lo": None, "hi": None, "rel_hi": None, "pattern": None}
     if kind == "count":
         spec["lo"] = Fraction(0)
@@ -201,6 +210,15 @@ def scalar(draw, spec: dict, facts: dict, template=None):
         return draw(st.sampled_from(spec["options"]))
     if kind == "boolean":
         return draw(st.booleans())
+    if kind == "date":
+        first = spec["first"]
+        if spec["after"] is not None:
+            first = max(first, date.fromisoformat(facts[spec["after"]]))
+        return (first + timedelta(days=draw(st.integers(0, max((spec["last"] - first).days, 0))))).isoformat()
+    if kind == "period":
+        year = draw(st.integers(2000, 2030))
+        return {"quarter": f"{year}-Q{draw(st.integers(1, 4))}", "month": f"{year}-{draw(st.integers(1, 12)):02d}",
+                "year": f"{year}"}[spec["unit"]]
     if kind == "text":
         if spec.get("pattern"):
             return template if template is not None else "2026-05"

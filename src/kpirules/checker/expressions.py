@@ -250,8 +250,18 @@ def _table_lookup(st, e: n.Index, table: n.Table, ctx):
     if kt is None:
         return value_type
     row_keys = [r.key for r in table.rows]
+    if row_keys and all(isinstance(k, n.Version) for k in row_keys):
+        # An effective-dated table is looked up with the date that picks the version in force.
+        if kt.kind != "date":
+            st.err("E305", f"table `{table.name}` has versions by date; `{src(e.key)}` is {describe(kt)}",
+                   e.key.span, "look it up with a date, e.g. `rate[close_date]`")
+        return value_type
+    if kt.kind == "date":
+        st.err("E305", f"table `{table.name}` has no versions by date; `{src(e.key)}` is a date", e.key.span,
+               "write its rows as `from 2026-01-01 -> ...` to pick one by date")
+        return value_type
     numeric = all(isinstance(k, Decimal) for k in row_keys)
-    names = [k.name if isinstance(k, n.Name) else k for k in row_keys if not isinstance(k, Decimal)]
+    names = [k.name if isinstance(k, n.Name) else k for k in row_keys if isinstance(k, (n.Name, str))]
     if kt.kind == "enum":
         if numeric:
             st.err("E305", f"table `{table.name}` has number keys; `{src(e.key)}` is "

@@ -127,6 +127,12 @@ class Build(Transformer_NonRecursive):
     def key_number(self, meta, children):
         return self._decimal(children[0], str(children[0]))
 
+    def key_version(self, meta, children):
+        start = n.DateLit(text=str(children[0]), span=self._tok_span(children[0]))
+        until = (n.DateLit(text=str(children[1]), span=self._tok_span(children[1]))
+                 if len(children) > 1 and children[1] is not None else None)
+        return n.Version(start=start, until=until, span=self._span(meta))
+
     def key_text(self, meta, children):
         return _unquote(children[0])
 

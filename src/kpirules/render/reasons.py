@@ -128,6 +128,10 @@ TEMPLATES = {
         "en": "table {table}[{key}] = {value}",
         "zh": "查表 {table}[{key}] = {value}",
     },
+    "table.version": {
+        "en": "table {table} on {key}: the version in force from {from}{until} gives {value}",
+        "zh": "查表 {table}(日期 {key}):适用自 {from} 起生效的版本{until},{value}",
+    },
     "function.called": {
         "en": "{function}({args}): {formula} = {working}",
         "zh": "{function}({args}):{formula} = {working}",
@@ -235,6 +239,9 @@ def sentence(reason: dict, lang: str = "en", display: str = "number") -> str:
             out["reason"] = params.get("condition")
     if code == "gate.excluded" and not params.get("reason"):
         out["reason"] = params.get("condition")
+    if code == "table.version":
+        until = params.get("until")
+        out["until"] = (f" until {until}" if lang == "en" else f"(至 {until})") if until else ""
     if code == "function.called":
         out["args"] = ", ".join(f"{k} = {v}" for k, v in (params.get("args") or {}).items())
     for key in _KEYWORDS:
