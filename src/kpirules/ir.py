@@ -323,6 +323,7 @@ class Gate:
     condition: Expr
     reason: str | None
     cites: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # the author's own words (`note`), never quoted
     span: Span = _span()
     rid: int = _rid()
 
@@ -355,6 +356,7 @@ class Value:
     compute: Formula | Aggregate | Item | ScorecardSum
     deps: tuple[str, ...]
     cites: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # the author's own words (`note`), never quoted
     keeps_digits: bool   # a declared rounding: shown with its quantum's digits (`7488.00`)
     scorecard: str | None = None
     span: Span = _span()
@@ -369,6 +371,7 @@ class Function:
     body: Expr
     clauses: tuple[Clause, ...]
     cites: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # the author's own words (`note`), never quoted
     span: Span = _span()
 
 

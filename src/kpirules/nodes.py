@@ -210,7 +210,7 @@ class Fact:
     name: str
     label: str | None
     type: FactType
-    cites: tuple[Cite, ...] = ()
+    cites: tuple[Cite | Note, ...] = ()  # cites and notes, in written order
     span: Span = _span()
 
 
@@ -244,6 +244,24 @@ class Cite:
     """`cite "原文"`: the source's words for the clause it sits on."""
     text: str
     span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Note:
+    """`note "公司自定"`: the author's own words for the clause it sits on (a company-set value,
+    a reading of the source); allowed wherever `cite` is, shown as a note, never quoted."""
+    text: str
+    span: Span = _span()
+
+
+def cite_texts(clauses) -> tuple[str, ...]:
+    """The texts of the `cite` lines among these clauses, in written order."""
+    return tuple(c.text for c in clauses if isinstance(c, Cite))
+
+
+def note_texts(clauses) -> tuple[str, ...]:
+    """The texts of the `note` lines among these clauses, in written order."""
+    return tuple(c.text for c in clauses if isinstance(c, Note))
 
 
 @attrs.frozen(kw_only=True)
@@ -286,7 +304,7 @@ class Table:
     key_name: str
     value_type: str
     rows: tuple[Row, ...]
-    cites: tuple[Cite, ...] = ()
+    cites: tuple[Cite | Note, ...] = ()  # cites and notes, in written order
     span: Span = _span()
 
 
@@ -335,7 +353,7 @@ class Ladder:
     standard: Expr
     none_rule: Expr | str | None  # None, "standard" or an expression
     steps: tuple[LadderStep, ...]
-    cites: tuple[Cite, ...] = ()
+    cites: tuple[Cite | Note, ...] = ()  # cites and notes, in written order
     using: str | None = None
     using_span: Span | None = attrs.field(eq=False, repr=False, default=None)
     span: Span = _span()
@@ -359,7 +377,7 @@ class Gate:
     tag: str
     condition: Expr
     reason: str | None
-    clauses: tuple[Cite, ...]
+    clauses: tuple[Cite | Note, ...]
     span: Span = _span()
 
 
@@ -448,7 +466,7 @@ class LadderDef:
     name: str
     label: str | None
     steps: tuple[LadderStep, ...]
-    cites: tuple[Cite, ...]
+    cites: tuple[Cite | Note, ...]  # cites and notes, in written order
     span: Span = _span()
 
 
@@ -489,5 +507,5 @@ class Example:
 Expr = Number | Text | Bool | Name | ItemRef | Unary | Binary | Compare | Conditional | Index | Field | Call | Blend
 Constraint = RangeConstraint | CompareConstraint | PatternConstraint
 FactType = ScalarType | EnumType | ListType | RecordType
-Clause = Floor | Cap | Round | Cite | Filter  # after a definition, a function or a scorecard
-ItemClause = Adjust | Override | Ladder | Floor | Cap | Round | Cite
+Clause = Floor | Cap | Round | Cite | Note | Filter  # after a definition, a function or a scorecard
+ItemClause = Adjust | Override | Ladder | Floor | Cap | Round | Cite | Note
