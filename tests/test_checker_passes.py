@@ -210,7 +210,7 @@ def test_functions_pass_types_bodies_and_finds_recursion():
     """, functions.run, EVAL)
     # Typing `f` types `g` (declared further down), whose call back to `f` is the recursion.
     assert found == [("E210", 4, "function `f` calls itself, directly or through another function"),
-                     ("E309", 6, "a function takes `floor`, `cap`, `round` and `cite` only")]
+                     ("E309", 6, "a function takes `floor`, `cap`, `round`, `cite` and `note` only")]
     assert st.function_types["half"].describe() == "money"
 
 

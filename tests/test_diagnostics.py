@@ -607,7 +607,41 @@ def _files(code):
     return run
 
 
-SPECIAL = {"E001": _e001, "E002": _e002, "E003": _e003, "E106": _e106,
+# E501 needs a source document beside the policy: `kpirules check --source source.txt e501.rules`.
+E501_FILES = {
+    "source.txt": """\
+三、KPI指标及评分标准
+市场活动的组织和支持
+10
+每少组织一次活动扣2分
+""",
+    "e501.rules": '''\
+policy demo version "1"
+
+evaluation quarterly:
+    fact planned: count
+    fact held: count
+    scorecard kpi total 10:
+        item market_activity "市场活动的组织和支持" weight 10:
+            minus 2 per max(planned - held, 0)
+            floor 0
+            cite "每少组织一次市场活动扣2分"
+    output score = kpi
+''',
+}
+
+
+def _e501(tmp_path, monkeypatch):
+    from kpirules import citations
+    from kpirules.loader import merged_tree, read_source
+    monkeypatch.chdir(tmp_path)
+    write_files(tmp_path, E501_FILES)
+    load_policy("e501.rules")
+    _, diags = citations.check(merged_tree(read_source("e501.rules")), citations.SourceDocument.read("source.txt"))
+    return diags, _render(diags)
+
+
+SPECIAL = {"E001": _e001, "E002": _e002, "E003": _e003, "E106": _e106, "E501": _e501,
            **{code: _files(code) for code in FILES}}
 ALL_CODES = sorted(set(EXAMPLES) | set(SPECIAL))
 
@@ -684,7 +718,7 @@ def test_docs_show_the_example_and_its_output(code):
     assert golden_text.rstrip("\n") in section, f"{code}: docs/diagnostics.md shows another output"
     if code in EXAMPLES:
         assert EXAMPLES[code].rstrip("\n") in section, f"{code}: docs/diagnostics.md shows another example"
-    for rel, text in FILES.get(code, {}).items():
+    for rel, text in {**FILES, "E501": E501_FILES}.get(code, {}).items():
         assert text.rstrip("\n") in section, f"{code}: docs/diagnostics.md does not show `{rel}` as tested"
         assert f"`{rel}`" in section, f"{code}: docs/diagnostics.md does not name the file `{rel}`"
 

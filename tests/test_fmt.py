@@ -242,7 +242,8 @@ def _compound(children):
 
 
 EXPRS = st.recursive(LEAVES, _compound, max_leaves=6)
-CITES = tuples(build(n.Cite, text=TEXTS), 0, 2)
+REMARKS = build(n.Cite, text=TEXTS) | build(n.Note, text=TEXTS)  # `cite` and `note` lines go in the same places
+CITES = tuples(REMARKS, 0, 2)
 CONSTRAINTS = tuples(st.one_of(build(n.RangeConstraint, low=EXPRS, high=EXPRS),
                                build(n.CompareConstraint, op=st.sampled_from([">=", "<=", ">", "<", "==", "!="]),
                                      bound=EXPRS),
@@ -259,7 +260,7 @@ FACT_TYPES = st.one_of(
 ROUNDS = build(n.Round, mode=st.sampled_from(["half up", "half even", "half down", "up", "down", "ceiling",
                                               "floor"]), quantum=DECIMALS)
 CLAUSES = st.one_of(build(n.Floor, value=EXPRS), build(n.Cap, value=EXPRS), ROUNDS,
-                    build(n.Cite, text=TEXTS), build(n.Filter, condition=EXPRS, reason=st.none() | TEXTS),
+                    REMARKS, build(n.Filter, condition=EXPRS, reason=st.none() | TEXTS),
                     build(n.Round, mode=st.just("down"), quantum=DECIMALS, each=st.just(True)))
 AGGREGATES = build(n.Aggregate, function=st.sampled_from(["sum", "count"]), list_name=NAMES,
                    body=st.none() | EXPRS)
@@ -274,13 +275,13 @@ ITEM_LINES = st.one_of(
     build(n.Adjust, sign=st.sampled_from(["minus", "plus"]), amount=EXPRS, per=st.none() | EXPRS,
           condition=st.none() | EXPRS),
     build(n.Override, value=EXPRS, condition=EXPRS), LADDERS,
-    build(n.Floor, value=EXPRS), build(n.Cap, value=EXPRS), build(n.Cite, text=TEXTS))
+    build(n.Floor, value=EXPRS), build(n.Cap, value=EXPRS), REMARKS)
 ITEMS = build(n.Item, name=NAMES, label=LABELS, weight=DECIMALS, tags=tuples(NAMES), body=tuples(ITEM_LINES, 1, 3))
 GATES = build(n.Gate, tag=NAMES, condition=EXPRS, reason=st.none() | TEXTS, clauses=CITES)
 SCORECARDS = build(n.Scorecard, name=NAMES, label=LABELS, total=st.none() | DECIMALS, items=tuples(ITEMS, 1, 2),
                    gates=tuples(GATES, 0, 1),
                    clauses=tuples(st.one_of(build(n.Floor, value=EXPRS), build(n.Cap, value=EXPRS), ROUNDS,
-                                            build(n.Cite, text=TEXTS)), 0, 2))
+                                            REMARKS), 0, 2))
 FACTS = build(n.Fact, name=NAMES, label=LABELS, type=FACT_TYPES, cites=CITES)
 EVALUATIONS = build(n.Evaluation, name=NAMES, label=LABELS, facts=tuples(FACTS, 1, 3),
                     body=tuples(DEFINITIONS | SCORECARDS, 0, 2))

@@ -131,7 +131,7 @@ CASES = [
      "indent it like the lines of the block it belongs to (0, 4, 8 or 12 columns)"),
     ("indented-too-far", _sub(BASE, "    fact errors", "      fact errors"),
      "E103", 5, 7, "this line is indented more than the line above",
-     "indent it like the line above; only `cite` lines may be indented under a fact or gate"),
+     "indent it like the line above; only `cite` and `note` lines may be indented under a fact or gate"),
     ("tab-after-spaces", _sub(BASE, "    output bonus", "\toutput bonus"),
      "E103", 9, 1, "this line is indented with a tab, but line 4 with spaces",
      "indent every line with spaces only"),

@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="check policies and report every problem")
     c.add_argument("paths", nargs="+", metavar="POLICY", help="policy files or folders of .rules files")
     c.add_argument("--strict", action="store_true", help="treat warnings (lints) as errors")
+    c.add_argument("--source", metavar="FILE",
+                   help="also prove that every `cite` appears in this source document (UTF-8 text; "
+                        "whitespace and line breaks are ignored)")
     e = sub.add_parser("eval", help="evaluate a policy on a fact file")
     e.add_argument("policy", metavar="POLICY")
     e.add_argument("facts", metavar="FACTS.json")
@@ -87,6 +90,18 @@ def cmd_check(args) -> int:
     if not files:
         print("kpirules: error: no .rules files found in " + ", ".join(args.paths), file=sys.stderr)
         return EXIT_POLICY
+    document = None
+    if args.source is not None:
+        from . import citations
+        try:
+            document = citations.SourceDocument.read(args.source)
+        except UnicodeDecodeError:
+            print(f"kpirules: error: --source: `{args.source}` is not UTF-8 text", file=sys.stderr)
+            return EXIT_POLICY
+        except OSError as exc:
+            print(f"kpirules: error: --source: cannot read `{args.source}`: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_POLICY
+    seen: dict = {}  # cites already checked (a module imported by several policies): reported once
     failed = 0
     warnings = 0
     for f in files:
@@ -99,7 +114,18 @@ def cmd_check(args) -> int:
         for d in policy.diagnostics:
             warnings += 1
             print(render_diagnostic(d), file=sys.stderr)
-        print(f"{f}: ok ({len(policy.evaluations)} evaluation{'s' if len(policy.evaluations) != 1 else ''})")
+        found = ""
+        if document is not None:
+            from .loader import merged_tree, read_source
+            tree = merged_tree(read_source(f))
+            checked, missing = citations.check(tree, document, seen)
+            if missing or any(seen[(c.span.path, c.span.start)] is not None for c in citations.cites(tree)):
+                failed += 1
+                for d in missing:
+                    print(render_diagnostic(d), file=sys.stderr)
+                continue
+            found = f", {checked} cite{'s' if checked != 1 else ''} found in the source"
+        print(f"{f}: ok ({len(policy.evaluations)} evaluation{'s' if len(policy.evaluations) != 1 else ''}{found})")
     print(f"{len(files)} checked, {failed} with errors, {warnings} warning{'s' if warnings != 1 else ''}"
           + (" (errors under --strict)" if args.strict and warnings else ""))
     return EXIT_POLICY if failed or (args.strict and warnings) else EXIT_OK

@@ -265,7 +265,8 @@ class _Gen:
         self.emit(f"    raise IN_FUNCTION(f, {fn.name!r}, {span}) from None")
         if self.traced and where.calls is not None:
             static = self.const({"function": fn.name, "label": fn.label, "body": fn.body, "span": e.span,
-                                 "text": e.span.text, "cites": fn.cites, "params": fn.params, "rid": e.rid})
+                                 "text": e.span.text, "cites": fn.cites, "notes": fn.notes, "params": fn.params,
+                                 "rid": e.rid})
             arg_map = "{" + ", ".join(f"{p!r}: {a}" for p, a in zip(fn.params, args, strict=True)) + "}"
             self.emit(f"{where.calls}.append({{**{static}, 'args': {arg_map}, 'computed': {raw}, "
                       f"'result': {t}, 'events': {events}, 'x': {xs}, 'calls': {nested}}})")
@@ -412,6 +413,7 @@ class _Gen:
             self.event(where, f"{{'kind': 'gate', 'passed': False, 'tag': {g.tag!r}, 'before': {var}, "
                               f"'gate': {self.const(g)}, 'reason': {g.reason!r}, "
                               f"'condition': {g.condition.span.text!r}, 'cites': {self.const(g.cites)}, "
+                              f"'notes': {self.const(g.notes)}, "
                               f"'span': {self.const(g.span)}}}")
             self.emit(f"{var} = ZERO")
             self.depth -= 1

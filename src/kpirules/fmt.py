@@ -326,7 +326,7 @@ class _Printer:
         self.emit(depth, f"table {node.name}{self.label(node.label)} ({node.key_name}) -> {node.value_type}:",
                   node.span.start, blank, opens=True)
         for x in _ordered(node.rows, node.cites):
-            if isinstance(x, n.Cite):
+            if isinstance(x, (n.Cite, n.Note)):
                 self.clause(x, depth + 1)
             else:
                 self.emit(depth + 1, f"{self.row_key(x)} -> {self.expr(x.value)}", x.span.start)
@@ -368,6 +368,8 @@ class _Printer:
             return f"round {'each ' if c.each else ''}{c.mode} to {_plain(c.quantum)}"
         if isinstance(c, n.Cite):
             return f"cite {_quote(c.text)}"
+        if isinstance(c, n.Note):
+            return f"note {_quote(c.text)}"
         if isinstance(c, n.Filter):
             reason = f" else {_quote(c.reason)}" if c.reason is not None else ""
             return f"only if {self.expr(c.condition, P_OR)}{reason}"
@@ -483,7 +485,7 @@ class _Printer:
 
     def steps(self, steps, cites, depth):
         for x in _ordered(steps, cites):
-            if isinstance(x, n.Cite):
+            if isinstance(x, (n.Cite, n.Note)):
                 self.clause(x, depth)
             else:
                 self.emit(depth, f"{x.sign} {self.expr(x.points, P_OR)} per {x.rule} {self.expr(x.step, P_OR)} "

@@ -32,7 +32,7 @@ CONSTANTS = ("true", "false", "none")
 OPERATOR_WORDS = ("and", "or", "not")
 #: Every other keyword: clauses, modifiers, ladder and rounding words, examples.
 OTHER = ("version", "one", "of", "list", "at", "most", "least", "with", "adding", "up", "to",
-         "record", "in", "matching", "over", "floor", "cap", "round", "each", "cite", "only",
+         "record", "in", "matching", "over", "floor", "cap", "round", "each", "cite", "note", "only",
          "if", "then", "else", "total", "weight", "score", "standard", "using", "per", "items",
          "from", "above", "below", "for", "given", "expect", "error", "blend", "sum", "minus",
          "plus", "full", "started", "prorated", "half", "even", "down", "ceiling", "days", "until")

@@ -341,6 +341,7 @@ class Gate:
     condition: Expr
     reason: str | None
     cites: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # the author's own words (`note`), never quoted
     span: Span = _span()
     rid: int = _rid()
 
@@ -373,6 +374,7 @@ class Value:
     compute: Formula | Aggregate | Item | ScorecardSum
     deps: tuple[str, ...]
     cites: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # the author's own words (`note`), never quoted
     keeps_digits: bool   # a declared rounding: shown with its quantum's digits (`7488.00`)
     scorecard: str | None = None
     span: Span = _span()
@@ -387,6 +389,7 @@ class Function:
     body: Expr
     clauses: tuple[Clause, ...]
     cites: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # the author's own words (`note`), never quoted
     span: Span = _span()
 
 

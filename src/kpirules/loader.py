@@ -117,6 +117,14 @@ def _defined_names(module) -> tuple:
                                       module.functions) for d in group)
 
 
+def merged_tree(source: SourceFile):
+    """The policy's tree with the definitions of the modules it imports merged in, as `load` checks
+    it (for a policy that loads; import problems are left to `load` to report)."""
+    tree = parse(source)
+    own = str(Path(source.path).resolve()) if not source.path.startswith("<") else source.path
+    return _with_imports(tree, source, (own,), [], [])
+
+
 def load(source: SourceFile):
     """(policy model, programs) or PolicyError with every diagnostic."""
     try:

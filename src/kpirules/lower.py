@@ -165,7 +165,7 @@ class Lowerer:
             else:
                 compute = ir.Formula(expr=self.expr(node.value), clauses=self.clauses(node.clauses), span=node.span)
         return ir.Value(kind=d.kind, name=d.name, label=d.label, type=d.type, compute=compute, deps=d.deps,
-                        cites=d.cites, keeps_digits=keeps, scorecard=d.scorecard, span=d.span)
+                        cites=d.cites, notes=d.notes, keeps_digits=keeps, scorecard=d.scorecard, span=d.span)
 
     def aggregate(self, agg: n.Aggregate, clauses) -> ir.Aggregate:
         decl = self.facts[agg.list_name]
@@ -200,7 +200,7 @@ class Lowerer:
             elif isinstance(s, (n.Floor, n.Cap)):
                 steps.extend(self.clauses((s,)))
         gates = tuple(ir.Gate(tag=g.tag, condition=self.expr(g.condition), reason=g.reason,
-                              cites=tuple(c.text for c in g.clauses if isinstance(c, n.Cite)), span=g.span,
+                              cites=n.cite_texts(g.clauses), notes=n.note_texts(g.clauses), span=g.span,
                               rid=self.rid())
                       for g in d.gates)
         return ir.Item(weight=item.weight, tags=item.tags, steps=tuple(steps), gates=gates, span=item.span)
@@ -221,7 +221,7 @@ class Lowerer:
         scope = _Scope(params={p.name: i for i, p in enumerate(fn.params)})
         return ir.Function(name=fn.name, label=fn.label, params=tuple(p.name for p in fn.params),
                            body=self.expr(fn.body, scope), clauses=self.clauses(fn.clauses, scope),
-                           cites=tuple(c.text for c in fn.clauses if isinstance(c, n.Cite)), span=fn.span)
+                           cites=n.cite_texts(fn.clauses), notes=n.note_texts(fn.clauses), span=fn.span)
 
 
 _EXPR: dict[type, Callable[..., ir.Expr]] = {

@@ -89,6 +89,7 @@ class FactDecl:
     rule: str = ""            # the declaration as written, e.g. `integer in 1..4`
     span: Span = attrs.field(eq=False, repr=False)
     cites: tuple[str, ...] = ()  # the source's words for the fact's rule
+    notes: tuple[str, ...] = ()  # the author's own words on it (`note`)
     minimum: int | None = None  # lists: `at least N`
     total: tuple[str, Decimal] | None = None  # lists of records: `with FIELD adding up to N`
 
@@ -113,7 +114,8 @@ class TableModel:
     # (key, exact value); None: a bad cell. A version's key is (from, until or None), in date order.
     rows: tuple[tuple[Decimal | str | tuple[date, date | None], Decimal | str | bool | None], ...]
     span: Span = attrs.field(eq=False, repr=False)
-    cites: tuple[str, ...] = ()     # the source's words (or a company-set note) for the whole table
+    cites: tuple[str, ...] = ()     # the source's words for the whole table
+    notes: tuple[str, ...] = ()     # the author's own words on it (`note`)
 
 
 @attrs.frozen(kw_only=True)
@@ -131,6 +133,7 @@ class ValueDef:
     deps: tuple[str, ...]
     cites: tuple[str, ...]
     span: Span = attrs.field(eq=False, repr=False)
+    notes: tuple[str, ...] = ()    # the author's own words (`note`), beside the source's (`cites`)
     scorecard: str | None = None   # items: the scorecard they belong to
     gates: tuple[n.Gate, ...] = ()            # items: the Gate nodes that decide whether they count
 

@@ -232,7 +232,7 @@ class Fact:
     name: str
     label: str | None
     type: FactType
-    cites: tuple[Cite, ...] = ()
+    cites: tuple[Cite | Note, ...] = ()  # cites and notes, in written order
     span: Span = _span()
 
 
@@ -266,6 +266,24 @@ class Cite:
     """`cite "原文"`: the source's words for the clause it sits on."""
     text: str
     span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Note:
+    """`note "公司自定"`: the author's own words for the clause it sits on (a company-set value,
+    a reading of the source); allowed wherever `cite` is, shown as a note, never quoted."""
+    text: str
+    span: Span = _span()
+
+
+def cite_texts(clauses) -> tuple[str, ...]:
+    """The texts of the `cite` lines among these clauses, in written order."""
+    return tuple(c.text for c in clauses if isinstance(c, Cite))
+
+
+def note_texts(clauses) -> tuple[str, ...]:
+    """The texts of the `note` lines among these clauses, in written order."""
+    return tuple(c.text for c in clauses if isinstance(c, Note))
 
 
 @attrs.frozen(kw_only=True)
@@ -308,7 +326,7 @@ class Table:
     key_name: str
     value_type: str
     rows: tuple[Row, ...]
-    cites: tuple[Cite, ...] = ()
+    cites: tuple[Cite | Note, ...] = ()  # cites and notes, in written order
     span: Span = _span()
 
 
@@ -365,7 +383,7 @@ class Ladder:
     standard: Expr
     none_rule: Expr | str | None  # None, "standard" or an expression
     steps: tuple[LadderStep, ...]
-    cites: tuple[Cite, ...] = ()
+    cites: tuple[Cite | Note, ...] = ()  # cites and notes, in written order
     using: str | None = None
     using_span: Span | None = attrs.field(eq=False, repr=False, default=None)
     span: Span = _span()
@@ -389,7 +407,7 @@ class Gate:
     tag: str
     condition: Expr
     reason: str | None
-    clauses: tuple[Cite, ...]
+    clauses: tuple[Cite | Note, ...]
     span: Span = _span()
 
 
@@ -478,7 +496,7 @@ class LadderDef:
     name: str
     label: str | None
     steps: tuple[LadderStep, ...]
-    cites: tuple[Cite, ...]
+    cites: tuple[Cite | Note, ...]  # cites and notes, in written order
     span: Span = _span()
 
 
@@ -520,5 +538,5 @@ Expr = (Number | DateLit | DaysBetween | Text | Bool | Name | ItemRef | Unary | 
         | Index | Field | Call | Blend)
 Constraint = RangeConstraint | CompareConstraint | PatternConstraint
 FactType = ScalarType | EnumType | ListType | RecordType | PeriodType
-Clause = Floor | Cap | Round | Cite | Filter  # after a definition, a function or a scorecard
-ItemClause = Adjust | Override | Ladder | Floor | Cap | Round | Cite
+Clause = Floor | Cap | Round | Cite | Note | Filter  # after a definition, a function or a scorecard
+ItemClause = Adjust | Override | Ladder | Floor | Cap | Round | Cite | Note

@@ -26,7 +26,7 @@ class Program:
     check_facts: facts.FactValidator                   # the fact validator of this evaluation
     tables: dict                   # table name -> {key: value}
     table_display: dict            # table name -> how its values read (percent, money, ...)
-    table_info: dict               # table name -> (label, cites)
+    table_info: dict               # table name -> (label, cites, notes)
     bands: dict                    # bands name -> model.BandsModel
     # What explanations derive from the IR once, not per evaluation (trace.py fills it).
     cache: dict = attrs.field(factory=dict, eq=False, repr=False)
@@ -37,7 +37,7 @@ def compile_policy(policy: m.PolicyModel) -> dict:
     lowered = lower(policy)
     tables = {t.name: dict(t.rows) for t in policy.tables}
     display = {t.name: t.value_type.display for t in policy.tables}
-    info = {t.name: (t.label, t.cites) for t in policy.tables}
+    info = {t.name: (t.label, t.cites, t.notes) for t in policy.tables}
     bands = {b.name: b for b in policy.bands}
     programs = {}
     for ev_model, ev in zip(policy.evaluations, lowered.evaluations, strict=True):

@@ -34,6 +34,7 @@ class TraceNode(TypedDict):
     exact: str | None
     span: Span | None
     cites: list[str]
+    notes: list[str]  # the author's own words (`note`), never the source's
     reason: dict[str, Any]
     children: list[TraceNode]
     # Items only (kind "item"):

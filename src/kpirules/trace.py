@@ -89,11 +89,11 @@ def _fraction(v) -> str:
 
 
 def _node(id_, kind, name, label, result, span, reason, *, formula=None, working=None, reads=(),
-          cites=(), children=(), display="number", exact=None) -> TraceNode:
+          cites=(), notes=(), children=(), display="number", exact=None) -> TraceNode:
     return {
         "id": id_, "kind": kind, "name": name, "label": label, "display": display,
         "formula": formula, "working": working, "reads": list(reads), "result": result,
-        "exact": exact, "span": span, "cites": list(cites), "reason": reason,
+        "exact": exact, "span": span, "cites": list(cites), "notes": list(notes), "reason": reason,
         "children": list(children),
     }
 
@@ -102,7 +102,7 @@ def _input_node(ev: ir.Evaluation, f: m.FactDecl, value) -> TraceNode:
     shown = value if isinstance(value, (Decimal, bool, str)) else _show(value)
     return _node(f"{ev.name}/fact/{f.name}", "input", f.name, f.label, value, f.span,
                  _reason("input.given", {"rule": f.rule, "value": shown}),
-                 display=f.type.display, cites=f.cites)
+                 display=f.type.display, cites=f.cites, notes=f.notes)
 
 
 def _reads(d: ir.Value, tables, shown) -> list:
@@ -151,8 +151,8 @@ def _value_node(ev: ir.Evaluation, d: ir.Value, value, events, calls, xs, shown,
             continue
         children.append(_event_node(f"{id_}/{len(children)}", d, e, shown, tables, xs))
     node = _node(id_, kind, d.name, d.label, result, d.span, reason, formula=formula, working=working,
-                 reads=_reads(d, tables, shown), cites=d.cites, children=children, display=d.type.display,
-                 exact=exact)
+                 reads=_reads(d, tables, shown), cites=d.cites, notes=d.notes, children=children,
+                 display=d.type.display, exact=exact)
     if isinstance(c, ir.Item):
         node["weight"] = c.weight
         node["tags"] = list(c.tags)
@@ -247,7 +247,7 @@ def _event(id_: str, d, e: dict, shown, tables, xs) -> TraceNode:
         return _node(id_, "gate_excluded", d.name, d.label, x.ZERO, span,
                      _reason("gate.excluded", {"tag": e["tag"], "condition": e["condition"], "filled": filled,
                                                "reason": e.get("reason"), "before": e["before"]}),
-                     formula=e["condition"], working=filled, cites=e.get("cites", ()))
+                     formula=e["condition"], working=filled, cites=e.get("cites", ()), notes=e.get("notes", ()))
     raise AssertionError(k)
 
 
@@ -321,7 +321,7 @@ def _lookup_nodes(parent: str, expr, xs, tables) -> list:
                                                      "high_included": hi_in}),
                              formula=lk.span.text, display="text"))
         else:
-            label, cites = tables.info.get(lk.table, (None, ()))
+            label, cites, notes = tables.info.get(lk.table, (None, (), ()))
             display = tables.display.get(lk.table, "number")
             if len(xs[lk.rid]) == 3:  # an effective-dated table: the version in force, and from when
                 start, until = xs[lk.rid][2]
@@ -332,7 +332,7 @@ def _lookup_nodes(parent: str, expr, xs, tables) -> list:
             else:
                 reason = _reason("table.lookup", {"table": lk.table, "key": key, "value": got}, {"value": display})
             out.append(_node(id_, "table_lookup", lk.table, label, got, lk.span, reason,
-                             formula=lk.span.text, display=display, cites=cites))
+                             formula=lk.span.text, display=display, cites=cites, notes=notes))
     return out
 
 
@@ -345,7 +345,7 @@ def _call_node(parent: str, i: int, call: dict, tables) -> TraceNode:
                  _reason("function.called", {"function": call["function"], "args": args,
                                              "formula": call["body"].span.text, "working": working,
                                              "result": public_value(call["result"])}),
-                 formula=call["text"], working=working, cites=call["cites"], children=children)
+                 formula=call["text"], working=working, cites=call["cites"], notes=call["notes"], children=children)
 
 
 class _CallDef:

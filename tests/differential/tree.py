@@ -433,7 +433,7 @@ def render(p: Policy) -> str:
                 for line in it.lines:
                     out.extend(_item_lines(line, " " * 12))
                 if not it.lines:
-                    out.append('            cite "no lines"')
+                    out.append('            note "no lines"')
             for g in sc.gates:
                 out.append(f"        gate {g.tag} items: count only if {expr_text(g.cond)}"
                            + (f' else "{g.reason}"' if g.reason else ""))

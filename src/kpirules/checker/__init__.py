@@ -66,4 +66,5 @@ def _fact(es: EvaluationState, f: n.Fact) -> m.FactDecl:
     bounds, field_bounds = es.bounds[f.name]
     return m.FactDecl(name=f.name, label=f.label, type=es.scope[f.name].type, bounds=bounds,
                       field_bounds=field_bounds, limit=parts["limit"], rule=f.type.span.text, span=f.span,
-                      cites=tuple(c.text for c in f.cites), minimum=parts["minimum"], total=parts["total"])
+                      cites=n.cite_texts(f.cites), notes=n.note_texts(f.cites), minimum=parts["minimum"],
+                      total=parts["total"])

@@ -34,7 +34,7 @@ def check(st: State, fn: n.Function):
     t = clauses(st, fn.clauses, t, ctx)
     for c in fn.clauses:
         if isinstance(c, n.Filter) or (isinstance(c, n.Round) and c.each):
-            st.err("E309", "a function takes `floor`, `cap`, `round` and `cite` only", c.span)
+            st.err("E309", "a function takes `floor`, `cap`, `round`, `cite` and `note` only", c.span)
     st.calling = st.calling[:-1]
     if t is not None and t.money is None:
         t = m.NUMBER

@@ -53,7 +53,7 @@ def run(st: State) -> None:
             isinstance(r.key, n.Name) for r in t.rows) else "text")
         st.tables[t.name] = m.TableModel(name=t.name, label=t.label, key_kind=key_kind,
                                          value_type=value_type, rows=tuple(rows), span=t.span,
-                                         cites=tuple(c.text for c in t.cites))
+                                         cites=n.cite_texts(t.cites), notes=n.note_texts(t.cites))
 
 
 def _versions(st: State, t: n.Table, value_type: m.Type) -> m.TableModel:

@@ -125,7 +125,7 @@ def _value(st: State, es: EvaluationState, d, top: bool, used: set) -> list:
     ctx = Ctx(scope=scope if not top else {k: v for k, v in scope.items() if v.kind in ("table", "value")})
     value = d.value
     written = d.clauses
-    cites = tuple(c.text for c in written if isinstance(c, n.Cite))
+    cites, notes = n.cite_texts(written), n.note_texts(written)
     if isinstance(value, n.Aggregate):
         vtype = _aggregate(st, value, written, ctx)
     else:
@@ -141,7 +141,7 @@ def _value(st: State, es: EvaluationState, d, top: bool, used: set) -> list:
         vtype = m.NUMBER
     scope[d.name].type = vtype
     return [m.ValueDef(kind=d.kind, name=d.name, label=d.label, type=vtype or m.NUMBER, node=d,
-                       deps=tuple(dict.fromkeys(ctx.deps)), cites=cites, span=d.span)]
+                       deps=tuple(dict.fromkeys(ctx.deps)), cites=cites, notes=notes, span=d.span)]
 
 
 def _aggregate(st: State, agg: n.Aggregate, written, ctx: Ctx):
@@ -217,18 +217,19 @@ def _scorecard(st: State, es: EvaluationState, sc: n.Scorecard, used: set) -> li
         used.update(ctx.used)
         gates = tuple(g for tag in item.tags for g in gates_by_tag.get(tag, ()))
         deps = list(ctx.deps) + [d for g in gates for d in gate_deps[id(g)]]
-        cites = tuple(c.text for c in item.body if isinstance(c, n.Cite)) + tuple(
-            c.text for s in item.body if isinstance(s, n.Ladder) for c in s.cites)
+        ladder_lines = tuple(c for s in item.body if isinstance(s, n.Ladder) for c in s.cites)
+        cites = n.cite_texts(item.body) + n.cite_texts(ladder_lines)
+        notes = n.note_texts(item.body) + n.note_texts(ladder_lines)
         out.append(m.ValueDef(kind="item", name=item.name, label=item.label, type=m.POINTS, node=item,
-                              deps=tuple(dict.fromkeys(deps)), cites=cites, span=item.span,
+                              deps=tuple(dict.fromkeys(deps)), cites=cites, notes=notes, span=item.span,
                               scorecard=sc.name, gates=gates))
     ctx = Ctx(scope=scope)
     clauses(st, sc.clauses, m.POINTS, ctx)
     used.update(ctx.used)
-    cites = tuple(c.text for c in sc.clauses if isinstance(c, n.Cite))
+    cites, notes = n.cite_texts(sc.clauses), n.note_texts(sc.clauses)
     deps = [i.name for i in sc.items] + ctx.deps
     out.append(m.ValueDef(kind="scorecard", name=sc.name, label=sc.label, type=m.POINTS, node=sc,
-                          deps=tuple(dict.fromkeys(deps)), cites=cites, span=sc.span))
+                          deps=tuple(dict.fromkeys(deps)), cites=cites, notes=notes, span=sc.span))
     return out
 
 

@@ -108,7 +108,7 @@ class Build(Transformer_NonRecursive):
             i = 2
         key_name, value_type, body = str(children[i]), children[i + 1], children[i + 2]
         rows = tuple(c for c in body if isinstance(c, n.Row))
-        cites = tuple(c for c in body if isinstance(c, n.Cite))
+        cites = tuple(c for c in body if isinstance(c, (n.Cite, n.Note)))
         return n.Table(name=name, label=label, key_name=key_name, value_type=value_type, rows=rows,
                        cites=cites, span=self._span(meta))
 
@@ -273,6 +273,9 @@ class Build(Transformer_NonRecursive):
     def cite(self, meta, children):
         return n.Cite(text=_unquote(children[0]), span=self._span(meta))
 
+    def note(self, meta, children):
+        return n.Note(text=_unquote(children[0]), span=self._span(meta))
+
     def filter(self, meta, children):
         reason = _unquote(children[1]) if len(children) > 1 and children[1] is not None else None
         return n.Filter(condition=children[0], reason=reason, span=self._span(meta))
@@ -325,7 +328,7 @@ class Build(Transformer_NonRecursive):
             none_rule = rest.pop(0)
         block = rest[0] if rest else ()
         steps = tuple(c for c in block if isinstance(c, n.LadderStep))
-        cites = tuple(c for c in block if isinstance(c, n.Cite))
+        cites = tuple(c for c in block if isinstance(c, (n.Cite, n.Note)))
         return n.Ladder(rate=rate, standard=standard, none_rule=none_rule, steps=steps, cites=cites,
                         using=str(using) if using is not None else None,
                         using_span=self._tok_span(using) if using is not None else None,
@@ -371,7 +374,7 @@ class Build(Transformer_NonRecursive):
         label = rest.pop(0).text if rest and isinstance(rest[0], _Label) else None
         return n.LadderDef(name=str(name_tok), label=label,
                            steps=tuple(c for c in rest if isinstance(c, n.LadderStep)),
-                           cites=tuple(c for c in rest if isinstance(c, n.Cite)), span=self._span(meta))
+                           cites=tuple(c for c in rest if isinstance(c, (n.Cite, n.Note))), span=self._span(meta))
 
     def function(self, meta, children):
         name_tok, *rest = children

@@ -273,13 +273,13 @@ def _token_diagnostic(parser: Lark, source: SourceFile, exc):
         return error("E102", "unexpected end of the file", _end_span(source),
                      f"expected {describe(parser, expected)}")
     assert tok is not None  # no token is at_end
-    if expected == {"CITE"} and tok.type != "CITE":
-        # After a fact or gate line only `cite` lines may be indented: anything else is a line
-        # indented by mistake.
+    if expected == {"CITE", "NOTE"} and tok.type not in expected:
+        # After a fact or gate line only `cite` and `note` lines may be indented: anything else is
+        # a line indented by mistake.
         start = tok.start_pos
         return error("E103", "this line is indented more than the line above",
                      Span(source=source, start=start, end=start + 1),
-                     "indent it like the line above; only `cite` lines may be indented under a fact or gate")
+                     "indent it like the line above; only `cite` and `note` lines may be indented under a fact or gate")
     if tok.type == "_INDENT":
         # The token borrows the newline's position; the indented line starts where it ends.
         start = skip_blank(text, tok.start_pos)

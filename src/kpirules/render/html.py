@@ -58,6 +58,7 @@ ul.notes li { margin: 2px 0; }
 a { color: inherit; text-decoration: none; }
 a:hover { text-decoration: underline; }
 blockquote { margin: 4px 0; padding: 2px 10px; border-left: 3px solid var(--rule); color: #333; }
+p.note { margin: 4px 0; padding: 0 10px; color: var(--muted); font-size: 12.5px; }
 p.hint { font-size: 12.5px; color: var(--muted); }
 details { border: 1px solid var(--rule); border-radius: 4px; margin: 6px 0; }
 details > summary { cursor: pointer; padding: 6px 10px; background: var(--soft); list-style-position: inside; }
@@ -228,7 +229,7 @@ def _working(wk: dict, lang: str) -> list:
            f"<h3>{_e(h['facts'])}</h3>", '<table class="facts"><tbody>']
     tables = []
     for f in wk["facts"]:
-        cites = "".join(f"<blockquote>{_e(quoted(c))}</blockquote>" for c in f["cites"])
+        cites = "".join(f"<blockquote>{_e(quoted(c))}</blockquote>" for c in f["cites"]) + _authors_notes(f["notes"], h)
         if f["table"]:
             tables.append(f)
             value = f'<a href="#f-{_e(f["name"])}">{len(f["table"][1])} {_e(h["lines"])}</a>'
@@ -264,10 +265,17 @@ def _working(wk: dict, lang: str) -> list:
                        + "<br>".join(f"{_e(t)} = {_e(a)}" for t, a in v["reads"]) + "</dd>")
         for c in v["cites"]:
             out.append(f"<dt>{_e(h['cite'])}</dt><dd><blockquote>{_e(quoted(c))}</blockquote></dd>")
+        for c in v["notes"]:  # the author's words: never in quotation marks
+            out.append(f'<dt>{_e(h["note"])}</dt><dd class="note">{_e(c)}</dd>')
         out.append(f"<dt>{_e(h['source'])}</dt><dd><code>{_e(v['source'])}</code></dd>")
         out += ["</dl>", "</div>", "</details>"]
     out += ["</section>", ""]
     return out
+
+
+def _authors_notes(notes, h) -> str:
+    """The author's own words (`note`): labelled as a note, never quoted like the source's words."""
+    return "".join(f'<p class="note">{_e(h["note"])}: {_e(c)}</p>' for c in notes)
 
 
 def _steps(steps, lang) -> str:
@@ -276,6 +284,7 @@ def _steps(steps, lang) -> str:
         cls = ' class="evidence"' if s["evidence"] else ""
         src = f' <span class="src">{_e(s["source"])}</span>' if s["source"] else ""
         cites = "".join(f"<blockquote>{_e(quoted(c))}</blockquote>" for c in s["cites"])
+        cites += _authors_notes(s["notes"], HEAD[lang])
         children = _steps(s["children"], lang) if s["children"] else ""
         parts.append(f"<li{cls}>{_e(s['text'])}{src}{cites}{children}</li>")
     parts.append("</ol>")

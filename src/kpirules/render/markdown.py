@@ -26,8 +26,8 @@ HEAD = {
         "item_col": "Item", "amount": "Amount", "weight": "Weight", "score": "Score", "total": "Total", "line": "Line",
         "notes": "Notes", "policy": "Policy", "version": "version", "evaluation": "Evaluation",
         "sha": "policy sha256", "facts_sha": "facts sha256", "engine": "engine", "schema": "trace schema",
-        "formula": "formula", "working": "working", "reads": "reads", "cite": "cite", "source": "source",
-        "exact": "exactly", "tags": "tags", "excluded": "excluded", "steps": "what shaped it",
+        "formula": "formula", "working": "working", "reads": "reads", "cite": "cite", "note": "note",
+        "source": "source", "exact": "exactly", "tags": "tags", "excluded": "excluded", "steps": "what shaped it",
         "lines": "lines", "warning": "warning",
         "no_trace": "(no explanation in this result: evaluate with --explain for the working)",
         "fold": "Click a value to unfold its working; printed, every value is unfolded.",
@@ -41,8 +41,8 @@ HEAD = {
         "line": "明细",
         "notes": "说明", "policy": "办法", "version": "版本", "evaluation": "考核",
         "sha": "办法 sha256", "facts_sha": "事实 sha256", "engine": "引擎", "schema": "追溯格式",
-        "formula": "公式", "working": "计算", "reads": "取值", "cite": "依据", "source": "出处",
-        "exact": "精确值", "tags": "类别", "excluded": "不计入", "steps": "计算依据",
+        "formula": "公式", "working": "计算", "reads": "取值", "cite": "依据", "note": "说明",
+        "source": "出处", "exact": "精确值", "tags": "类别", "excluded": "不计入", "steps": "计算依据",
         "lines": "明细", "warning": "警告",
         "no_trace": "(此结果不含追溯信息:使用 --explain 计算以显示计算过程)",
         "fold": "点击各项数值可展开其计算过程;打印时全部展开。",
@@ -255,6 +255,8 @@ def _evidence(node: dict, lang: str) -> list:
             text = sentence(c["reason"], lang, c.get("display", "number")) + _gate_evidence(node, c, lang)
             for cite in c.get("cites", ()):
                 text += f" {HEAD[lang]['cite']}: {quoted(cite)}"
+            for note in c.get("notes", ()):  # the author's words: never in quotation marks
+                text += f" {HEAD[lang]['note']}: {note}"
             out.append(_located(text, c, lang))
         for g in c.get("children", ()):  # floors and caps inside a function call
             if g["kind"] in _EVIDENCE:
@@ -296,7 +298,7 @@ def working(result: dict, lang: str = "en") -> dict:
                       "value": node["result"],
                       "shown": fmt(node["result"], node.get("display", "number"), lang, node.get("exact")),
                       "table": _records(node["result"], lang), "source": where(node.get("span"), False),
-                      "cites": node.get("cites") or []})
+                      "cites": node.get("cites") or [], "notes": node.get("notes") or []})
     values = []
     cards = {n["name"]: title(n) for n in trace["nodes"] if n["kind"] == "scorecard"}
     for node in trace["nodes"]:
@@ -310,7 +312,7 @@ def working(result: dict, lang: str = "en") -> dict:
         steps = []
         if node["kind"] == "item":
             steps.append({"text": sentence(node["reason"], lang, "number"), "kind": "item", "cites": [],
-                          "source": "", "children": [], "evidence": False})
+                          "notes": [], "source": "", "children": [], "evidence": False})
         steps.extend(_step(c, node, lang) for c in node.get("children", ()))
         values.append({
             "title": title(node), "name": node["name"], "kind": node["kind"], "anchor": anchor(node),
@@ -320,7 +322,7 @@ def working(result: dict, lang: str = "en") -> dict:
             "steps": steps,
             "reads": [(title(r), fmt(r.get("value"), r.get("display", "number"), lang, r.get("exact")))
                       for r in node.get("reads", ())],
-            "cites": node.get("cites") or [], "source": where(node.get("span")),
+            "cites": node.get("cites") or [], "notes": node.get("notes") or [], "source": where(node.get("span")),
         })
     return {"facts": facts, "values": values, "warnings": result.get("warnings") or []}
 
@@ -329,7 +331,7 @@ def _step(node: dict, parent: dict, lang: str) -> dict:
     text = sentence(node["reason"], lang, node.get("display", "number"))
     if node["kind"] == "gate_excluded":
         text += _gate_evidence(parent, node, lang)
-    return {"text": text, "kind": node["kind"], "cites": node.get("cites") or [],
+    return {"text": text, "kind": node["kind"], "cites": node.get("cites") or [], "notes": node.get("notes") or [],
             "source": where(node.get("span"), False),
             "evidence": node["kind"] in _EVIDENCE + ("filter_excluded",),
             "children": [_step(c, node, lang) for c in node.get("children", ())]}
@@ -437,6 +439,8 @@ def _md_working(wk: dict, lang: str) -> list:
             out.append(f"- {md(f['title'])} = {md(f['shown'])}")
         for c in f["cites"]:
             out.append(f"  - {h['cite']}: {md(quoted(c))}")
+        for c in f["notes"]:
+            out.append(f"  - {h['note']}: {md(c)}")
     for f in tables:
         columns, rows = f["table"]
         out += ["", f"**{md(f['title'])}**", "", "| # | " + " | ".join(md(c) for c in columns) + " |",
@@ -461,6 +465,8 @@ def _md_working(wk: dict, lang: str) -> list:
             out.append(f"- {h['reads']}: " + "; ".join(f"{md(t)} = {md(a)}" for t, a in v["reads"]))
         for c in v["cites"]:
             out.append(f"- {h['cite']}: {md(quoted(c))}")
+        for c in v["notes"]:
+            out.append(f"- {h['note']}: {md(c)}")
         out.append(f"- {h['source']}: {md(v['source'])}")
     return out
 
@@ -475,6 +481,8 @@ def _md_step(step: dict, lang: str, depth: int) -> list:
     out = [f"{pad}- {text}"]
     for c in step["cites"]:
         out.append(f"{pad}  - {HEAD[lang]['cite']}: {md(quoted(c))}")
+    for c in step["notes"]:
+        out.append(f"{pad}  - {HEAD[lang]['note']}: {md(c)}")
     for c in step["children"]:
         out += _md_step(c, lang, depth + 1)
     return out

@@ -10,13 +10,13 @@ from .reasons import number, sentence
 
 _HEAD = {
     "en": {"policy": "policy", "version": "version", "evaluation": "evaluation", "facts": "Facts",
-           "formula": "formula", "working": "working", "reads": "reads", "cite": "cite", "source": "source",
-           "exact": "exactly", "output": "OUTPUT", "value": "value", "item": "item", "scorecard": "scorecard",
-           "of": "of", "weight": "weight", "values": "Values", "sha": "policy sha256"},
+           "formula": "formula", "working": "working", "reads": "reads", "cite": "cite", "note": "note",
+           "source": "source", "exact": "exactly", "output": "OUTPUT", "value": "value", "item": "item",
+           "scorecard": "scorecard", "of": "of", "weight": "weight", "values": "Values", "sha": "policy sha256"},
     "zh": {"policy": "办法", "version": "版本", "evaluation": "考核", "facts": "输入事实",
-           "formula": "公式", "working": "计算", "reads": "取值", "cite": "依据", "source": "出处",
-           "exact": "精确值", "output": "输出", "value": "中间值", "item": "指标", "scorecard": "得分表",
-           "of": "属于", "weight": "权重", "values": "结果", "sha": "办法 sha256"},
+           "formula": "公式", "working": "计算", "reads": "取值", "cite": "依据", "note": "说明",
+           "source": "出处", "exact": "精确值", "output": "输出", "value": "中间值", "item": "指标",
+           "scorecard": "得分表", "of": "属于", "weight": "权重", "values": "结果", "sha": "办法 sha256"},
 }
 
 
@@ -40,6 +40,8 @@ def render(result: dict, explain: bool = False, lang: str = "en") -> str:
         lines.append(f"  {_name(node)} = {_value(node['result'], node.get('display', 'number'), lang)}")
         for c in node.get("cites", ()):
             lines.append(f"      {h['cite']}: \u201c{c}\u201d")
+        for c in node.get("notes", ()):  # the author's words: never in quotation marks
+            lines.append(f"      {h['note']}: {c}")
     for node in trace["nodes"]:
         lines.append("")
         lines.extend(render_node(node, lang))
@@ -74,6 +76,8 @@ def render_node(node: dict, lang: str = "en") -> list:
         out.append(f"    {h['reads']}:  " + "; ".join(parts))
     for c in node.get("cites", ()):
         out.append(f"    {h['cite']}:  \u201c{c}\u201d")
+    for c in node.get("notes", ()):
+        out.append(f"    {h['note']}:  {c}")
     out.append(f"    {h['source']}:  {_where(node['span'])}")
     return out
 
@@ -83,6 +87,8 @@ def _child(node: dict, lang: str, depth: int) -> list:
     lines = [f"{pad}- " + sentence(node["reason"], lang, node.get("display", "number"))]
     for c in node.get("cites", ()):
         lines.append(f"{pad}  {_HEAD[lang]['cite']}: \u201c{c}\u201d")
+    for c in node.get("notes", ()):
+        lines.append(f"{pad}  {_HEAD[lang]['note']}: {c}")
     for child in node.get("children", ()):
         lines.extend(_child(child, lang, depth + 1))
     return lines
