@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
+from . import dates as _dates
 from . import evaluate as _evaluate
 from . import facts as _facts
 from . import trace as _trace
@@ -20,6 +22,7 @@ from .loader import strip_bom as _strip_bom
 from .model import PolicyModel as _PolicyModel
 from .program import Program as _Program
 from .result import Result, Trace, TraceNode
+from .runtime import AS_OF as _AS_OF
 from .source import SourceFile as _SourceFile
 
 __version__: str  # set on first use by __getattr__ below
@@ -130,22 +133,48 @@ class Policy:
         self._plans[ev.name] = plan
         return plan
 
-    def evaluate(self, facts: Mapping[str, Any], evaluation: str | None = None, explain: bool = False) -> Result:
+    def evaluate(self, facts: Mapping[str, Any], evaluation: str | None = None, explain: bool = False,
+                 as_of: date | str | None = None) -> Result:
         """Validate `facts` (a dict, e.g. from `read_facts`) and compute every value exactly.
 
-        Raises FactError (with every violation) for bad facts and EvaluationError when a value
-        cannot be computed (e.g. a division by zero the policy does not handle).
+        `as_of` is the date the evaluation is made as of (a `datetime.date` or `"2026-07-01"`),
+        which formulas read as `evaluation_date` (e.g. to pick the version of an effective-dated
+        table in force on that day); an evaluation that reads it needs it.
+
+        Raises FactError (with every violation) for bad facts, EvaluationError when a value cannot
+        be computed (e.g. a division by zero the policy does not handle), and UsageError for a
+        missing or malformed `as_of`.
         """
         program = self._program(evaluation)
+        day = _as_of_date(as_of)
+        if day is None and program.uses_as_of:
+            raise UsageError(f"evaluation `{program.evaluation.name}` of policy `{self.name}` reads "
+                             "`evaluation_date`: give the date it is made as of (`--as-of 2026-07-01`, "
+                             "or `as_of=` in Python)")
         valid, warnings = _facts.validate(program.model, facts, program.check_facts)
+        if day is not None:
+            valid = {**valid, _AS_OF: day}
         plan, outputs = self._plans.get(program.evaluation.name) or self._plan(program)
         raw, records = _evaluate.run(program, valid, explain)
         values = {name: convert(raw[i]) for name, i, convert in plan}
         trace = None
         if explain:
             trace = _trace.build(program, {**self._info, "label": self.label}, valid, raw, records)
+        if day is not None:
+            valid = {k: v for k, v in valid.items() if k != _AS_OF}
         return Result(policy=self._info, evaluation=program.evaluation.name, values=values, outputs=outputs,
-                      trace=trace, facts=valid, warnings=warnings)
+                      trace=trace, facts=valid, warnings=warnings, as_of=day)
+
+
+def _as_of_date(as_of: date | str | None) -> date | None:
+    if as_of is None or (type(as_of) is date):
+        return as_of
+    if isinstance(as_of, str):
+        try:
+            return _dates.parse_date(as_of)
+        except _dates.DateProblem as problem:
+            raise UsageError(f"as-of date `{as_of}`: {problem}") from None
+    raise UsageError(f"the as-of date must be a date or a text `YYYY-MM-DD`, not {type(as_of).__name__}")
 
 
 def load_policy(path: str | os.PathLike[str]) -> Policy:

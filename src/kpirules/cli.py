@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("policy", metavar="POLICY")
     e.add_argument("facts", metavar="FACTS.json")
     e.add_argument("--evaluation", metavar="NAME", help="which evaluation (needed when the policy has several)")
+    e.add_argument("--as-of", metavar="DATE", dest="as_of",
+                   help="the date the evaluation is made as of, YYYY-MM-DD (read by formulas as evaluation_date)")
     e.add_argument("--format", choices=("text", "markdown", "html", "json"), default="text",
                    help="text (terminal), markdown or html (a statement, with the working under --explain), json")
     e.add_argument("--explain", action="store_true", help="include the explanation of every value")
@@ -146,7 +148,7 @@ def cmd_eval(args) -> int:
         return EXIT_POLICY
     try:
         facts = read_facts(args.facts)
-        result = policy.evaluate(facts, evaluation=args.evaluation, explain=args.explain)
+        result = policy.evaluate(facts, evaluation=args.evaluation, explain=args.explain, as_of=args.as_of)
     except UsageError as exc:
         print(f"kpirules: error: {exc}", file=sys.stderr)
         return EXIT_POLICY
@@ -156,14 +158,14 @@ def cmd_eval(args) -> int:
     except EvaluationError as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_FACTS
-    data = result.to_json(stamp=make_stamp(result.policy, facts))
+    data = result.to_json(stamp=make_stamp(result.policy, facts, result.as_of))
     if args.format == "json":
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     elif args.format in ("markdown", "html"):
         from .render import html as html_renderer
         from .render import markdown as markdown_renderer
         if "trace" not in data:  # a statement needs the labels and items of the trace, even unexplained
-            data = policy.evaluate(facts, evaluation=args.evaluation, explain=True).to_json()
+            data = policy.evaluate(facts, evaluation=args.evaluation, explain=True, as_of=args.as_of).to_json()
         renderer = html_renderer if args.format == "html" else markdown_renderer
         sys.stdout.write(renderer.render(data, explain=args.explain, lang=args.lang))
     else:
@@ -245,7 +247,14 @@ def cmd_verify(args) -> int:
         return EXIT_FACTS
     try:
         facts = read_facts(args.facts)
-        result = policy.evaluate(facts, evaluation=evaluation, explain="trace" in claimed)
+        said_stamp = claimed.get("stamp") if isinstance(claimed.get("stamp"), dict) else {}
+        as_of = said_stamp.get("as_of")
+        result = policy.evaluate(facts, evaluation=evaluation, explain="trace" in claimed,
+                                 as_of=as_of if isinstance(as_of, str) else None)
+    except UsageError as exc:
+        print(f"kpirules: error: {exc}", file=sys.stderr)
+        print("not verified: the result cannot be re-evaluated", file=sys.stderr)
+        return EXIT_FACTS
     except FactError as exc:
         print(_fact_errors(args.facts, exc), file=sys.stderr)
         print("not verified: the facts cannot be evaluated", file=sys.stderr)
@@ -254,7 +263,7 @@ def cmd_verify(args) -> int:
         print(exc.render(), file=sys.stderr)
         print("not verified: the facts cannot be evaluated", file=sys.stderr)
         return EXIT_FACTS
-    fresh = result.to_json(stamp=stamp.make(result.policy, facts))
+    fresh = result.to_json(stamp=stamp.make(result.policy, facts, result.as_of))
     problems, notes, count = stamp.compare(claimed, fresh)
     for note in notes:
         print(f"note: {note}")
@@ -457,19 +466,22 @@ def _batch_line(args, policy, declared, raw, number, seen, out, html) -> dict:
     given = {k: v for k, v in facts.items() if k != args.id_field or k in declared}
     try:
         # The HTML statement needs the trace's labels and items even when not explaining.
-        result = policy.evaluate(given, evaluation=args.evaluation, explain=args.explain or html is not None)
+        result = policy.evaluate(given, evaluation=args.evaluation, explain=args.explain or html is not None,
+                                 as_of=args.as_of)
     except FactError as exc:
         lines = [f"`{v.path}`: {v.message}" for v in exc.violations]
         return failed("; ".join(lines), _fact_errors(where, exc).replace(f"{where}: ", "", 1), ident)
     except EvaluationError as exc:
         return failed(exc.render().splitlines()[0], exc.render(), ident)
+    except UsageError as exc:
+        return failed(str(exc), name=ident)
     except Exception as exc:  # a defect in kpirules: reported for this line, the others still run
         if os.environ.get("KPIRULES_DEBUG"):
             raise
         return failed(f"internal error ({type(exc).__name__}: {exc}); please report it", name=ident)
     for w in result.warnings:
         print(f"{where}: warning[{w.code}]: `{w.path}`: {w.message}", file=sys.stderr)
-    explained = result.to_json(stamp=make_stamp(result.policy, facts))
+    explained = result.to_json(stamp=make_stamp(result.policy, facts, result.as_of))
     data = explained if args.explain else {k: v for k, v in explained.items() if k != "trace"}
     (out / f"{ident}.error.txt").unlink(missing_ok=True)
     _write(out / f"{ident}.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")

@@ -214,6 +214,9 @@ class _Gen:
         self.record(where, f"X[{e.rid}] = {t}")
         return t
 
+    def _as_of(self, e: ir.AsOf, where):
+        return "F[AS_OF]"  # Policy.evaluate puts it there, and refuses to run without it
+
     def _days(self, e: ir.DaysBetween, where):
         start, end = self.expr(e.start, where), self.expr(e.end, where)
         t = self.fresh()
@@ -599,7 +602,7 @@ _EXPR = {
     ir.Cond: _Gen._cond, ir.TableLookup: _Gen._table, ir.BandLookup: _Gen._band, ir.KeyGet: _Gen._keyget,
     ir.FieldGet: _Gen._fieldget, ir.ListSum: _Gen._sum, ir.ListCount: _Gen._count, ir.Abs: _Gen._abs,
     ir.Extreme: _Gen._extreme, ir.Blend: _Gen._blend, ir.Call: _Gen._call, ir.DaysBetween: _Gen._days,
-    ir.DateFn: _Gen._date_fn,
+    ir.DateFn: _Gen._date_fn, ir.AsOf: _Gen._as_of,
 }
 _VALUE: dict[type, Callable[[_Gen, Any, str, _Where], None]] = {
     ir.Formula: _Gen.formula, ir.Aggregate: _Gen.aggregate, ir.Item: _Gen.item,

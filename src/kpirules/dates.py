@@ -18,6 +18,9 @@ from typing import Any
 
 import attrs
 
+# The built-in name of the date an evaluation is made as of (`kpirules eval --as-of DATE`,
+# `Policy.evaluate(..., as_of=...)`): effective-dated tables looked up with it follow that date.
+EVALUATION_DATE = "evaluation_date"
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _QUARTER = re.compile(r"(\d{4})-Q([1-4])")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")

@@ -84,6 +84,12 @@ class ItemName:
 
 
 @attrs.frozen(kw_only=True)
+class AsOf:
+    """`evaluation_date`: the date the evaluation is made as of (given by the caller)."""
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
 class DaysBetween:
     """`days from A to B`: the days of the span, both ends included, 0 when it is empty."""
     start: Expr
@@ -422,7 +428,7 @@ class Policy:
 
 Expr = (Const | FactRef | ValueRef | ParamRef | FieldRef | ElemRef | ItemName | Neg | Not | Arith | Logic | Compare
         | Cond | TableLookup | BandLookup | KeyGet | FieldGet | ListSum | ListCount | Abs | Extreme | Blend | Call
-        | DaysBetween | DateFn)
+        | DaysBetween | DateFn | AsOf)
 Clause = Floor | Cap | Round
 Step = Adjust | Override | Ladder | Floor | Cap  # in an item
 

@@ -41,6 +41,7 @@ class Lowerer:
         self.bands = {b.name for b in policy.bands}
         self.function_names = {f.name for f in policy.functions}
         self.facts: dict = {}
+        self.values: set[str] = set()
         self.rids = 0
 
     def rid(self) -> int:
@@ -74,6 +75,8 @@ class Lowerer:
             return ir.ParamRef(name=name, index=scope.params[name], span=e.span)
         if name in self.facts:
             return ir.FactRef(name=name, span=e.span)
+        if name == dates.EVALUATION_DATE and name not in self.values:
+            return ir.AsOf(span=e.span)
         return ir.ValueRef(name=name, span=e.span)
 
     def _item_ref(self, e, scope):
@@ -240,6 +243,7 @@ def lower(policy: m.PolicyModel) -> ir.Policy:
     evaluations = []
     for ev in policy.evaluations:
         lowerer.facts = {f.name: f for f in ev.facts}
+        lowerer.values = {d.name for d in ev.values}
         evaluations.append(ir.Evaluation(name=ev.name, label=ev.label, facts=ev.facts,
                                          values=tuple(lowerer.value(d) for d in ev.values), span=ev.span))
     out = ir.Policy(name=policy.name, label=policy.label, version=policy.version, tables=policy.tables,

@@ -28,6 +28,7 @@ class Program:
     table_display: dict            # table name -> how its values read (percent, money, ...)
     table_info: dict               # table name -> (label, cites, notes)
     bands: dict                    # bands name -> model.BandsModel
+    uses_as_of: bool = False       # a formula reads `evaluation_date`
     # What explanations derive from the IR once, not per evaluation (trace.py fills it).
     cache: dict = attrs.field(factory=dict, eq=False, repr=False)
 
@@ -46,5 +47,7 @@ def compile_policy(policy: m.PolicyModel) -> dict:
             plain=codegen.generate(lowered, ev, traced=False),
             traced=codegen.generate(lowered, ev, traced=True),
             check_facts=facts.compile(ev_model), tables=tables, table_display=display,
-            table_info=info, bands=bands)
+            table_info=info, bands=bands,
+            uses_as_of=any(isinstance(node, ir.AsOf) for root in (*ev.values, *lowered.functions)
+                           for node in ir.walk(root)))
     return programs

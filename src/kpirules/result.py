@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, NotRequired, TypedDict
@@ -67,6 +68,7 @@ class Result:
     trace: Trace | None = None
     facts: dict[str, Any] = attrs.field(factory=dict, repr=False)
     warnings: tuple[FactViolation, ...] = ()
+    as_of: date | None = None  # the date the evaluation was made as of, when one was given
 
     def node(self, name: str) -> TraceNode:
         """The trace node of value `name` (with explain=True), with its children."""
@@ -88,6 +90,8 @@ class Result:
             "evaluation": self.evaluation,
             "values": {k: jsonable(v) for k, v in self.values.items()},
         }
+        if self.as_of is not None:
+            out["as_of"] = self.as_of.isoformat()
         if self.warnings:
             out["warnings"] = [w.as_json() for w in self.warnings]
         if stamp is not None:

@@ -22,6 +22,9 @@ from . import exact as x
 PRECISION = 80
 ENGINE = Context(prec=PRECISION, rounding=ROUND_HALF_EVEN, Emax=999999, Emin=-999999,
                  traps=[Inexact, InvalidOperation, DivisionByZero, Overflow])
+# Where the evaluation's as-of date travels in the facts given to generated code (no fact can
+# have this name).
+AS_OF = "\0as_of"
 ZERO = Decimal(0)
 ONE = Decimal(1)
 D = Decimal
@@ -169,5 +172,5 @@ NAMESPACE = {
     "ZERO": ZERO, "ONE": ONE, "SETTLE": settle, "ADD": add, "SUB": sub, "MUL": mul, "DIV": div, "QUOT": quotient,
     "NEG": neg, "ABS": absolute, "SUM": total, "FLOOR_STEPS": floor_steps, "CEIL_STEPS": ceil_steps,
     "ROUND": round_to, "NO_ROW": no_row, "BAND": band, "BAD_STEP": bad_step, "IN_FUNCTION": in_function,
-    "DAYS": dates.days_between, "DATE_FN": date_fn, "VERSION": version,
+    "AS_OF": AS_OF, "DAYS": dates.days_between, "DATE_FN": date_fn, "VERSION": version,
 }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
@@ -68,16 +69,20 @@ def facts_sha256(facts) -> str:
     return hashlib.sha256(canonical_facts(facts)).hexdigest()
 
 
-def make(policy: dict, facts) -> dict:
-    """The stamp of a result of `policy` (Result.policy: name, version, sha256) on `facts` as read."""
+def make(policy: dict, facts, as_of: date | None = None) -> dict:
+    """The stamp of a result of `policy` (Result.policy: name, version, sha256) on `facts` as read,
+    and the date it was made as of when one was given (it decides effective-dated versions)."""
     from . import __version__
-    return {
+    out = {
         "schema": RESULT_SCHEMA,
         "trace_schema": TRACE_SCHEMA,
         "engine": __version__,
         "policy_sha256": policy["sha256"],
         "facts_sha256": facts_sha256(facts),
     }
+    if as_of is not None:
+        out["as_of"] = as_of.isoformat()
+    return out
 
 
 # ---- verification: a result against a fresh evaluation ----------------------------------------
@@ -147,14 +152,16 @@ def _stamp(said, got: dict, problems: list, notes: list) -> None:
         return
     labels = {"policy_sha256": "policy sha256", "facts_sha256": "facts sha256", "schema": "result schema",
               "trace_schema": "trace schema"}
-    for key in ("policy_sha256", "facts_sha256", "schema", "trace_schema"):
-        if said.get(key) != got[key]:
+    if "as_of" in said or "as_of" in got:
+        labels["as_of"] = "as-of date"
+    for key in ("policy_sha256", "facts_sha256", "schema", "trace_schema", *(("as_of",) if "as_of" in labels else ())):
+        if said.get(key, _ABSENT) != got.get(key, _ABSENT):
             problems.append(f"stamp {labels[key]}: result says {show(said.get(key, _ABSENT))}, "
-                            f"re-evaluation gives {show(got[key])}")
+                            f"re-evaluation gives {show(got.get(key, _ABSENT))}")
     if said.get("engine") != got["engine"]:
         notes.append(f"stamp engine: result says kpirules {show(said.get('engine', _ABSENT))}, re-evaluation "
                      f"uses kpirules {got['engine']}; the values are compared all the same")
-    for key in sorted(set(said) - set(got)):
+    for key in sorted(set(said) - set(got) - {"as_of"}):
         problems.append(f"stamp {key}: result says {show(said[key])}, re-evaluation gives nothing")
 
 

@@ -20,6 +20,7 @@ from . import model as m
 from .evaluate import public_value
 from .program import Program
 from .result import Trace, TraceNode
+from .runtime import AS_OF
 
 SCHEMA = "kpirules.trace/1"
 
@@ -534,6 +535,8 @@ def _render(e):
                 return (str(len(env[listed])) if counting else _plain(xs[rid])), 9
             return f"{fname}({', '.join(r(env, tables, xs)[0] for r in arg_rs)})", 9
         return call
+    if t is ir.AsOf:
+        return lambda env, tables, xs: (dates.show(env[AS_OF]) if AS_OF in env else "evaluation_date", 9)
     if t is ir.DaysBetween:
         # Both ends filled in: `days from 2026-03-16 to 2026-12-31`.
         start_r, end_r = _render(e.start), _render(e.end)

@@ -100,6 +100,8 @@ def visit_Name(st, e: n.Name, ctx: Ctx):
     if e.name in ctx.fields:
         return ctx.fields[e.name]
     sym = ctx.scope.get(e.name)
+    if sym is None and e.name == dates.EVALUATION_DATE:
+        return m.DATE  # the as-of date of the evaluation (`--as-of`, `as_of=`)
     if sym is None:
         candidates = list(ctx.scope) + list(ctx.fields)
         st.err("E201", f"unknown name `{e.name}`", e.span, st.did_you_mean(e.name, candidates))
