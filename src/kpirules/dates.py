@@ -108,6 +108,8 @@ def days_between(start: date, end: date) -> Decimal:
 
 def _whole(v, what: str) -> int:
     """A whole number given to a calendar function (a Decimal from the policy's arithmetic)."""
+    if abs(v) > 10**9:  # compared before any conversion whose cost grows with the number
+        raise DateProblem(f"{what} must be a whole number of at most 9 digits")
     if v != int(v):
         raise DateProblem(f"{what} must be a whole number, not {v}")
     return int(v)
