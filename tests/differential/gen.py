@@ -13,6 +13,16 @@ fact steps and points, `full`/`started`/`prorated`, `if none`), gates.
 27 to 40 significant digits, sizes near 10^±39 where the ranges allow, values on ladder step
 boundaries and band edges, half-unit ties for roundings, and divisions by 3, 7, 9 downstream.
 
+Dates: `date` facts (with a range, `>= another date fact`, or neither; passed as ISO strings or
+`datetime.date`s), date literals, date comparisons in conditions, `max`/`min` of dates, `days from
+A to B`, the calendar functions (`year_of`, `month_of`, `quarter_of`, `days_in_year`,
+`first_day_of_year`, `last_day_of_year`, `last_day_of_month`), date-valued `let`/`output`, and
+effective-dated tables (`from DATE [until DATE] -> value`, without gaps or overlaps) looked up
+with a date fact, clamped into the versions' span or not (a date before the first version is an
+evaluation error in both). Day counts flow into arithmetic, clauses and ladder rates; date facts
+are drawn on version starts, the day before, `until`s and the day after, range edges, month and
+year ends, and 29 February.
+
 It also generates the shapes of the bugs that once split plain from traced evaluation (issue 8):
 ladder steps from facts that may be negative, rounding in functions that call functions,
 parameters named like functions or like non-number facts, literals of 28 and more whole digits.
@@ -21,19 +31,29 @@ parameters named like functions or like non-number facts, literals of 28 and mor
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from decimal import ROUND_DOWN, Context, Decimal
 from fractions import Fraction
 
 from hypothesis import strategies as st
 
-from .tree import (Adjust, Aggregate, Band, Bands, Bin, Blend, Call, Cap, Cmp, Fact, Field, Floor,
-                   Function, Gate, If, Item, ItemKey, Ladder, Logic, Lookup, Neg, Not, Num, Policy, Ref,
-                   Round, ScoreSet, Scorecard, Step, Table, Text, Value)
+from .tree import (Adjust, Aggregate, Band, Bands, Bin, Blend, Call, Cap, Cmp, DatedTable, DateLit, Days, Fact,
+                   Field, Floor, Function, Gate, If, Item, ItemKey, Ladder, Logic, Lookup, Neg, Not, Num, Policy,
+                   Ref, Round, ScoreSet, Scorecard, Step, Table, Text, Value)
 
 MODES = ("half up", "half even", "half down", "up", "down", "ceiling", "floor")
 QUANTA = ("0.01", "1", "0.05", "10", "0.5", "0.001", "100", "0.1")
 # Divisors that make endless decimals (1/3, 2/7, 7/9) as well as ending ones.
 DIVISORS = ("3", "7", "9", "6", "11", "0.3", "2", "4", "1.1", "12")
+# Date literals: year and month ends, a leap day, mid-month days.
+DATE_LITS = tuple(date.fromisoformat(t) for t in (
+    "2026-01-01", "2026-07-01", "2026-02-28", "2024-02-29", "2025-12-31", "2026-12-31", "2026-03-15",
+    "2024-12-31", "2026-06-30", "2027-01-01"))
+DATE_RANGES = ((date(2026, 1, 1), date(2026, 12, 31)), (date(2024, 2, 1), date(2024, 3, 31)),
+               (date(2025, 7, 1), date(2026, 6, 30)))
+# Where an unranged date fact's value is drawn (besides the interesting dates).
+DATE_SPAN = (date(2023, 1, 1), date(2028, 12, 31))
+ONE_DAY = timedelta(days=1)
 
 
 def frac(text: str) -> Fraction:
@@ -75,6 +95,11 @@ class _Builder:
         self.params = None                  # inside a function body: {name: unit}
         self.fields = None                  # inside an aggregate: {name: unit or "bool"/"enum"}
         self.consts: list = []              # interesting numbers for the facts (edges, steps)
+        self.dates: list = []               # readable date names (facts and date values)
+        self.date_facts: list = []          # Fact
+        self.years: list = []               # integer facts holding a year
+        self.version_edges: dict = {}       # key fact -> its tables' version starts and ends, and the days beside
+        self.date_consts: list = list(DATE_LITS) + [date(2024, 2, 28), date(2024, 3, 1), date(2026, 3, 31)]
         self.allow_error = False
 
     def d(self, strategy):
@@ -113,7 +138,10 @@ class _Builder:
         return names
 
     def num_expr(self, unit: str, depth: int):
+        dated = unit == "p" and self.params is None and bool(self.dates)
         if depth <= 0 or self.d(st.integers(0, 9)) < 3:
+            if dated and self.d(st.integers(0, 5)) == 0:
+                return Days(self.date_expr(0), self.date_expr(0))
             leaves = self.leaves(unit)
             if leaves and self.d(st.integers(0, 3)):
                 return Ref(self.choice(leaves))
@@ -129,6 +157,10 @@ class _Builder:
             if self.tables:
                 options.append("table")
         options.append("blend")
+        if dated:
+            options += ["days", "days", "cal", "cal"]
+        if self.params is None and any(isinstance(t, DatedTable) and t.vtype_unit == unit for t in self.tables):
+            options += ["dtable", "dtable"]
         if any(f.ret == unit for f in self.functions):
             options += ["call", "call"]
         op = self.choice(options)
@@ -167,6 +199,15 @@ class _Builder:
                 value = frac(w[:-1]) / 100 if w.endswith("%") else frac(w)
                 parts.append((self.num_expr(unit, d), value, w))
             return Blend(tuple(parts))
+        if op == "dtable":
+            return self.dated_lookup(self.choice([t for t in self.tables if isinstance(t, DatedTable)
+                                                  and t.vtype_unit == unit]), d)
+        if op == "days":
+            return Days(self.date_expr(d), self.date_expr(d))
+        if op == "cal":
+            fn = self.choice(["year_of", "month_of", "quarter_of", "days_in_year", "days_in_year"])
+            arg = self.year_arg(d) if fn == "days_in_year" else self.date_expr(d)
+            return Call(fn, (arg,))
         if op == "call":
             fn = self.choice([f for f in self.functions if f.ret == unit])
             return Call(fn.name, tuple(self.num_expr(u, d) for _, u in fn.params))
@@ -182,6 +223,88 @@ class _Builder:
         # Guarded the way the language documents (and W408 recognises).
         return If(Cmp("!=", bottom, ZERO), Bin("/", top, bottom), self.num_expr(unit, 0))
 
+    # ---- dates ---------------------------------------------------------------------------------
+    def date_expr(self, depth: int):
+        if depth <= 0 or self.d(st.integers(0, 9)) < 4:
+            if self.dates and self.d(st.integers(0, 3)):
+                return Ref(self.choice(self.dates))
+            return DateLit(self.choice(DATE_LITS))
+        d = depth - 1
+        op = self.choice(["maxmin", "maxmin", "year", "month_end", "if"])
+        if op == "maxmin":
+            n = self.d(st.integers(2, 3))
+            return Call(self.choice(["max", "min"]), tuple(self.date_expr(d) for _ in range(n)))
+        if op == "year":
+            return Call(self.choice(["first_day_of_year", "last_day_of_year"]), (self.year_arg(d),))
+        if op == "month_end":
+            return Call("last_day_of_month", (self.date_expr(d),))
+        return If(self.bool_expr(d), self.date_expr(d), self.date_expr(d))
+
+    def year_arg(self, d: int):
+        """A year: a date, a literal, a year fact, or `year_of(DATE) +/- 1` (always whole, 1..9999)."""
+        how = self.choice(["date", "date", "lit", "fact", "shift"])
+        if how == "lit":
+            return plain(self.choice(["2024", "2025", "2026", "2000", "2100"]))
+        if how == "fact" and self.years:
+            return Ref(self.choice(self.years))
+        if how == "shift":
+            return Bin(self.choice(["+", "-"]), Call("year_of", (self.date_expr(max(d - 1, 0)),)), plain("1"))
+        return self.date_expr(d)
+
+    def dated_lookup(self, t: DatedTable, d):
+        key = Ref(t.key_fact)
+        how = self.d(st.integers(0, 5))
+        if how == 0:
+            return Lookup(t.name, self.date_expr(d))
+        if how <= 2 or self.allow_error:
+            return Lookup(t.name, key)
+        # Clamped into the versions' span so that the lookup cannot fail.
+        key = Call("max", (key, DateLit(t.versions[0][0])))
+        last_until = t.versions[-1][1]
+        if last_until is not None:
+            key = Call("min", (key, DateLit(last_until)))
+        return Lookup(t.name, key)
+
+    def declare_dated_tables(self):
+        if not self.date_facts or not self.d(st.integers(0, 2)):
+            return
+        for i in range(self.d(st.integers(1, 2))):
+            kf = self.choice(self.date_facts)
+            vtype = self.choice(["number", "percent", "money"])
+            steps = [1, 28, 31, 59, 90, 92, 181, 365, 366]
+            if kf.lo is not None:
+                # Versions inside the key's range, the first on its start or a little before or after.
+                firsts = [kf.lo, kf.lo, kf.lo - timedelta(days=31), kf.lo + ONE_DAY, kf.lo + timedelta(days=10)]
+                steps = [n for n in steps if n < (kf.hi - kf.lo).days // 2]
+            else:
+                firsts = [date(2026, 1, 1), date(2025, 7, 1), date(2026, 4, 1), date(2024, 3, 1), DATE_SPAN[0]]
+            starts = [self.choice(firsts)]
+            for _ in range(self.d(st.integers(0, 3))):
+                starts.append(starts[-1] + timedelta(days=self.choice(steps)))
+            versions = []
+            used = set()
+            for j, start in enumerate(starts):
+                if j + 1 < len(starts):
+                    until = starts[j + 1] - ONE_DAY if self.d(st.booleans()) else None
+                elif self.d(st.integers(0, 3)) == 0:
+                    until = start + timedelta(days=self.choice([0, 30, 180, 364, 365]))
+                else:
+                    until = None
+                if vtype == "percent":
+                    n = percent(self.choice(["1.5", "2", "15", "100", "0.5", "12.5"]))
+                else:
+                    n = self.lit("m" if vtype == "money" else "p")
+                if n.value in used:
+                    # Versions that differ, so that picking the wrong one shows.
+                    n = {"number": plain, "percent": percent, "money": money}[vtype](str(101 + j))
+                used.add(n.value)
+                versions.append((start, until, n.value, n.text))
+                edges = self.version_edges.setdefault(kf.name, [])
+                edges += [start, start - ONE_DAY]
+                if until is not None:
+                    edges += [until, until + ONE_DAY]
+            self.tables.append(DatedTable(f"dt{i}", vtype, tuple(versions), key_fact=kf.name))
+
     def table_lookup(self, unit, d):
         usable = []
         for t in self.tables:
@@ -192,6 +315,8 @@ class _Builder:
         if not usable:
             return self.lit(unit)
         t = self.choice(usable)
+        if isinstance(t, DatedTable):
+            return self.dated_lookup(t, d)
         if t.quoted:
             return Lookup(t.name, self.band_lookup(self.choice(t.bands_for), d))
         return Lookup(t.name, Ref(t.key_fact))
@@ -219,8 +344,12 @@ class _Builder:
                 options.append("band")
             if self.fields:
                 options.append("fieldcond")
+            if self.dates:
+                options += ["date", "date"]
         op = self.choice(options)
         d = max(depth - 1, 0)
+        if op == "date":
+            return Cmp(self.choice([">=", "<=", "==", "!=", ">", "<"]), self.date_expr(d), self.date_expr(d))
         if op == "cmp":
             unit = self.choice(["p", "p", "p", "m"])
             return Cmp(self.choice([">=", "<=", "==", "!=", ">", "<"]), self.num_expr(unit, d), self.num_expr(unit, d))
@@ -320,6 +449,26 @@ class _Builder:
             f = Fact("ls", "reclist", fields=fields, at_most=self.choice([None, 4]))
             self.facts.append(f)
             self.reclists.append(f)
+        self.declare_dates()
+
+    def declare_dates(self):
+        for i in range(self.d(st.sampled_from([0, 0, 1, 2, 3]))):
+            how = self.choice(["range", "range", "plain"] + ["after", "after"] * bool(self.date_facts))
+            if how == "range":
+                lo, hi = self.choice(DATE_RANGES)
+                f = Fact(f"d{i}", "date", lo, hi, lo.isoformat(), hi.isoformat())
+                self.date_consts += [lo, hi, lo - ONE_DAY, hi + ONE_DAY]
+            elif how == "after":
+                f = Fact(f"d{i}", "date", after=self.choice(self.date_facts).name)
+            else:
+                f = Fact(f"d{i}", "date")
+            self.facts.append(f)
+            self.date_facts.append(f)
+            self.dates.append(f.name)
+        if self.date_facts and self.d(st.integers(0, 2)) == 0:
+            self.facts.append(Fact("yr", "integer", Fraction(2020), Fraction(2030), "2020", "2030"))
+            self.num["p"].append("yr")
+            self.years.append("yr")
 
     def declare_tables(self):
         keyable = [f for f in self.int_facts if f[1] >= 0]     # a table key cannot be negative (E100)
@@ -368,6 +517,7 @@ class _Builder:
                 candidates += [n for n in self.num["p"] + self.num["m"] if n in fact_names]
                 # Names of functions and of non-number facts once changed the plain result.
                 candidates += [f.name for f in self.functions] + self.bools + [e for e, _ in self.enums]
+                candidates += [f.name for f in self.date_facts]
                 pname = self.choice(candidates)
                 if pname in params:
                     pname = f"p{j}"
@@ -463,7 +613,10 @@ class _Builder:
                     self.num["p"].append(nm)
             counts = ["won", "total"]
         none = self.choice([None, "standard", "standard", percent("0")])
-        if self.d(st.integers(0, 3)):
+        if self.dates and self.d(st.integers(0, 2)) == 0:
+            # The share of a year worked: a day count over the year's length.
+            rate = Bin("/", Days(self.date_expr(1), self.date_expr(1)), Call("days_in_year", (self.year_arg(0),)))
+        elif self.d(st.integers(0, 3)):
             a, b = self.d(st.permutations(counts))[:2]
             rate = Bin("/", Ref(a), Ref(b))
         else:
@@ -501,14 +654,22 @@ class _Builder:
             name = f"v{i}"
             kind = self.choice(["let", "output"])
             self.allow_error = self.d(st.integers(0, 9)) == 0
-            what = self.choice(["p", "p", "p", "m", "bool", "text", "agg", "scorecard"])
+            what = self.choice(["p", "p", "p", "m", "bool", "text", "agg", "scorecard", "date"])
+            if what == "date" and not self.dates:
+                what = "p"
             if what == "agg" and not (self.reclists or self.numlists):
                 what = "p"
             if what == "text" and not self.bands:
                 what = "bool"
             if what == "scorecard" and have_scorecard:
                 what = "p"
-            if what in ("p", "m"):
+            dated = [t for t in self.tables if isinstance(t, DatedTable) and t.vtype_unit == what]
+            if what in ("p", "m") and dated and self.d(st.booleans()):
+                # A rate in force on a date, times an amount or a day count, as prorations are.
+                expr = Bin("*", self.dated_lookup(self.choice(dated), 1), self.num_expr("p", self.d(st.integers(0, 2))))
+                v = Value(kind, name, expr, self.clauses(what), what)
+                self.num[what].append(name)
+            elif what in ("p", "m"):
                 v = Value(kind, name, self.num_expr(what, self.d(st.integers(1, 4))), self.clauses(what), what)
                 self.num[what].append(name)
             elif what == "bool":
@@ -516,6 +677,9 @@ class _Builder:
                 self.bools.append(name)
             elif what == "text":
                 v = Value(kind, name, self.band_lookup(self.choice(self.bands), 2), (), "text")
+            elif what == "date":
+                v = Value(kind, name, self.date_expr(2), (), "date")
+                self.dates.append(name)
             elif what == "agg":
                 agg, unit = self.aggregate()
                 v = Value(kind, name, agg, self.clauses(unit), unit)
@@ -534,11 +698,14 @@ def policies(draw) -> Policy:
     b = _Builder(draw)
     b.declare_facts()
     b.declare_tables()
+    b.declare_dated_tables()
     b.declare_bands()
     b.declare_functions()
     values = b.values()
     p = Policy(tuple(b.facts), values, tuple(b.tables), tuple(b.bands), tuple(b.functions))
     p.notes["consts"] = sorted(set(b.consts))
+    p.notes["date_consts"] = sorted(set(b.date_consts).union(*b.version_edges.values()))
+    p.notes["version_edges"] = {k: sorted(set(v)) for k, v in b.version_edges.items()}
     return p
 
 
@@ -631,12 +798,35 @@ def number_value(draw, f: Fact, consts=()) -> Decimal:
     return d
 
 
+def date_value(draw, f: Fact, earlier: date | None, dconsts, edges=()) -> date:
+    """A date the declaration accepts, often on an interesting date or a day beside it."""
+    lo = f.lo if f.lo is not None else DATE_SPAN[0]
+    hi = f.hi if f.hi is not None else DATE_SPAN[1]
+    if earlier is not None:
+        lo, hi = earlier, max(hi, earlier)
+        if draw(st.integers(0, 4)) == 0:
+            return earlier
+    choice = draw(st.integers(0, 5))
+    if choice <= 3:
+        on_edges = bool(edges) and choice < 3      # the days beside a version's edges are in the list
+        c = draw(st.sampled_from(list(edges if on_edges else dconsts) + [lo, hi]))
+        if not on_edges:
+            c += draw(st.sampled_from([0, 0, 1, -1])) * ONE_DAY
+        if lo <= c <= hi:
+            return c
+    return lo + timedelta(days=draw(st.integers(0, (hi - lo).days)))
+
+
 @st.composite
 def fact_sets(draw, policy: Policy) -> dict:
     consts = policy.notes.get("consts", ())
+    dconsts = policy.notes.get("date_consts", ())
     out = {}
     for f in policy.facts:
-        if f.kind in ("number", "money", "integer", "count", "percent"):
+        if f.kind == "date":
+            out[f.name] = date_value(draw, f, out[f.after] if f.after else None, dconsts,
+                                     policy.notes.get("version_edges", {}).get(f.name, ()))
+        elif f.kind in ("number", "money", "integer", "count", "percent"):
             out[f.name] = draw(number_value(f, consts))
         elif f.kind == "boolean":
             out[f.name] = draw(st.booleans())
@@ -667,6 +857,8 @@ def to_json(value) -> str:
     """A fact set as JSON text whose numbers are written with their exact digits."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, date):
+        return json.dumps(value.isoformat())
     if isinstance(value, (int, Decimal)):
         return str(value)
     if isinstance(value, dict):
@@ -689,6 +881,8 @@ def as_passed(draw, facts: dict):
             if v == v.to_integral_value() and v.as_tuple().exponent >= 0 and draw(st.booleans()):
                 return int(v)
             return v
+        if isinstance(v, date):
+            return v.isoformat() if how == "strings" or draw(st.booleans()) else v
         if isinstance(v, list):
             return [convert(x) for x in v]
         if isinstance(v, dict):

@@ -10,16 +10,22 @@ Laziness follows the language: `and`, `or` and `if` evaluate only what they need
 line evaluates its amount only when its condition holds, a `score` line its value only then, a
 ladder its step line only for the side the rate is on, an aggregate its body only for lines its
 filters keep.
+
+Dates are `datetime.date`s and the calendar is written out here (leap years, month lengths, day
+counts with both ends included); an effective-dated table answers the last version starting on or
+before the date, within its `until`, and a date no version covers is a `RefError`.
 """
 
 from __future__ import annotations
 
 import math
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from .tree import (Aggregate, Blend, Bool, Call, Cap, Cmp, Field, Floor, If, ItemKey, Ladder, Logic, Lookup,
-                   Neg, Not, Num, Policy, Ref, Round, ScoreSet, Scorecard, Text, Value, Adjust, Bin)
+from .tree import (Aggregate, Blend, Bool, Call, Cap, Cmp, DatedTable, DateLit, Days, Field, Floor, If, ItemKey,
+                   Ladder, Logic, Lookup, Neg, Not, Num, Policy, Ref, Round, ScoreSet, Scorecard, Text, Value,
+                   Adjust, Bin)
 
 
 class RefError(Exception):
@@ -77,6 +83,68 @@ def terminates(f: Fraction) -> bool:
     return d == 1
 
 
+# ---- the calendar, written out for the test ----------------------------------------------------
+
+MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def leap(year: int) -> bool:
+    """Gregorian: every fourth year, but not centuries unless divisible by 400."""
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def month_length(year: int, month: int) -> int:
+    return 29 if month == 2 and leap(year) else MONTH_DAYS[month - 1]
+
+
+def year_arg(v) -> int:
+    """A year given as a date or as a whole number."""
+    if isinstance(v, date):
+        return v.year
+    if v.denominator != 1 or not 1 <= v <= 9999:
+        raise RefError(f"not a year: {v}")
+    return int(v)
+
+
+def days_from(a: date, b: date) -> Fraction:
+    """Days from `a` to `b`, both included; 0 when `b` is before `a`."""
+    if b < a:
+        return Fraction(0)
+    n = 1
+    # Counted by whole years and months first, then days, so that the count does not rest on
+    # `date` subtraction alone.
+    cur = a
+    while cur.year < b.year:
+        rest = (date(cur.year, 12, 31) - cur).days + 1
+        n += rest
+        cur = date(cur.year + 1, 1, 1)
+    return Fraction(n - 1 + (b - cur).days + 1)
+
+
+def dated_lookup(t: DatedTable, d: date):
+    chosen = None
+    for start, until, value, _ in t.versions:
+        if start <= d:
+            chosen = (until, value)
+    if chosen is None:
+        raise RefError(f"{d} is before the first version of {t.name}")
+    until, value = chosen
+    if until is not None and d > until:
+        raise RefError(f"{d} is after the last version's until in {t.name}")
+    return value
+
+
+DATE_FUNCTIONS = {
+    "year_of": lambda d: Fraction(d.year),
+    "month_of": lambda d: Fraction(d.month),
+    "quarter_of": lambda d: Fraction((d.month + 2) // 3),
+    "days_in_year": lambda y: Fraction(366 if leap(year_arg(y)) else 365),
+    "first_day_of_year": lambda y: date(year_arg(y), 1, 1),
+    "last_day_of_year": lambda y: date(year_arg(y), 12, 31),
+    "last_day_of_month": lambda d: date(d.year, d.month, month_length(d.year, d.month)),
+}
+
+
 class Interpreter:
     def __init__(self, policy: Policy):
         self.p = policy
@@ -88,8 +156,10 @@ class Interpreter:
     def ev(self, e, env, item=None):
         if isinstance(e, Num):
             return e.value
-        if isinstance(e, (Text, Bool)):
+        if isinstance(e, (Text, Bool, DateLit)):
             return e.value
+        if isinstance(e, Days):
+            return days_from(self.ev(e.start, env, item), self.ev(e.end, env, item))
         if isinstance(e, Ref):
             return env[e.name]
         if isinstance(e, Neg):
@@ -125,6 +195,8 @@ class Interpreter:
             return sum((self.ev(x, env, item) * w for x, w, _ in e.parts), Fraction(0))
         if isinstance(e, Lookup):
             key = self.ev(e.key, env, item)
+            if isinstance(self.tables.get(e.target), DatedTable):
+                return dated_lookup(self.tables[e.target], key)
             if e.target in self.tables:
                 rows = {k if isinstance(k, str) else Fraction(k): v for k, v, _ in self.tables[e.target].rows}
                 if key not in rows:
@@ -155,6 +227,8 @@ class Interpreter:
             return sum(args[0], Fraction(0))
         if e.fn == "count":
             return Fraction(len(args[0]))
+        if e.fn in DATE_FUNCTIONS:
+            return DATE_FUNCTIONS[e.fn](args[0])
         raise ValueError(e.fn)
 
     def band(self, b, v):
@@ -285,9 +359,16 @@ def facts_as_fractions(policy: Policy, facts: dict) -> dict:
             kinds = {sub.name: sub.kind for sub in f.fields}
             out[f.name] = [{k: (to_fraction(x) if kinds[k] not in ("boolean", "enum") else x) for k, x in line.items()}
                            for line in v]
+        elif f.kind == "date":
+            out[f.name] = v if isinstance(v, date) else parse_iso(v)
         else:
             out[f.name] = v
     return out
+
+
+def parse_iso(text: str) -> date:
+    y, m, d = (int(x) for x in text.split("-"))
+    return date(y, m, d)
 
 
 def evaluate(policy: Policy, facts: dict):

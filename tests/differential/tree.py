@@ -11,6 +11,7 @@ printer never has to invent a spelling (and a spelling is never re-parsed by us)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from fractions import Fraction
 
 # ---- expressions -------------------------------------------------------------------------------
@@ -113,6 +114,19 @@ class Bool:
     value: bool
 
 
+@dataclass(frozen=True)
+class DateLit:
+    """A date literal, `2026-07-01` (printed by `date.isoformat()`)."""
+    value: date
+
+
+@dataclass(frozen=True)
+class Days:
+    """`days from START to END`: both ends included, 0 when END is before START."""
+    start: object
+    end: object
+
+
 # ---- clauses and definitions -------------------------------------------------------------------
 
 
@@ -135,7 +149,10 @@ class Round:
 
 @dataclass(frozen=True)
 class Fact:
-    """kind: number money integer count percent boolean enum record numlist reclist."""
+    """kind: number money integer count percent boolean enum record numlist reclist date.
+
+    A date fact keeps its range as `date`s in lo/hi (texts in lo_text/hi_text); `after` names
+    the date fact it must be on or after (`date >= after`)."""
     name: str
     kind: str
     lo: Fraction | None = None
@@ -147,6 +164,7 @@ class Fact:
     fields: tuple = ()    # reclist: tuple of Fact (one per field; an enum field last)
     at_most: int | None = None
     adding_up: tuple | None = None   # (field name, Fraction, text)
+    after: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,6 +176,19 @@ class Table:
     quoted: bool = False
     key_fact: str = ""    # the fact a number- or name-keyed table is looked up with
     bands_for: tuple = () # a quoted table: the Bands whose names are its keys
+
+
+@dataclass(frozen=True)
+class DatedTable:
+    """An effective-dated table: rows `from DATE [until DATE] -> value`, in date order."""
+    name: str
+    vtype: str            # number, percent, money
+    versions: tuple       # (start date, until date or None, Fraction, value text)
+    key_fact: str = ""    # the date fact it is looked up with
+
+    @property
+    def vtype_unit(self) -> str:
+        return "m" if self.vtype == "money" else "p"
 
 
 @dataclass(frozen=True)
@@ -201,7 +232,7 @@ class Value:
     name: str
     expr: object          # an expression or an Aggregate
     clauses: tuple = ()
-    vtype: str = "p"      # "p", "m", "bool", "text"
+    vtype: str = "p"      # "p", "m", "bool", "text", "date"
 
 
 @dataclass(frozen=True)
@@ -302,6 +333,10 @@ def expr_text(e) -> str:
         return '"' + e.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(e, Bool):
         return "true" if e.value else "false"
+    if isinstance(e, DateLit):
+        return e.value.isoformat()
+    if isinstance(e, Days):
+        return f"(days from {expr_text(e.start)} to {expr_text(e.end)})"
     raise TypeError(e)
 
 
@@ -323,6 +358,8 @@ def _scalar_decl(kind: str, lo_text: str, hi_text: str) -> str:
 def fact_text(f: Fact) -> str:
     if f.kind in ("number", "money", "integer", "count", "percent"):
         decl = _scalar_decl(f.kind, f.lo_text, f.hi_text)
+    elif f.kind == "date":
+        decl = _scalar_decl("date", f.lo_text, f.hi_text) + (f" >= {f.after}" if f.after else "")
     elif f.kind == "boolean":
         decl = "boolean"
     elif f.kind == "enum":
@@ -392,6 +429,12 @@ def render(p: Policy) -> str:
     """The policy as `.rules` text, one evaluation named `e`."""
     out = ["policy differential", ""]
     for t in p.tables:
+        if isinstance(t, DatedTable):
+            out.append(f"table {t.name} (day) -> {t.vtype}:")
+            for start, until, _, text in t.versions:
+                out.append(f"    from {start.isoformat()}" + (f" until {until.isoformat()}" if until else "")
+                           + f" -> {text}")
+            continue
         out.append(f"table {t.name} (key) -> {t.vtype}:")
         for key, _, text in t.rows:
             out.append(f"    {_table_key(key, t)} -> {text}")
