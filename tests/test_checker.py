@@ -116,7 +116,8 @@ def test_duplicate_evaluation_and_table():
             "evaluation e:\n    fact k: integer in 1..1\n    output x = t[k]\n")
     found = [at(d) + (d.help,) for d in check(text)]
     assert found == [("E202", 4, 1, "duplicate table `t`", "the first is at line 2"),
-                     ("E202", 9, 1, "duplicate evaluation `e`", "the first is at line 6")]
+                     ("E202", 9, 1, "duplicate evaluation `e`", "the first is at line 6; to keep both as "
+                      "versions, give each `effective from DATE`")]
 
 
 def test_unknown_enum_value_in_a_comparison():

@@ -334,3 +334,58 @@ def test_as_of_is_stamped_and_verified(tmp_path, capsys):
     out.write_text(json.dumps(result), encoding="utf-8")
     assert main(["verify", str(out), str(facts), str(policy)]) == 1
     assert "bonus" in capsys.readouterr().out
+
+
+# ---- versions of a whole evaluation --------------------------------------------------------------
+
+VERSIONS = """policy v "v"
+
+evaluation annual "年终奖" effective from 2026-01-01 until 2026-12-31:
+    fact salary: money >= 0
+    output bonus = salary * 2
+
+evaluation annual "年终奖" effective from 2027-01-01:
+    fact salary: money >= 0
+    fact grade: one of A, B
+    output bonus = salary * (if grade == "A" then 3 else 2)
+
+example "2027, grade A" for annual:
+    given evaluation_date = 2027-03-01
+    given salary = 1000
+    given grade = A
+    expect bonus = 3000
+"""
+
+
+def test_the_version_in_force_on_the_as_of_date_runs():
+    p = load(VERSIONS)
+    assert p.evaluations == ("annual",)
+    # 2026: two months (1000 x 2); 2027: three at grade A (1000 x 3)
+    r2026 = p.evaluate({"salary": "1000"}, as_of="2026-12-31")
+    r2027 = p.evaluate({"salary": "1000", "grade": "A"}, as_of="2027-01-01", explain=True)
+    assert (r2026.values["bonus"], r2027.values["bonus"]) == (2000, 3000)
+    assert r2026.to_json()["evaluation_version"] == {"from": "2026-01-01", "until": "2026-12-31"}
+    assert r2027.trace["evaluation"]["version"] == {"from": "2027-01-01", "until": None}
+    assert p.facts_of("annual", as_of="2027-06-01")[1][0] == "grade"
+
+
+def test_a_versioned_evaluation_needs_a_date_a_version_covers():
+    p = load(VERSIONS)
+    with pytest.raises(kpirules.UsageError, match=r"has versions \(from 2026-01-01 until 2026-12-31, "
+                                                  r"from 2027-01-01\): give the date"):
+        p.evaluate({"salary": "1000"})
+    with pytest.raises(kpirules.UsageError, match="no version of evaluation `annual` .* is in force on 2025-12-31"):
+        p.evaluate({"salary": "1000"}, as_of="2025-12-31")
+
+
+def test_an_example_gives_its_as_of_date_as_evaluation_date():
+    from kpirules import examples
+    assert [r.passed for r in examples.run(load(VERSIONS))] == [True]
+
+
+def test_versions_of_an_evaluation_overlap_or_duplicate():
+    overlap = VERSIONS.replace("until 2026-12-31", "until 2027-06-30")
+    assert codes(overlap) == [("E319", 7, "versions of evaluation `annual` overlap: 2027-01-01 is in force in both")]
+    undated = VERSIONS.replace(" effective from 2027-01-01", "")
+    # The second is not a version: E202 (and the example's `grade` is then unknown, E214).
+    assert [c[:2] for c in codes(undated)] == [("E202", 7), ("E214", 12)]

@@ -154,7 +154,8 @@ def _check(block: Block, check: dict, explain: bool):
         found = [[v.path, v.code] for v in refused.value.violations]
         assert found == check["violations"], f"docs/language.md line {block.line}"
         return
-    result = policy.evaluate(check.get("facts", {}), evaluation=evaluation, explain=explain)
+    result = policy.evaluate(check.get("facts", {}), evaluation=evaluation, explain=explain,
+                             as_of=check.get("as_of"))
     values = result.to_json()["values"]
     for name, expected in check.get("values", {}).items():
         assert name in values, f"docs/language.md line {block.line}: no value `{name}`"

@@ -74,7 +74,7 @@ def _nested(prefix: str, inner: str, suffix: str, n: int) -> str:
 # id, policy text, code, line, column, message, words the help must contain
 CASES = [
     ("missing-colon-evaluation", _sub(BASE, "evaluation quarterly:", "evaluation quarterly"),
-     "E100", 3, 21, "unexpected end of line", 'expected `:` or a quoted text such as `"..."`'),
+     "E100", 3, 21, "unexpected end of line", 'expected `:`, `effective` or a quoted text such as `"..."`'),
     ("missing-colon-fact", _sub(BASE, "fact sales: money", "fact sales money"),
      "E100", 4, 16, "unexpected `money`", 'expected `:` or a quoted text such as `"..."`'),
     ("missing-colon-item", _sub(BASE, "weight 10:", "weight 10"),

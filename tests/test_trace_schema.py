@@ -108,7 +108,8 @@ def _doc_examples():
             if "violations" in check:
                 continue
             evaluation = check.get("evaluation") or (None if block.is_policy else "example")
-            yield pytest.param(block, check.get("facts", {}), evaluation, id=f"language.md:{block.line}:{i}")
+            yield pytest.param(block, check.get("facts", {}), evaluation, check.get("as_of"),
+                               id=f"language.md:{block.line}:{i}")
 
 
 def _errors(doc) -> list:
@@ -204,10 +205,10 @@ def test_examples_written_in_policies(policy, facts, evaluation):
     check(policy.evaluate(facts, evaluation=evaluation, explain=True))
 
 
-@pytest.mark.parametrize("block, facts, evaluation", list(_doc_examples()))
-def test_examples_of_the_language_reference(block: Block, facts, evaluation):
+@pytest.mark.parametrize("block, facts, evaluation, as_of", list(_doc_examples()))
+def test_examples_of_the_language_reference(block: Block, facts, evaluation, as_of):
     policy = kpirules.load_policy_text(block.source(), f"docs/language.md:{block.line}")
-    check(policy.evaluate(facts, evaluation=evaluation, explain=True))
+    check(policy.evaluate(facts, evaluation=evaluation, explain=True, as_of=as_of))
 
 
 @pytest.mark.parametrize("facts", RARE_FACTS, ids=["no_rate", "not_delivered", "exact"])
@@ -292,9 +293,9 @@ def produced() -> tuple:
     cases = [c[1:] for c in SHIPPED] + [p.values for p in _policy_examples()]
     out = [policy.evaluate(facts, evaluation=ev, explain=True).to_json()["trace"] for policy, facts, ev in cases]
     for p in _doc_examples():
-        block, facts, ev = p.values
+        block, facts, ev, as_of = p.values
         policy = kpirules.load_policy_text(block.source(), f"docs/language.md:{block.line}")
-        out.append(policy.evaluate(facts, evaluation=ev, explain=True).to_json()["trace"])
+        out.append(policy.evaluate(facts, evaluation=ev, explain=True, as_of=as_of).to_json()["trace"])
     rare = kpirules.load_policy_text(RARE, "rare.rules")
     out.extend(rare.evaluate(f, explain=True).to_json()["trace"] for f in RARE_FACTS)
     return tuple(out)

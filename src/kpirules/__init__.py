@@ -14,6 +14,7 @@ from . import dates as _dates
 from . import evaluate as _evaluate
 from . import facts as _facts
 from . import trace as _trace
+from .checker import versions as _versions
 from .diagnostics import Diagnostic
 from .errors import EvaluationError, FactError, FactViolation, KpiRulesError, PolicyError, UsageError
 from .loader import load as _load
@@ -78,9 +79,11 @@ class Policy:
     """A loaded, checked and compiled policy: evaluate it as often as you like (thread-safe:
     evaluation reads the policy and never changes it)."""
 
-    def __init__(self, model: _PolicyModel, programs: dict[str, _Program], diagnostics: tuple[Diagnostic, ...]):
+    def __init__(self, model: _PolicyModel, programs: dict[str, tuple[_Program, ...]],
+                 diagnostics: tuple[Diagnostic, ...]):
         self._model = model
-        self._programs = programs
+        self._versions = programs  # evaluation name -> its programs: one, or its versions by date
+        self._programs = {name: found[0] for name, found in programs.items()}
         self.diagnostics: tuple[Diagnostic, ...] = diagnostics  # warnings found while checking
         self._plans: dict[str, tuple] = {}
         self._info: dict[str, str | None] = {"name": model.name, "version": model.version, "sha256": model.sha256}
@@ -107,25 +110,39 @@ class Policy:
 
     @property
     def evaluations(self) -> tuple[str, ...]:
-        """Names of the policy's evaluations, in written order."""
-        return tuple(ev.name for ev in self._model.evaluations)
+        """Names of the policy's evaluations, in written order (an evaluation with versions once)."""
+        return tuple(dict.fromkeys(ev.name for ev in self._model.evaluations))
 
-    def facts_of(self, evaluation: str | None = None) -> tuple[tuple[str, str | None, str], ...]:
-        """The fact declarations of an evaluation (name, label, rule as written)."""
-        ev = self._program(evaluation).model
+    def facts_of(self, evaluation: str | None = None,
+                 as_of: date | str | None = None) -> tuple[tuple[str, str | None, str], ...]:
+        """The fact declarations of an evaluation (name, label, rule as written); of an evaluation
+        with versions, those of the version in force `as_of`."""
+        ev = self._program(evaluation, _as_of_date(as_of)).model
         return tuple((f.name, f.label, f.rule) for f in ev.facts)
 
-    def _program(self, evaluation: str | None) -> _Program:
+    def _program(self, evaluation: str | None, as_of: date | None = None) -> _Program:
         if evaluation is None:
-            if len(self._programs) == 1:
-                return next(iter(self._programs.values()))
-            raise UsageError(f"policy `{self.name}` has several evaluations; name one of: "
-                             + ", ".join(self.evaluations))
-        try:
-            return self._programs[evaluation]
-        except KeyError:
+            if len(self._programs) != 1:
+                raise UsageError(f"policy `{self.name}` has several evaluations; name one of: "
+                                 + ", ".join(self.evaluations))
+            evaluation = next(iter(self._programs))
+        found = self._versions.get(evaluation)
+        if found is None:
             raise UsageError(f"policy `{self.name}` has no evaluation `{evaluation}`; it has: "
-                             + ", ".join(self.evaluations)) from None
+                             + ", ".join(self.evaluations))
+        if found[0].effective is None:
+            return found[0]
+        # An evaluation with versions: the one in force on the as-of date.
+        dated = [(p.effective, p) for p in found]
+        if as_of is None:
+            raise UsageError(f"evaluation `{evaluation}` of policy `{self.name}` has versions ("
+                             + _versions.listing(dated) + "): give the date it is made as of "
+                             "(`--as-of 2026-07-01`, or `as_of=` in Python)")
+        chosen = _versions.in_force(dated, as_of)
+        if chosen is None:
+            raise UsageError(f"no version of evaluation `{evaluation}` of policy `{self.name}` is in force "
+                             f"on {as_of.isoformat()}; it has: " + _versions.listing(dated))
+        return chosen[1]
 
     def _plan(self, program: _Program) -> tuple:
         ev = program.evaluation
@@ -145,8 +162,8 @@ class Policy:
         be computed (e.g. a division by zero the policy does not handle), and UsageError for a
         missing or malformed `as_of`.
         """
-        program = self._program(evaluation)
         day = _as_of_date(as_of)
+        program = self._program(evaluation, day)
         if day is None and program.uses_as_of:
             raise UsageError(f"evaluation `{program.evaluation.name}` of policy `{self.name}` reads "
                              "`evaluation_date`: give the date it is made as of (`--as-of 2026-07-01`, "
@@ -163,7 +180,7 @@ class Policy:
         if day is not None:
             valid = {k: v for k, v in valid.items() if k != _AS_OF}
         return Result(policy=self._info, evaluation=program.evaluation.name, values=values, outputs=outputs,
-                      trace=trace, facts=valid, warnings=warnings, as_of=day)
+                      trace=trace, facts=valid, warnings=warnings, as_of=day, version=program.effective)
 
 
 def _as_of_date(as_of: date | str | None) -> date | None:

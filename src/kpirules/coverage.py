@@ -25,7 +25,7 @@ from . import exact as x
 from . import facts as fact_stage
 from . import ir
 from .errors import KpiRulesError
-from .runtime import Failure
+from .runtime import AS_OF, Failure
 from .source import Span
 
 LADDER_OUTCOMES = ("below", "at", "above")
@@ -354,7 +354,8 @@ def _ir_of(policy) -> ir.Policy:
 
 def measure(policy) -> Coverage:
     """Run every example of a loaded policy through the traced code and see which branches it takes."""
-    from .examples import facts_of
+    from . import _as_of_date
+    from .examples import _as_of, facts_of
     found = _Sites(_ir_of(policy))
     seen = _Seen(found)
     ran = 0
@@ -362,10 +363,13 @@ def measure(policy) -> Coverage:
         if ex.errors:
             continue  # an example expecting a fact error exercises nothing
         evaluation = ex.evaluation or policy.evaluations[0]
-        program = policy._programs[evaluation]
         try:
-            facts = facts_of(ex, policy.path)
+            facts, as_of = _as_of(policy, evaluation, facts_of(ex, policy.path))
+            day = _as_of_date(as_of)
+            program = policy._program(evaluation, day)
             valid, _ = fact_stage.validate(program.model, facts, program.check_facts)
+            if day is not None:
+                valid = {**valid, AS_OF: day}
             _, records = program.traced(valid)
         except (KpiRulesError, Failure):
             continue  # refused facts or an evaluation error: the example took no branch

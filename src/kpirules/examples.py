@@ -14,7 +14,8 @@ from pathlib import Path
 import attrs
 
 from . import nodes as n
-from .errors import EvaluationError, FactError, KpiRulesError
+from .dates import EVALUATION_DATE
+from .errors import EvaluationError, FactError, KpiRulesError, UsageError
 from .render import text as text_renderer
 from .result import jsonable
 
@@ -113,12 +114,24 @@ def run(policy) -> list:
     return out
 
 
+def _as_of(policy, evaluation: str, facts: dict):
+    """(facts, as-of date): `given evaluation_date = 2026-07-01` in an example is the date it is
+    evaluated as of, unless the evaluation declares a fact of that name."""
+    declares = any(f.name == EVALUATION_DATE for ev in policy._model.evaluations if ev.name == evaluation
+                   for f in ev.facts)
+    if declares or EVALUATION_DATE not in facts:
+        return facts, None
+    rest = dict(facts)
+    return rest, rest.pop(EVALUATION_DATE)
+
+
 def _run_one(policy, ex: n.Example, evaluation, facts, path, line) -> CaseResult:
     def result(passed, mismatches=(), problem=None):
         return CaseResult(path=path, name=ex.name, evaluation=evaluation, line=line, passed=passed,
                           mismatches=tuple(mismatches), problem=problem)
+    facts, as_of = _as_of(policy, evaluation, facts)
     try:
-        res = policy.evaluate(facts, evaluation=evaluation)
+        res = policy.evaluate(facts, evaluation=evaluation, as_of=as_of)
     except FactError as exc:
         if not ex.errors:
             return result(False, problem="the facts were refused:\n" + exc.render())
@@ -130,6 +143,8 @@ def _run_one(policy, ex: n.Example, evaluation, facts, path, line) -> CaseResult
         return result(True)
     except EvaluationError as exc:
         return result(False, problem=exc.render())
+    except UsageError as exc:
+        return result(False, problem=str(exc))
     if ex.errors:
         return result(False, problem="expected the facts to be refused at "
                       + ", ".join(f"`{p}`" for p, _ in ex.errors) + "; they were accepted")
@@ -137,7 +152,7 @@ def _run_one(policy, ex: n.Example, evaluation, facts, path, line) -> CaseResult
                  if not _equal(expected, res.values.get(name))]
     if not differing:
         return result(True)
-    explained = policy.evaluate(facts, evaluation=evaluation, explain=True).to_json()
+    explained = policy.evaluate(facts, evaluation=evaluation, explain=True, as_of=as_of).to_json()
     nodes = {node["name"]: node for node in explained["trace"]["nodes"]}
     mismatches = []
     for name, expected in differing:

@@ -376,7 +376,12 @@ class _Printer:
         raise TypeError(type(c).__name__)  # pragma: no cover - the parser builds no other clause
 
     def stmt_Evaluation(self, node: n.Evaluation, depth, blank):
-        self.emit(depth, f"evaluation {node.name}{self.label(node.label)}:", node.span.start, blank, opens=True)
+        effective = ""
+        if node.effective is not None:
+            v = node.effective
+            effective = f" effective from {v.start.text}" + (f" until {v.until.text}" if v.until is not None else "")
+        self.emit(depth, f"evaluation {node.name}{self.label(node.label)}{effective}:", node.span.start, blank,
+                  opens=True)
         previous = None
         for x in _ordered(node.facts, node.body):
             if previous is None:

@@ -35,7 +35,7 @@ OTHER = ("version", "one", "of", "list", "at", "most", "least", "with", "adding"
          "record", "in", "matching", "over", "floor", "cap", "round", "each", "cite", "note", "only",
          "if", "then", "else", "total", "weight", "score", "standard", "using", "per", "items",
          "from", "above", "below", "for", "given", "expect", "error", "blend", "sum", "minus",
-         "plus", "full", "started", "prorated", "half", "even", "down", "ceiling", "days", "until")
+         "plus", "full", "started", "prorated", "half", "even", "down", "ceiling", "days", "until", "effective")
 
 #: Keyword words by the token type they are given (outside the special contexts below).
 KEYWORD_CLASSES = {

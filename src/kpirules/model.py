@@ -145,6 +145,7 @@ class EvaluationModel:
     facts: tuple[FactDecl, ...]    # in written order
     values: tuple[ValueDef, ...]   # in an order where each follows what it reads
     span: Span = attrs.field(eq=False, repr=False)
+    effective: tuple[date, date | None] | None = None  # a version: (from, until or None)
 
 
 @attrs.frozen(kw_only=True)

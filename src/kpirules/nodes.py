@@ -426,11 +426,13 @@ class Scorecard:
 
 @attrs.frozen(kw_only=True)
 class Evaluation:
-    """`evaluation quarterly "季度考核":` with facts, definitions and scorecards."""
+    """`evaluation quarterly "季度考核":` with facts, definitions and scorecards; a version of an
+    evaluation says when it is in force: `evaluation annual effective from 2027-01-01:`."""
     name: str
     label: str | None
     facts: tuple[Fact, ...]
     body: tuple[Definition | Scorecard, ...]  # in written order
+    effective: Version | None = None
     span: Span = _span()
 
 

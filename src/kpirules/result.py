@@ -69,6 +69,7 @@ class Result:
     facts: dict[str, Any] = attrs.field(factory=dict, repr=False)
     warnings: tuple[FactViolation, ...] = ()
     as_of: date | None = None  # the date the evaluation was made as of, when one was given
+    version: tuple[date, date | None] | None = None  # the version of the evaluation that applied
 
     def node(self, name: str) -> TraceNode:
         """The trace node of value `name` (with explain=True), with its children."""
@@ -92,6 +93,9 @@ class Result:
         }
         if self.as_of is not None:
             out["as_of"] = self.as_of.isoformat()
+        if self.version is not None:
+            start, until = self.version
+            out["evaluation_version"] = {"from": start.isoformat(), "until": until.isoformat() if until else None}
         if self.warnings:
             out["warnings"] = [w.as_json() for w in self.warnings]
         if stamp is not None:

@@ -48,7 +48,7 @@ def build(program: Program, policy: dict, facts: dict, values: tuple, records: l
     return {
         "schema": SCHEMA,
         "policy": dict(policy),
-        "evaluation": {"name": ev.name, "label": ev.label},
+        "evaluation": _evaluation_block(ev, program),
         "inputs": inputs,
         "nodes": nodes,
     }
@@ -56,6 +56,15 @@ def build(program: Program, policy: dict, facts: dict, values: tuple, records: l
 
 _KEEP_ROUNDED = ("after", "quantum", "result")
 _KEEP = ("result",)
+
+
+def _evaluation_block(ev: ir.Evaluation, program: Program) -> dict:
+    """The evaluation's name and label, and for a version of it, the dates it is in force."""
+    out: dict = {"name": ev.name, "label": ev.label}
+    if program.effective is not None:
+        start, until = program.effective
+        out["version"] = {"from": start.isoformat(), "until": until.isoformat() if until else None}
+    return out
 
 
 def _reason(code: str, params: dict | None = None, display: dict | None = None) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
+from .. import dates
 from .. import model as m
 from .. import nodes as n
 from ..source import SourceFile
@@ -57,8 +58,12 @@ def _model(st: State) -> m.PolicyModel:
 
 def _evaluation(es: EvaluationState) -> m.EvaluationModel:
     ev = es.node
+    effective = None
+    if ev.effective is not None:  # the names pass proved both dates exist
+        until = ev.effective.until
+        effective = (dates.parse_date(ev.effective.start.text), dates.parse_date(until.text) if until else None)
     return m.EvaluationModel(name=ev.name, label=ev.label, facts=tuple(_fact(es, f) for f in es.facts),
-                             values=tuple(es.values), span=ev.span)
+                             values=tuple(es.values), span=ev.span, effective=effective)
 
 
 def _fact(es: EvaluationState, f: n.Fact) -> m.FactDecl:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import dates
 from .. import nodes as n
 from .state import EXAMPLES, State
 
@@ -29,12 +30,16 @@ def _example(st: State, ex: n.Example) -> None:
             st.err("E214", f"example `{ex.name}` is for an unknown evaluation `{ex.evaluation}`", ex.span,
                    st.did_you_mean(ex.evaluation, [e.node.name for e in evaluations]))
             return
-    facts = {f.name: f for f in es.facts}
+    # The versions of an evaluation: an example may be for any of them (its `evaluation_date`).
+    versions = [e for e in evaluations if e.node.name == es.node.name]
+    facts = {f.name: f for e in versions for f in e.facts}
     for path, _value in ex.given:
+        if path[0] == dates.EVALUATION_DATE and path[0] not in facts:
+            continue  # the date the example is evaluated as of
         if path[0] not in facts:
             st.err("E214", f"example `{ex.name}` gives an unknown fact `{path[0]}`", ex.span,
                    st.did_you_mean(path[0], facts))
-    values = {d.name for d in es.values}
+    values = {d.name for e in versions for d in e.values}
     for name, _value, span in ex.expect:
         if name not in values:
             st.err("E214", f"example `{ex.name}` expects an unknown value `{name}`", span,

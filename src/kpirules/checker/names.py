@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import model as m
 from .. import nodes as n
-from ..source import Span
+from . import versions
 from .state import EvaluationState, State, Symbol, fact_type
 
 # Runs after tables (only the first table of each name is declared) and before every pass that
@@ -41,14 +41,25 @@ def run(st: State) -> None:
     if not policy.evaluations and not policy.is_module:
         st.err("E211", "the policy has no evaluation", policy.span,
                "add an evaluation with its facts and values, e.g. `evaluation monthly:`")
-    seen: dict[str, Span] = {}
+    seen: dict[str, n.Evaluation] = {}
+    dated: dict[str, list] = {}
     for ev in policy.evaluations:
-        if ev.name in seen:
+        first = seen.get(ev.name)
+        # Several evaluations of one name are versions when each says when it is in force.
+        if first is not None and (ev.effective is None or first.effective is None):
             st.err("E202", f"duplicate evaluation `{ev.name}`", ev.span,
-                   f"the first is at line {seen[ev.name].line}")
+                   f"the first is at line {first.span.line}; to keep both as versions, give each "
+                   "`effective from DATE`")
             continue
-        seen[ev.name] = ev.span
+        seen.setdefault(ev.name, ev)
+        if ev.effective is not None:
+            key = versions.effective(st, ev.effective)
+            if key is None:
+                continue
+            dated.setdefault(ev.name, []).append((key, ev))
         st.evaluations.append(_evaluation(st, ev, len(st.evaluations)))
+    for name, items in dated.items():
+        versions.in_order(st, f"evaluation `{name}`", items)
     _not_reserved(st)
 
 

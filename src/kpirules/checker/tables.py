@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
-from .. import dates
 from .. import model as m
 from .. import nodes as n
 from ..source import Span
+from . import versions
 from .state import State, describe, scalar_type, show_key
 
 # Runs first: the names pass declares only the tables kept here (the first of each name).
@@ -57,40 +56,17 @@ def run(st: State) -> None:
 
 
 def _versions(st: State, t: n.Table, value_type: m.Type) -> m.TableModel:
-    """An effective-dated table: each row a version in force from its date (to its `until`, or to
-    the day before the next version). Versions may not overlap, nor leave a day uncovered between
-    them (E319, with a witness date)."""
-    versions = []
+    """An effective-dated table: each row a version in force from its date (checker.versions)."""
+    dated = []
     for row in t.rows:
         assert isinstance(row.key, n.Version)  # the caller checked every row
-        try:
-            start = dates.parse_date(row.key.start.text)
-            until = dates.parse_date(row.key.until.text) if row.key.until is not None else None
-        except dates.DateProblem as problem:
-            st.err("E318", f"`{row.key.span.text}` is not a date: {problem}", row.key.span,
-                   "write an existing day as YYYY-MM-DD")
-            continue
-        if until is not None and until < start:
-            st.err("E319", f"the version of table `{t.name}` from {start} ends before it starts ({until})",
-                   row.key.span, "write an `until` on or after the `from` date")
-            continue
-        versions.append((start, until, row))
-    versions.sort(key=lambda v: v[0])
-    rows = []
-    for i, (start, until, row) in enumerate(versions):
-        if i:
-            p_start, p_until, p_row = versions[i - 1]
-            if start == p_start or (p_until is not None and start <= p_until):
-                st.err("E319", f"versions of table `{t.name}` overlap: {start} is in force in both", row.span,
-                       f"the other is at line {p_row.span.line}; end it with `until` the day before")
-            elif p_until is not None and start > p_until + timedelta(days=1):
-                st.err("E319", f"versions of table `{t.name}` leave a gap: no version is in force on "
-                       f"{p_until + timedelta(days=1)}", row.span,
-                       f"start this version on {p_until + timedelta(days=1)}, or end the one at line "
-                       f"{p_row.span.line} on {start - timedelta(days=1)}")
-        rows.append(((start, until), _cell(st, row.value, value_type, t)))
+        key = versions.effective(st, row.key)
+        if key is not None:
+            dated.append((key, row))
+    ordered = versions.in_order(st, f"table `{t.name}`", dated)
+    rows = [(key, _cell(st, row.value, value_type, t)) for key, row in ordered]
     return m.TableModel(name=t.name, label=t.label, key_kind="version", value_type=value_type, rows=tuple(rows),
-                        span=t.span, cites=tuple(c.text for c in t.cites))
+                        span=t.span, cites=n.cite_texts(t.cites), notes=n.note_texts(t.cites))
 
 
 def _cell(st: State, expr, value_type: m.Type, table):

@@ -149,10 +149,15 @@ class Build(Transformer_NonRecursive):
     def evaluation(self, meta, children):
         name = str(children[0])
         label = children[1].text if isinstance(children[1], _Label) else None
-        body = [c for c in children[1:] if not isinstance(c, _Label)]
+        effective = next((c for c in children[1:] if isinstance(c, n.Version)), None)
+        body = [c for c in children[1:] if not isinstance(c, (_Label, n.Version))]
         facts = tuple(c for c in body if isinstance(c, n.Fact))
         rest = tuple(c for c in body if not isinstance(c, n.Fact))
-        return n.Evaluation(name=name, label=label, facts=facts, body=rest, span=self._span(meta))
+        return n.Evaluation(name=name, label=label, facts=facts, body=rest, effective=effective,
+                            span=self._span(meta))
+
+    def effective(self, meta, children):
+        return self.key_version(meta, children)
 
     def fact(self, meta, children):
         name = str(children[0])
