@@ -19,8 +19,6 @@ EXAMPLES = 1 << 30
 
 
 @attrs.define
-
-
 class Symbol:
     kind: str          # fact, value, item, scorecard, table, bands, ladder, function, param
     type: m.Type | None
@@ -29,8 +27,6 @@ class Symbol:
 
 
 @attrs.define
-
-
 class Ctx:
     """Where an expression is being typed: its scope, a list line's fields, what it reads."""
     scope: dict[str, Symbol]
@@ -41,8 +37,6 @@ class Ctx:
 
 
 @attrs.define
-
-
 class EvaluationState:
     """One evaluation as the passes see it; each pass fills in its part."""
     node: n.Evaluation
@@ -59,8 +53,6 @@ class EvaluationState:
 
 
 @attrs.define
-
-
 class State:
     """Shared by every pass: the policy, what the passes found so far, and the diagnostics."""
     policy: n.Policy
