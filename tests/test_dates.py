@@ -389,3 +389,12 @@ def test_versions_of_an_evaluation_overlap_or_duplicate():
     undated = VERSIONS.replace(" effective from 2027-01-01", "")
     # The second is not a version: E202 (and the example's `grade` is then unknown, E214).
     assert [c[:2] for c in codes(undated)] == [("E202", 7), ("E214", 12)]
+
+
+def test_statements_say_the_as_of_date_and_the_version_in_force():
+    from kpirules.render import markdown, text
+    data = load(VERSIONS).evaluate({"salary": "1000"}, as_of="2026-05-01", explain=True).to_json()
+    assert text.render(data, lang="en").splitlines()[0] == (
+        "policy v, evaluation annual, as of 2026-05-01 (version in force from 2026-01-01 until 2026-12-31)")
+    md = markdown.render(data, explain=True, lang="zh")
+    assert "- 考核基准日: 2026-05-01" in md and "- 适用版本: 自 2026-01-01 至 2026-12-31" in md

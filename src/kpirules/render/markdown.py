@@ -26,6 +26,7 @@ HEAD = {
         "item_col": "Item", "amount": "Amount", "weight": "Weight", "score": "Score", "total": "Total", "line": "Line",
         "notes": "Notes", "policy": "Policy", "version": "version", "evaluation": "Evaluation",
         "sha": "policy sha256", "facts_sha": "facts sha256", "engine": "engine", "schema": "trace schema",
+        "as_of": "as of", "version_in_force": "version in force", "from": "from", "until": "until",
         "formula": "formula", "working": "working", "reads": "reads", "cite": "cite", "note": "note",
         "source": "source", "exact": "exactly", "tags": "tags", "excluded": "excluded", "steps": "what shaped it",
         "lines": "lines", "warning": "warning",
@@ -41,6 +42,7 @@ HEAD = {
         "line": "明细",
         "notes": "说明", "policy": "办法", "version": "版本", "evaluation": "考核",
         "sha": "办法 sha256", "facts_sha": "事实 sha256", "engine": "引擎", "schema": "追溯格式",
+        "as_of": "考核基准日", "version_in_force": "适用版本", "from": "自", "until": "至",
         "formula": "公式", "working": "计算", "reads": "取值", "cite": "依据", "note": "说明",
         "source": "出处", "exact": "精确值", "tags": "类别", "excluded": "不计入", "steps": "计算依据",
         "lines": "明细", "warning": "警告",
@@ -123,7 +125,7 @@ def statement(result: dict, lang: str = "en") -> dict:
         "title": policy.get("label") or policy["name"],
         "policy": policy,
         "evaluation": evaluation,
-        "meta": _meta(policy, evaluation, trace, result.get("stamp") or {}, h),
+        "meta": _meta(policy, evaluation, trace, result.get("stamp") or {}, h) + _dated(result, h),
         "outputs": [],
         "scorecards": [],
         "notes": [],
@@ -156,6 +158,18 @@ def statement(result: dict, lang: str = "en") -> dict:
             notes = _evidence(node, lang)
             if notes:  # a floor or cap that bit on an intermediate value still shapes the amounts
                 out["notes"].append({"title": title(node), "anchor": anchor(node), "notes": notes})
+    return out
+
+
+def _dated(result: dict, h) -> list:
+    """The as-of date and the version of the evaluation that applied, when the result has them."""
+    out = []
+    if result.get("as_of"):
+        out.append((h["as_of"], result["as_of"]))
+    version = result.get("evaluation_version")
+    if version:
+        out.append((h["version_in_force"], f"{h['from']} {version['from']}"
+                    + (f" {h['until']} {version['until']}" if version.get("until") else "")))
     return out
 
 

@@ -12,11 +12,13 @@ _HEAD = {
     "en": {"policy": "policy", "version": "version", "evaluation": "evaluation", "facts": "Facts",
            "formula": "formula", "working": "working", "reads": "reads", "cite": "cite", "note": "note",
            "source": "source", "exact": "exactly", "output": "OUTPUT", "value": "value", "item": "item",
-           "scorecard": "scorecard", "of": "of", "weight": "weight", "values": "Values", "sha": "policy sha256"},
+           "scorecard": "scorecard", "of": "of", "weight": "weight", "values": "Values", "sha": "policy sha256",
+           "as_of": "as of", "in_force": "version in force from", "until": "until"},
     "zh": {"policy": "办法", "version": "版本", "evaluation": "考核", "facts": "输入事实",
            "formula": "公式", "working": "计算", "reads": "取值", "cite": "依据", "note": "说明",
            "source": "出处", "exact": "精确值", "output": "输出", "value": "中间值", "item": "指标",
-           "scorecard": "得分表", "of": "属于", "weight": "权重", "values": "结果", "sha": "办法 sha256"},
+           "scorecard": "得分表", "of": "属于", "weight": "权重", "values": "结果", "sha": "办法 sha256",
+           "as_of": "基准日", "in_force": "适用版本 自", "until": "至"},
 }
 
 
@@ -24,8 +26,14 @@ def render(result: dict, explain: bool = False, lang: str = "en") -> str:
     h = _HEAD[lang]
     policy = result["policy"]
     version = f" {h['version']} {policy['version']}" if policy.get("version") else ""
+    dated = ""
+    if result.get("as_of"):
+        dated += f", {h['as_of']} {result['as_of']}"
+    if result.get("evaluation_version"):
+        v = result["evaluation_version"]
+        dated += f" ({h['in_force']} {v['from']}" + (f" {h['until']} {v['until']}" if v.get("until") else "") + ")"
     lines = [f"{h['policy']} {policy['name']}" + version
-             + f", {h['evaluation']} {result['evaluation']}"]
+             + f", {h['evaluation']} {result['evaluation']}" + dated]
     trace = result.get("trace")
     if trace is None or not explain:
         width = max((len(k) for k in result["values"]), default=0)
