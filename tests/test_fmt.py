@@ -134,7 +134,10 @@ def value_of(expr: str) -> str:
     ("not (a > b)", "not a > b"),
     ("(not a) > b", "(not a) > b"),
     ("(a or b) and c", "(a or b) and c"),
-    ("a or (b and c)", "a or b and c"),
+    # `and` inside `or` keeps (or gains) its parentheses: how a tie rule is read (issue 10).
+    ("a or (b and c)", "a or (b and c)"),
+    ("a or b and c", "a or (b and c)"),
+    ("a and b or c", "(a and b) or c"),
     ("(a > b) == (c > d)", "(a > b) == (c > d)"),
     ("if a then b else (if c then d else e)", "if a then b else if c then d else e"),
     ("if (if a then b else c) then d else e", "if (if a then b else c) then d else e"),

@@ -598,6 +598,11 @@ class _Printer:
         text, strength = self.form(node)
         return f"({text})" if strength < slot else text
 
+    def _or_side(self, node, slot: int) -> str:
+        if isinstance(node, n.Binary) and node.op == "and":
+            return f"({self.form(node)[0]})"
+        return self.expr(node, slot)
+
     def form(self, node):
         """(text, binding strength) of an expression."""
         kind = type(node)
@@ -624,6 +629,10 @@ class _Printer:
                     f"else {self.expr(node.otherwise)}"), P_COND
         if kind is n.Binary:
             strength = {"or": P_OR, "and": P_AND, "+": P_SUM, "-": P_SUM, "*": P_PROD, "/": P_PROD}[node.op]
+            if node.op == "or":
+                # `and` inside `or` is always parenthesised: `a or (b and c)` is how authors write
+                # (and read) a rank's tie rule; the canonical layout keeps it, never drops it.
+                return f"{self._or_side(node.left, strength)} or {self._or_side(node.right, strength + 1)}", strength
             # Left-associative: the right operand binds one step tighter.
             return f"{self.expr(node.left, strength)} {node.op} {self.expr(node.right, strength + 1)}", strength
         if kind is n.Unary:
