@@ -121,12 +121,15 @@ _REGEX_TERMINALS = {
     "STRING": _STRINGS,
     # Dates, existing or not (the checker reports a day that does not exist).
     "DATE": st.sampled_from(["2026-07-01", "2024-02-29", "2026-02-30", "2026-13-01", "0000-01-01"]),
+    # `rank` and `percentile` are keywords only before `of` (the grammar writes that `of` itself).
+    "RANK_OF": st.just("rank"),
+    "PERCENTILE_OF": st.just("percentile"),
 }
 
 
 # Rules a program is assembled from (a whole policy is mostly a header alone: few reach the checker).
 _PARTS = ("evaluation", "table", "definition", "function", "bands", "ladder_def", "example", "import_stmt")
-_EVALUATION_PARTS = ("fact", "definition", "scorecard")
+_EVALUATION_PARTS = ("fact", "definition", "scorecard", "for_each")
 
 
 def _grammar_strategy():

@@ -173,7 +173,7 @@ class Policy:
             valid = {**valid, _AS_OF: day}
         plan, outputs = self._plans.get(program.evaluation.name) or self._plan(program)
         raw, records = _evaluate.run(program, valid, explain)
-        values = {name: convert(raw[i]) for name, i, convert in plan}
+        values = _evaluate.values_of(plan, raw, valid)
         trace = None
         if explain:
             trace = _trace.build(program, {**self._info, "label": self.label}, valid, raw, records)

@@ -57,6 +57,7 @@ class _Gen:
         self.functions = {f.name: f for f in policy.functions}
         self.function_names: dict = {}
         self.function_lines: list = []
+        self.columns: dict = {}     # record id of an allocation or ranking -> its variable (whole team)
 
     # ---- output helpers -------------------------------------------------------------------------
     def emit(self, line: str):
@@ -117,6 +118,25 @@ class _Gen:
 
     def _elem(self, e, where):
         return where.line
+
+    def _column(self, e: ir.ColumnRef, where):
+        return f"{self.var[e.name]}[i]"  # `i`: the current line's index, in every loop over a list
+
+    def _line_get(self, e: ir.LineGet, where):
+        assert isinstance(e.target, ir.FactRef)  # the checker allows keyed list facts only
+        t = self.fresh()
+        self.emit(f"{t} = LINE({self.expr(e.target, where)}, {e.key_field!r}, {self.expr(e.key, where)}, "
+                  f"{e.target.name!r}, {self.const(e.span)})")
+        return t
+
+    def _pick(self, e: ir.Pick, where):
+        t = self.fresh()
+        self.emit(f"{t} = {self.var[e.name]}[LINE_INDEX({self.var[e.list_name]}, {e.key_field!r}, "
+                  f"{self.expr(e.key, where)}, {e.list_name!r}, {self.const(e.span)})]")
+        return t
+
+    def _team(self, e: ir.Allocate | ir.Rank, where):
+        return f"{self.columns[e.rid]}[0][i]"  # computed for the whole team before the member loop
 
     def _item_name(self, e, where):
         return self.const(where.item)
@@ -336,11 +356,60 @@ class _Gen:
             self.emit("E = []")
             self.emit("C = []")
             self.emit("X = {}")
-        _VALUE[type(v.compute)](self, v.compute, var, where)
-        if v.type.kind == "number":
+        if v.per is not None:
+            assert isinstance(v.compute, ir.Formula)  # the checker allows formulas only in `for each`
+            self.per_member(v, v.compute, var, where)
+        else:
+            _VALUE[type(v.compute)](self, v.compute, var, where)
+        if v.type.kind == "number" and v.per is None:
             self.emit(f"if type({var}) is not D: {var} = SETTLE({var})")
         if self.traced:
             self.emit("REC.append((E, C, X))")
+
+    def per_member(self, v: ir.Value, f: ir.Formula, var: str, where: _Where):
+        """A `for each` value: a column, one value per line, in list order. Allocations and
+        rankings read the whole team, so they are computed first, once (`team`)."""
+        lines = self.var[v.per]
+        for node in reversed(list(ir.walk(f))):  # the innermost first: a weight may itself be a rank
+            if isinstance(node, (ir.Allocate, ir.Rank)) and node.rid not in self.columns:
+                self.team(node, lines, where)
+        self.emit(f"{var} = []")
+        self.emit(f"for i, L in enumerate({lines}):")
+        self.depth += 1
+        line = _Where(xvar="MX", calls="MC", events="ME") if self.traced else _Where()
+        if self.traced:
+            self.emit("ME = []")
+            self.emit("MC = []")
+            self.emit("MX = {}")
+        t = self.fresh()
+        self.emit(f"{t} = {self.expr(f.expr, line)}")
+        self.post(f.clauses, t, line)
+        if v.type.kind == "number":
+            self.emit(f"if type({t}) is not D: {t} = SETTLE({t})")
+        self.emit(f"{var}.append({t})")
+        self.event(where, f"{{'kind': 'member', 'index': i, 'line': L, 'value': {t}, 'events': ME, "
+                          f"'calls': MC, 'x': MX}}")
+        self.depth -= 1
+
+    def team(self, e: ir.Allocate | ir.Rank, lines: str, where: _Where):
+        """The whole team's allocation or ranking, into a variable the member loop reads."""
+        column = self.fresh()
+        self.emit(f"{column} = []")
+        self.emit(f"for i, L in enumerate({lines}):")
+        self.depth += 1
+        each = self.expr(e.weight if isinstance(e, ir.Allocate) else e.value, _Where())
+        self.emit(f"{column}.append({each})")
+        self.depth -= 1
+        out = self.fresh()
+        span = self.const(e.span)
+        if isinstance(e, ir.Allocate):
+            amount = self.expr(e.amount, where)
+            self.emit(f"{out} = ALLOCATE({amount}, {column}, {self.const(e.quantum)}, {e.ties!r}, {span})")
+            self.record(where, f"X[{e.rid}] = dict({out}[1], amount={amount})")
+        else:
+            self.emit(f"{out} = RANK({column}, {e.kind!r}, {e.order!r}, {span})")
+            self.record(where, f"X[{e.rid}] = dict({out}[1], values={column}, places={out}[0])")
+        self.columns[e.rid] = out
 
     def formula(self, f: ir.Formula, var: str, where: _Where):
         self.emit(f"{var} = {self.expr(f.expr, where)}")
@@ -355,10 +424,8 @@ class _Gen:
         start = a.round_each.quantum * 0 if a.round_each is not None else rt.ZERO
         self.emit(f"{var} = {self.const(start)}")
         span = self.const(a.span)
-        if self.traced:
-            self.emit(f"for i, L in enumerate({self.var[a.list_name]}):")
-        else:
-            self.emit(f"for L in {self.var[a.list_name]}:")
+        # `i` is read by per-member values of the line (and by the trace's records).
+        self.emit(f"for i, L in enumerate({self.var[a.list_name]}):")
         self.depth += 1
         line = _Where(xvar="LX", calls=where.calls, events=where.events)
         if self.traced:
@@ -602,7 +669,8 @@ _EXPR = {
     ir.Cond: _Gen._cond, ir.TableLookup: _Gen._table, ir.BandLookup: _Gen._band, ir.KeyGet: _Gen._keyget,
     ir.FieldGet: _Gen._fieldget, ir.ListSum: _Gen._sum, ir.ListCount: _Gen._count, ir.Abs: _Gen._abs,
     ir.Extreme: _Gen._extreme, ir.Blend: _Gen._blend, ir.Call: _Gen._call, ir.DaysBetween: _Gen._days,
-    ir.DateFn: _Gen._date_fn, ir.AsOf: _Gen._as_of,
+    ir.DateFn: _Gen._date_fn, ir.AsOf: _Gen._as_of, ir.ColumnRef: _Gen._column, ir.LineGet: _Gen._line_get,
+    ir.Pick: _Gen._pick, ir.Allocate: _Gen._team, ir.Rank: _Gen._team,
 }
 _VALUE: dict[type, Callable[[_Gen, Any, str, _Where], None]] = {
     ir.Formula: _Gen.formula, ir.Aggregate: _Gen.aggregate, ir.Item: _Gen.item,

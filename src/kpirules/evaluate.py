@@ -33,7 +33,8 @@ def run(program: Program, facts: dict, explain: bool = False):
 
 
 def output_plan(evaluation: ir.Evaluation) -> tuple:
-    """(name, index, converter) for each value, in written order; built once per evaluation."""
+    """(name, index, converter, per) for each value, in written order; built once per evaluation.
+    `per` is (list, key field) for a per-member value (`for each`), else None."""
     index = {v.name: i for i, v in enumerate(evaluation.values)}
     order = sorted(evaluation.values, key=lambda v: (v.span.end if v.kind == "scorecard" else v.span.start))
     plan = []
@@ -45,8 +46,22 @@ def output_plan(evaluation: ir.Evaluation) -> tuple:
             convert = x.to_decimal
         else:
             convert = x.canonical
-        plan.append((v.name, index[v.name], convert))
+        per = (v.per, v.key) if v.per is not None else None
+        plan.append((v.name, index[v.name], convert, per))
     return tuple(plan)
+
+
+def values_of(plan: tuple, raw: tuple, facts: dict) -> dict:
+    """The values as the API returns them; a per-member value as a dict from each member's key
+    to its value, in list order."""
+    out = {}
+    for name, i, convert, per in plan:
+        if per is None:
+            out[name] = convert(raw[i])
+        else:
+            lines, key = facts[per[0]], per[1]
+            out[name] = {line[key]: convert(v) for line, v in zip(lines, raw[i], strict=True)}
+    return out
 
 
 def public_value(v, keep_digits=False):

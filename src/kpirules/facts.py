@@ -708,6 +708,7 @@ def _list_check(decl: m.FactDecl, element_limits=()):
     t = decl.type
     limit, minimum, rule = decl.limit, decl.minimum, decl.rule
     total_field, total = decl.total if decl.total is not None else (None, None)
+    key_field = decl.key
     lines = _line_check(t, dict(decl.field_bounds)) if t.fields else None
     element = None if t.fields else _bounded_check(_scalar_check(t.element), element_limits, rule)
 
@@ -731,10 +732,21 @@ def _list_check(decl: m.FactDecl, element_limits=()):
                     r = r.value  # None unless only a bound failed
                 out.append(r)
             return out  # bounds naming facts are checked once every fact is read
+        seen: dict = {}  # `keyed by`: each key, and the first line that has it
         for i, e in enumerate(v):
             r = lines(e, path, i, errors, warnings)
             if r is None:
                 ok = False
+            elif key_field is not None:
+                k = r[key_field]
+                if k in seen:
+                    shown = f'"{k}"' if isinstance(k, str) else x.to_string(k)
+                    _bad(errors, _key(f"{path}[{i}]", key_field),
+                         Problem("F120", f"repeats the {key_field} {shown} of `{path}[{seen[k]}]`; each line's "
+                                         f"`{key_field}` must be unique (rule: `keyed by {key_field}`)"))
+                    ok = False
+                else:
+                    seen[k] = i
             out.append(r)
         if total is not None and ok:
             # Exactly, whatever the caller's context: a 28-digit sum would refuse points that

@@ -78,6 +78,56 @@ class ElemRef:
 
 
 @attrs.frozen(kw_only=True)
+class ColumnRef:
+    """A per-member value (`for each`) of the current line: inside its block, or `sum over` its list."""
+    name: str
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class LineGet:
+    """`members["E01"]`: the line of a keyed list whose key field holds the key (an error if none)."""
+    target: Expr
+    key_field: str
+    key: Expr
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Pick:
+    """`share["E01"]`: one member's value of a per-member value, by the list's key."""
+    name: str
+    list_name: str
+    key_field: str
+    key: Expr
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Allocate:
+    """`allocate AMOUNT by WEIGHT to QUANTUM`: this member's paid part. The whole split is made once
+    (runtime.ALLOCATE): exact shares, each cut down to the quantum, the leftover quanta one each to
+    the largest remainders, ties to the member listed first (or last). The parts add up to the
+    amount, less what is below one quantum (nothing, when the amount is a multiple of it)."""
+    amount: Expr
+    weight: Expr      # per member
+    quantum: Decimal
+    ties: str         # first, last
+    span: Span = _span()
+    rid: int = _rid()
+
+
+@attrs.frozen(kw_only=True)
+class Rank:
+    """`rank of VALUE highest first` and its kinds (runtime.RANK): this member's place."""
+    kind: str         # rank, dense, ordinal, percentile
+    value: Expr       # per member
+    order: str        # highest, lowest
+    span: Span = _span()
+    rid: int = _rid()
+
+
+@attrs.frozen(kw_only=True)
 class ItemName:
     """`item` in a gate: the name of the item the gate decides on."""
     span: Span = _span()
@@ -383,6 +433,8 @@ class Value:
     notes: tuple[str, ...] = ()  # the author's own words (`note`), never quoted
     keeps_digits: bool   # a declared rounding: shown with its quantum's digits (`7488.00`)
     scorecard: str | None = None
+    per: str | None = None   # `for each`: one value per line of this list (a column, in list order)
+    key: str | None = None   # ... and the list's key field, which names each member
     span: Span = _span()
 
 
@@ -428,7 +480,7 @@ class Policy:
 
 Expr = (Const | FactRef | ValueRef | ParamRef | FieldRef | ElemRef | ItemName | Neg | Not | Arith | Logic | Compare
         | Cond | TableLookup | BandLookup | KeyGet | FieldGet | ListSum | ListCount | Abs | Extreme | Blend | Call
-        | DaysBetween | DateFn | AsOf)
+        | DaysBetween | DateFn | AsOf | ColumnRef | LineGet | Pick | Allocate | Rank)
 Clause = Floor | Cap | Round
 Step = Adjust | Override | Ladder | Floor | Cap  # in an item
 

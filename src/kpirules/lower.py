@@ -22,10 +22,12 @@ from . import nodes as n
 class _Scope:
     """What a bare name means where an expression stands."""
 
-    def __init__(self, *, fields=frozenset(), elem=None, params=None):
+    def __init__(self, *, fields=frozenset(), elem=None, params=None, member=None, columns=frozenset()):
         self.fields = fields      # names of the current line's fields
         self.elem = elem          # the list of numbers whose element is being read
         self.params = params or {}  # parameter name -> index
+        self.member = member      # `for each member in ...`: the name of the current line
+        self.columns = columns    # per-member values of the current line's list
 
     def shadows(self, name: str) -> bool:
         return name in self.fields or name == self.elem or name in self.params
@@ -42,6 +44,7 @@ class Lowerer:
         self.function_names = {f.name for f in policy.functions}
         self.facts: dict = {}
         self.values: set[str] = set()
+        self.per: dict[str, str] = {}  # per-member value -> its list
         self.rids = 0
 
     def rid(self) -> int:
@@ -73,6 +76,8 @@ class Lowerer:
             return ir.ElemRef(name=name, span=e.span)
         if name in scope.params:
             return ir.ParamRef(name=name, index=scope.params[name], span=e.span)
+        if name in scope.columns:
+            return ir.ColumnRef(name=name, span=e.span)
         if name in self.facts:
             return ir.FactRef(name=name, span=e.span)
         if name == dates.EVALUATION_DATE and name not in self.values:
@@ -110,10 +115,27 @@ class Lowerer:
                 return ir.TableLookup(table=target.name, key=self.expr(e.key, scope), span=e.span, rid=self.rid())
             if target.name in self.bands:
                 return ir.BandLookup(bands=target.name, key=self.expr(e.key, scope), span=e.span, rid=self.rid())
+        if isinstance(target, n.Name) and target.name in self.per and target.name not in scope.columns:
+            lst = self.per[target.name]
+            return ir.Pick(name=target.name, list_name=lst, key_field=self.facts[lst].key,
+                           key=self.expr(e.key, scope), span=e.span)
+        if isinstance(target, n.Name) and target.name in self.facts and self.facts[target.name].key is not None \
+                and not scope.shadows(target.name):
+            return ir.LineGet(target=self.expr(target, scope), key_field=self.facts[target.name].key,
+                              key=self.expr(e.key, scope), span=e.span)
         return ir.KeyGet(target=self.expr(target, scope), key=self.expr(e.key, scope), span=e.span)
 
     def _field(self, e: n.Field, scope):
+        if isinstance(e.target, n.Name) and e.target.name == scope.member:
+            return ir.FieldRef(name=e.name, span=e.span)  # `member.score`: a field of the current line
         return ir.FieldGet(target=self.expr(e.target, scope), name=e.name, span=e.span)
+
+    def _allocate(self, e: n.Allocate, scope):
+        return ir.Allocate(amount=self.expr(e.amount), weight=self.expr(e.weight, scope), quantum=e.quantum,
+                           ties=e.ties, span=e.span, rid=self.rid())
+
+    def _rank(self, e: n.Rank, scope):
+        return ir.Rank(kind=e.kind, value=self.expr(e.value, scope), order=e.order, span=e.span, rid=self.rid())
 
     def _call(self, e: n.Call, scope: _Scope):
         args = tuple(self.expr(a, scope) for a in e.args)
@@ -162,18 +184,28 @@ class Lowerer:
         else:
             node = d.node
             assert isinstance(node, n.Definition)  # let and output come from definitions
-            keeps = any(isinstance(c, n.Round) for c in node.clauses)
+            # A declared rounding, or an allocation paid in a quantum: shown with its digits (`320.00`).
+            keeps = any(isinstance(c, n.Round) for c in node.clauses) or isinstance(node.value, n.Allocate)
             if isinstance(node.value, n.Aggregate):
                 compute = self.aggregate(node.value, node.clauses)
             else:
-                compute = ir.Formula(expr=self.expr(node.value), clauses=self.clauses(node.clauses), span=node.span)
+                scope = _TOP
+                if node.each is not None:
+                    scope = _Scope(member=node.each.var, columns=self.columns(node.each.list_name))
+                compute = ir.Formula(expr=self.expr(node.value, scope), clauses=self.clauses(node.clauses, scope),
+                                     span=node.span)
         return ir.Value(kind=d.kind, name=d.name, label=d.label, type=d.type, compute=compute, deps=d.deps,
-                        cites=d.cites, notes=d.notes, keeps_digits=keeps, scorecard=d.scorecard, span=d.span)
+                        cites=d.cites, notes=d.notes, keeps_digits=keeps, scorecard=d.scorecard,
+                        per=d.per, key=self.facts[d.per].key if d.per is not None else None, span=d.span)
+
+    def columns(self, list_name: str) -> frozenset:
+        return frozenset(name for name, lst in self.per.items() if lst == list_name)
 
     def aggregate(self, agg: n.Aggregate, clauses) -> ir.Aggregate:
         decl = self.facts[agg.list_name]
         records = bool(decl.type.fields)
-        scope = _Scope(fields=frozenset(f[0] for f in decl.type.fields)) if records else _Scope(elem=agg.list_name)
+        scope = (_Scope(fields=frozenset(f[0] for f in decl.type.fields), columns=self.columns(agg.list_name))
+                 if records else _Scope(elem=agg.list_name))
         rounding = next((c for c in clauses if isinstance(c, n.Round) and c.each), None)
         return ir.Aggregate(
             counting=agg.function == "count", list_name=agg.list_name, records=records,
@@ -233,6 +265,7 @@ _EXPR: dict[type, Callable[..., ir.Expr]] = {
     n.ItemRef: Lowerer._item_ref, n.Unary: Lowerer._unary, n.Binary: Lowerer._binary,
     n.Compare: Lowerer._compare, n.Conditional: Lowerer._conditional, n.Index: Lowerer._index,
     n.Field: Lowerer._field, n.Call: Lowerer._call, n.Blend: Lowerer._blend,
+    n.Allocate: Lowerer._allocate, n.Rank: Lowerer._rank,
 }
 
 
@@ -244,6 +277,7 @@ def lower(policy: m.PolicyModel) -> ir.Policy:
     for ev in policy.evaluations:
         lowerer.facts = {f.name: f for f in ev.facts}
         lowerer.values = {d.name for d in ev.values}
+        lowerer.per = {d.name: d.per for d in ev.values if d.per is not None}
         evaluations.append(ir.Evaluation(name=ev.name, label=ev.label, facts=ev.facts,
                                          values=tuple(lowerer.value(d) for d in ev.values), span=ev.span))
     out = ir.Policy(name=policy.name, label=policy.label, version=policy.version, tables=policy.tables,

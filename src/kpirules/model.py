@@ -32,6 +32,7 @@ class Type:
     element: Type | None = None  # list element
     fields: tuple[tuple[str, Type, str | None], ...] = ()  # list of records: (name, Type, label)
     keys: tuple[str, ...] = ()  # record keys
+    key: str | None = None  # lists of records `keyed by`: the field naming each line; a line: too
 
     def describe(self) -> str:
         if self.kind == "number":
@@ -44,6 +45,8 @@ class Type:
             return f"money^{self.money}"
         if self.kind == "enum":
             return "one of " + ", ".join(self.values)
+        if self.kind == "line":
+            return f"a line of `{self.values[0]}`"
         if self.kind == "list":
             if self.fields:
                 return "list of records"
@@ -92,6 +95,7 @@ class FactDecl:
     notes: tuple[str, ...] = ()  # the author's own words on it (`note`)
     minimum: int | None = None  # lists: `at least N`
     total: tuple[str, Decimal] | None = None  # lists of records: `with FIELD adding up to N`
+    key: str | None = None  # lists of records: `keyed by FIELD` (unique, names each line)
 
 
 @attrs.frozen(kw_only=True)
@@ -136,6 +140,7 @@ class ValueDef:
     notes: tuple[str, ...] = ()    # the author's own words (`note`), beside the source's (`cites`)
     scorecard: str | None = None   # items: the scorecard they belong to
     gates: tuple[n.Gate, ...] = ()            # items: the Gate nodes that decide whether they count
+    per: str | None = None         # `for each member in LIST`: one value per line of LIST
 
 
 @attrs.frozen(kw_only=True)

@@ -210,6 +210,7 @@ class ListType:
     limit: int | None = None
     minimum: int | None = None
     total: tuple[str, Expr] | None = None  # (field name, expression) of `with FIELD adding up to EXPR`
+    key: str | None = None  # `keyed by id`: the field whose values are unique and name the lines
     span: Span = _span()
 
     @property
@@ -314,6 +315,7 @@ class Definition:
     label: str | None
     value: Expr | Aggregate
     clauses: tuple[Clause, ...]
+    each: Each | None = None  # inside `for each member in members:`: one value per member
     name_span: Span = _span()
     span: Span = _span()
 
@@ -534,10 +536,42 @@ class Example:
     span: Span = _span()
 
 
+# ---- teams: values per member, allocation, ranking ---------------------------------------------
+
+@attrs.frozen(kw_only=True)
+class Each:
+    """`for each member in members:`, the block a per-member definition sits in (the parser
+    gives each definition of the block its `Each`; fmt writes consecutive ones as one block)."""
+    var: str
+    list_name: str
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Allocate:
+    """`allocate pool by weight to 0.01 [ties to last listed]`: this member's part of an amount
+    split by weights, paid in a quantum by the largest-remainder method."""
+    amount: Expr
+    weight: Expr
+    quantum: Decimal
+    ties: str  # "first" or "last": who of equal remainders gets a leftover quantum
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Rank:
+    """`rank of member.score highest first [ties in list order]`, `dense rank of ...`,
+    `percentile of member.score`: this member's place among the members."""
+    kind: str    # "rank" (ties share, the next skips), "dense" (no skip), "ordinal", "percentile"
+    value: Expr
+    order: str   # "highest" or "lowest" first (a percentile is always of the lower values)
+    span: Span = _span()
+
+
 # ---- unions of the node classes above, for annotations ------------------------------------------
 
 Expr = (Number | DateLit | DaysBetween | Text | Bool | Name | ItemRef | Unary | Binary | Compare | Conditional
-        | Index | Field | Call | Blend)
+        | Index | Field | Call | Blend | Allocate | Rank)
 Constraint = RangeConstraint | CompareConstraint | PatternConstraint
 FactType = ScalarType | EnumType | ListType | RecordType | PeriodType
 Clause = Floor | Cap | Round | Cite | Note | Filter  # after a definition, a function or a scorecard

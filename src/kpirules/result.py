@@ -42,6 +42,9 @@ class TraceNode(TypedDict):
     weight: NotRequired[Decimal]
     tags: NotRequired[list[str]]
     scorecard: NotRequired[str | None]  # always the item's scorecard (None only on other values)
+    # Per-member values (`for each`) only: the list whose members they are; `result` is then an
+    # object from each member's key to its value, in list order.
+    per: NotRequired[str]
 
 
 class Trace(TypedDict):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow, localcontext
 
-from . import dates
+from . import dates, teams
 from . import exact as x
 
 # Operations whose exact result fits in PRECISION digits stay Decimal; the others become
@@ -167,10 +167,44 @@ def in_function(f: Failure, name: str, span) -> Failure:
     return out
 
 
+def allocate(amount, weights, quantum, ties, span):
+    """`allocate ... by ... to ...` over the whole team: (parts, details), see teams.allocate."""
+    try:
+        return teams.allocate(amount, weights, quantum, ties)
+    except teams.TeamProblem as problem:
+        raise Failure(f"cannot allocate in `{span.text}`: {problem}", span) from None
+
+
+def rank(values, kind, order, span):
+    """`rank of ...` over the whole team: (places, details), see teams.rank."""
+    try:
+        return teams.rank(values, kind, order)
+    except TypeError:  # values that do not compare (cannot happen for a checked policy)
+        raise Failure(f"cannot order the values of `{span.text}`", span) from None
+
+
+def _shown_key(key) -> str:
+    return f'"{key}"' if isinstance(key, str) else x.to_string(key)
+
+
+def line_index(lines, key_field: str, key, list_name: str, span) -> int:
+    """The index of the line of a keyed list whose key is `key`; none is an evaluation error."""
+    for i, line in enumerate(lines):
+        if line[key_field] == key:
+            return i
+    raise Failure(f"no line of `{list_name}` has the {key_field} {_shown_key(key)}", span)
+
+
+def line(lines, key_field: str, key, list_name: str, span):
+    """`members["E01"]`: the line itself."""
+    return lines[line_index(lines, key_field, key, list_name, span)]
+
+
 NAMESPACE = {
     "localcontext": localcontext, "ENGINE": ENGINE, "Failure": Failure, "D": D,
     "ZERO": ZERO, "ONE": ONE, "SETTLE": settle, "ADD": add, "SUB": sub, "MUL": mul, "DIV": div, "QUOT": quotient,
     "NEG": neg, "ABS": absolute, "SUM": total, "FLOOR_STEPS": floor_steps, "CEIL_STEPS": ceil_steps,
     "ROUND": round_to, "NO_ROW": no_row, "BAND": band, "BAD_STEP": bad_step, "IN_FUNCTION": in_function,
     "AS_OF": AS_OF, "DAYS": dates.days_between, "DATE_FN": date_fn, "VERSION": version,
+    "ALLOCATE": allocate, "RANK": rank, "LINE": line, "LINE_INDEX": line_index,
 }

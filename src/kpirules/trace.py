@@ -27,7 +27,8 @@ SCHEMA = "kpirules.trace/1"
 # Every kind a node can have (docs/trace-schema.json lists the same).
 KINDS = ("input", "value", "output", "item", "scorecard", "deduction", "deduction_skipped",
          "score_set", "ladder_step", "floor_applied", "cap_applied", "rounding", "gate_excluded",
-         "gate_passed", "filter_excluded", "line", "band_chosen", "table_lookup", "function_call")
+         "gate_passed", "filter_excluded", "line", "band_chosen", "table_lookup", "function_call",
+         "member", "allocation", "ranking")
 
 
 def build(program: Program, policy: dict, facts: dict, values: tuple, records: list) -> Trace:
@@ -41,6 +42,12 @@ def build(program: Program, policy: dict, facts: dict, values: tuple, records: l
     inputs = [_input_node(ev, f, facts[f.name]) for f in ev.facts]
     nodes = []
     for v, value, (events, calls, xs) in zip(ev.values, values, records, strict=True):
+        if v.per is not None:  # a column: one value per member, shown by the members' keys
+            column = [public_value(i, v.keeps_digits) for i in value]
+            shown[v.name] = {line[v.key]: i for line, i in zip(facts[v.per], column, strict=True)}
+            shown.columns[v.name] = (v.per, column)
+            nodes.append(_per_member_node(ev, v, events, xs, shown, tables))
+            continue
         shown[v.name] = public_value(value, v.keeps_digits)
         if isinstance(value, Fraction):
             shown.exact[v.name] = value  # shown as the fraction in a formula's working
@@ -170,6 +177,97 @@ def _value_node(ev: ir.Evaluation, d: ir.Value, value, events, calls, xs, shown,
     return node
 
 
+def _per_member_node(ev: ir.Evaluation, d: ir.Value, events, xs, shown, tables) -> TraceNode:
+    """A `for each` value: its formula, the whole team's allocations, then one node per member."""
+    id_ = f"{ev.name}/{d.name}"
+    kind = "output" if d.kind == "output" else "value"
+    c = d.compute
+    assert isinstance(c, ir.Formula)  # the checker allows formulas only in `for each`
+    team = [e for e in reversed(list(ir.walk(c))) if isinstance(e, (ir.Allocate, ir.Rank)) and e.rid in xs]
+    children: list[TraceNode] = []
+    for e in team:
+        if isinstance(e, ir.Allocate):
+            got = xs[e.rid]
+            children.append(_node(f"{id_}/{len(children)}", "allocation", d.name, d.label, got["amount"], e.span,
+                                  _reason("allocation.total", {
+                                      "amount": got["amount"], "count": len(got["members"]),
+                                      "weight_formula": e.weight.span.text, "total_weight": got["total_weight"],
+                                      "quantum": got["quantum"], "leftover": got["leftover"], "ties": got["ties"],
+                                      "unallocated": got["unallocated"]}, {"total_weight": "number"}),
+                                  formula=e.span.text, display=d.type.display))
+    members = [e for e in events if e["kind"] == "member"]
+    for e in members:
+        children.append(_member_node(f"{id_}/{len(children)}", d, c, e, team, xs, shown, tables))
+    result = shown[d.name]
+    reason = _reason(f"{kind}.per_member", {"formula": c.expr.span.text, "count": len(members), "list": d.per})
+    node = _node(id_, kind, d.name, d.label, result, d.span, reason, formula=c.expr.span.text,
+                 reads=_reads(d, tables, shown), cites=d.cites, notes=d.notes, children=children,
+                 display=d.type.display)
+    node["per"] = d.per
+    return node
+
+
+def _member_node(id_: str, d: ir.Value, c: ir.Formula, e: dict, team, team_xs, shown, tables) -> TraceNode:
+    """One member's value: the formula with the member's numbers, what shaped it, its place."""
+    i, line = e["index"], e["line"]
+    assert d.key is not None  # a per-member value always has its list's key
+    key = line[d.key]
+    env = _Env(shown, _member_env(shown, d.per, line, i), exact=False)
+    computed = next((ev["value"] for ev in e["events"] if ev["kind"] == "computed"), e["value"])
+    working = f"{substitute(c.expr, env, tables, e['x'])} = {_plain(computed, d.keeps_digits)}"
+    result = public_value(e["value"], d.keeps_digits)
+    children = _lookup_nodes(id_, c.expr, e["x"], tables)
+    for t in team:
+        got = team_xs[t.rid]
+        cid = f"{id_}/{len(children)}"
+        if isinstance(t, ir.Allocate):
+            mine = got["members"][i]
+            children.append(_node(cid, "allocation", d.name, _key_text(key), mine["paid"], t.span,
+                                  _reason("allocation.share", {
+                                      "amount": got["amount"], "weight": mine["weight"],
+                                      "total_weight": got["total_weight"], "share": mine["share"],
+                                      "quantum": got["quantum"], "cut": mine["cut"], "remainder": mine["remainder"],
+                                      "leftover": mine["leftover"], "paid": mine["paid"]},
+                                      {"weight": "number", "total_weight": "number", "share": d.type.display,
+                                       "cut": d.type.display, "remainder": d.type.display,
+                                       "paid": d.type.display}),
+                                  formula=t.span.text, display=d.type.display))
+        else:
+            value = got["values"][i]
+            place = public_value(got["places"][i])
+            if t.kind == "percentile":
+                reason = _reason("percentile.placed", {"value": value, "lower": got["lower"][i],
+                                                       "others": got["count"] - 1, "place": place},
+                                 {"value": "number", "place": "percent"})
+            else:
+                reason = _reason("rank.placed", {"value": value, "place": place, "count": got["count"],
+                                                 "order": t.order, "tied": got["tied"][i] if t.kind != "ordinal" else 1},
+                                 {"value": "number"})
+            children.append(_node(cid, "ranking", d.name, _key_text(key), place, t.span, reason,
+                                  formula=t.span.text, display="percent" if t.kind == "percentile" else "integer"))
+    children.extend(_call_node(id_, len(children), call, tables) for call in e["calls"])
+    for ev in e["events"]:
+        if ev["kind"] != "computed":
+            children.append(_event_node(f"{id_}/{len(children)}", d, ev, shown, tables, e["x"]))
+    return _node(id_, "member", d.name, _key_text(key), result, c.span,
+                 _reason("member.value", {"list": d.per, "key": _key_text(key), "working": working,
+                                          "result": result}),
+                 formula=c.expr.span.text, working=working, children=children, display=d.type.display)
+
+
+def _key_text(key) -> str:
+    return key if isinstance(key, str) else x.to_string(key)
+
+
+def _member_env(shown, list_name: str, line: dict, i: int) -> dict:
+    """A line's fields and its per-member values, for filling in a formula of that line."""
+    extra = dict(line)
+    for name, (lst, column) in shown.columns.items():
+        if lst == list_name:
+            extra[name] = column[i]
+    return extra
+
+
 def _plain(v, keep_digits=False) -> str:
     """A value in a working line: shortest exact form, or the declared rounding's digits; an
     endless one as its exact fraction (`2/3`): a working is arithmetic an auditor re-does, and
@@ -268,12 +366,13 @@ def _line_node(parent: str, i: int, e: dict, agg: ir.Aggregate, shown, tables) -
     id_ = f"{parent}/{i}"
     xs = e["x"]
     if not e["included"]:
-        filled = substitute(e["filter"].condition, _Env(shown, line, exact=False), tables, xs)
+        here = _member_env(shown, agg.list_name, line, e["index"]) if shown.columns else line
+        filled = substitute(e["filter"].condition, _Env(shown, here, exact=False), tables, xs)
         return _node(id_, "filter_excluded", name, ident, None, e["span"],
                      _reason("filter.excluded", {"index": e["index"], "id": ident, "condition": e["condition"],
                                                  "filled": filled, "reason": e.get("reason"), "line": line}),
                      formula=e["condition"], working=filled)
-    env = _Env(shown, line, exact=False)
+    env = _Env(shown, _member_env(shown, agg.list_name, line, e["index"]) if shown.columns else line, exact=False)
     working = substitute(agg.body, env, tables, xs) if agg.body is not None else "1"
     children = _lookup_nodes(id_, agg.body, xs, tables) if agg.body is not None else []
     rnd = e.get("round")
@@ -376,6 +475,7 @@ class _Shown(dict):
     def __init__(self, values):
         super().__init__(values)
         self.exact = {}
+        self.columns: dict = {}  # per-member value -> (its list, its public values in list order)
 
 
 class _Env:

@@ -72,4 +72,4 @@ def _fact(es: EvaluationState, f: n.Fact) -> m.FactDecl:
     return m.FactDecl(name=f.name, label=f.label, type=es.scope[f.name].type, bounds=bounds,
                       field_bounds=field_bounds, limit=parts["limit"], rule=f.type.span.text, span=f.span,
                       cites=n.cite_texts(f.cites), notes=n.note_texts(f.cites), minimum=parts["minimum"],
-                      total=parts["total"])
+                      total=parts["total"], key=getattr(f.type, "key", None))

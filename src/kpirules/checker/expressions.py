@@ -118,7 +118,20 @@ def visit_Name(st, e: n.Name, ctx: Ctx):
         return sym.type
     ctx.deps.append(e.name)
     ctx.used.add(e.name)
+    per = per_member(sym)
+    if per is not None and ctx.per != per:
+        st.err("E332", f"`{e.name}` is per member (one value for each line of `{per}`); a single value is "
+               "needed here", e.span,
+               f"add the members' values up with `sum over {per} of {e.name}`, read one member's with "
+               f"`{e.name}[KEY]`, or compute this inside `for each ... in {per}:`")
+        return None
     return sym.type
+
+
+def per_member(sym) -> str | None:
+    """The list a per-member value (defined in `for each ... in LIST:`) has one value per line of."""
+    each = getattr(sym.node, "each", None) if sym.kind in ("value", "output") else None
+    return each.list_name if each is not None else None
 
 
 def visit_ItemRef(st, e, ctx: Ctx):
@@ -228,9 +241,26 @@ def visit_Index(st, e: n.Index, ctx):
             st.err("E305", f"bands `{e.target.name}` are looked up with a score, not {describe(kt)}",
                    e.key.span)
         return m.TEXT
+    if isinstance(e.target, n.Name) and e.target.name in ctx.scope:
+        per = per_member(ctx.scope[e.target.name])
+        if per is not None and ctx.per != per:
+            # `share["E01"]`: one member's value, by the list's key.
+            ctx.deps.append(e.target.name)
+            ctx.used.add(e.target.name)
+            _line_key(st, e, ctx.scope[per].type, ctx)
+            return ctx.scope[e.target.name].type
     tt = type_of(st, e.target, ctx)
     if tt is None:
         return None
+    if tt.kind == "list" and tt.fields:
+        if tt.key is None:
+            st.err("E301", f"a line of `{src(e.target)}` is looked up by its key, and the list has none",
+                   e.span, f"declare the list `keyed by` an id field (e.g. `keyed by {tt.fields[0][0]}`), or "
+                   f"go over its lines with `sum over {src(e.target)} of ...` or `for each`")
+            return None
+        _line_key(st, e, tt, ctx)
+        name = e.target.name if isinstance(e.target, n.Name) else src(e.target)
+        return m.Type(kind="line", money=0, display="record", fields=tt.fields, key=tt.key, values=(name,))
     if tt.kind == "record":
         if isinstance(e.key, n.ItemRef):
             type_of(st, e.key, ctx)
@@ -244,6 +274,18 @@ def visit_Index(st, e: n.Index, ctx):
         return None
     st.err("E301", f"cannot look up a key in {describe(tt)}", e.span)
     return None
+
+
+def _line_key(st, e: n.Index, lt: m.Type, ctx) -> None:
+    """The key of `members["E01"]` (or `share[id]`) has the type of the list's key field."""
+    kt = type_of(st, e.key, ctx)
+    want = next((t for name, t, _ in lt.fields if name == lt.key), None)
+    if kt is None or want is None:
+        return
+    if want.kind == "enum" and kt.kind in ("enum", "text") or want.kind == kt.kind:
+        return
+    st.err("E305", f"the lines are keyed by `{lt.key}` ({describe(want)}); `{src(e.key)}` is {describe(kt)}",
+           e.key.span)
 
 
 def _table_lookup(st, e: n.Index, table: n.Table, ctx):
@@ -324,6 +366,21 @@ def visit_Field(st, e: n.Field, ctx):
     tt = type_of(st, e.target, ctx)
     if tt is None:
         return None
+    if tt.kind == "line":
+        for name, ftype, _label in tt.fields:
+            if name == e.name:
+                return ftype
+        st.err("E205", f"a line of `{tt.values[0]}` has no field `{e.name}`", e.span,
+               did_you_mean(e.name, [f[0] for f in tt.fields])
+               or f"its fields are {listing([f[0] for f in tt.fields], 'and')}")
+        return None
+    if tt.kind == "list" and tt.fields:
+        lst = src(e.target)
+        st.err("E301", f"`{lst}` is a list of records; `.{e.name}` reads a field of one line", e.span,
+               f"add the lines' values up with `sum over {lst} of {e.name}`, go over the members with "
+               f"`for each member in {lst}:` and write `member.{e.name}`, or pick a line by its key: "
+               f"`{lst}[KEY].{e.name}`")
+        return None
     if tt.kind != "record":
         st.err("E301", f"{describe(tt)} has no fields", e.span)
         return None
@@ -354,6 +411,11 @@ def visit_Call(st, e: n.Call, ctx):
         return t.element
     if e.function in dates.FUNCTIONS:
         return _date_call(st, e, ctx)
+    if e.function in _TEAM_WORDS:
+        st.err("E204", f"`{e.function}` is not a function", e.span, _TEAM_WORDS[e.function])
+        for a in e.args:
+            type_of(st, a, ctx)
+        return None
     if e.function not in FUNCTIONS:
         builtins = sorted(FUNCTIONS | {"sum", "count"})
         st.err("E204", f"unknown function `{e.function}`", e.span,
@@ -467,6 +529,55 @@ def _user_call(st, e: n.Call, fn: n.Function, ctx):
                "functions cannot be recursive")
         return None
     return st.function_types[fn.name] if ok else None
+
+
+# Calls an author may try for the team constructs, and what to write instead.
+_RANKING = ("inside `for each member in members:`, write `rank of member.score highest first` "
+            "(or `dense rank of ...`, `percentile of ...`)")
+_TEAM_WORDS = {
+    "rank": _RANKING, "dense_rank": _RANKING, "percentile": _RANKING, "percent_rank": _RANKING,
+    "allocate": "inside `for each member in members:`, write `allocate pool by weight to 0.01`",
+}
+
+
+def visit_Allocate(st, e: n.Allocate, ctx: Ctx):
+    if ctx.each is None:
+        st.err("E333", "`allocate` gives each member a part: it belongs inside `for each member in LIST:`",
+               e.span, "write e.g. `for each member in members:` and under it "
+                       "`output share = allocate pool by weight to 0.01`")
+        return None
+    # The amount is one value for the whole team; the weight is this member's.
+    whole = Ctx(scope=ctx.scope, deps=ctx.deps, used=ctx.used)
+    at = type_of(st, e.amount, whole)
+    wt = type_of(st, e.weight, ctx)
+    if e.quantum <= 0:
+        st.err("E308", "the quantum of `allocate` must be greater than zero", e.span,
+               "write e.g. `allocate pool by weight to 0.01`")
+    if wt is not None and wt.kind != "number":
+        st.err("E301", f"the weights of `allocate` are numbers, not {describe(wt)}", e.weight.span)
+    if at is None:
+        return None
+    if at.kind != "number":
+        st.err("E301", f"`allocate` splits a number, not {describe(at)}", e.amount.span)
+        return None
+    return at if at.money is not None else m.NUMBER
+
+
+def visit_Rank(st, e: n.Rank, ctx: Ctx):
+    word = {"rank": "rank", "ordinal": "rank", "dense": "dense rank", "percentile": "percentile"}[e.kind]
+    if ctx.each is None:
+        st.err("E333", f"`{word} of` places a member among the members: it belongs inside "
+               "`for each member in LIST:`", e.span,
+               f"write e.g. `for each member in members:` and under it `output place = {word} of member.score"
+               f"{'' if e.kind == 'percentile' else ' highest first'}`")
+        return None
+    t = type_of(st, e.value, ctx)
+    if t is not None and t.kind not in ("number", "date"):
+        st.err("E301", f"`{word} of` orders numbers or dates, not {describe(t)}", e.value.span)
+        return None
+    if e.kind == "percentile":
+        return m.Type(kind="number", display="percent")
+    return m.Type(kind="number", display="integer")
 
 
 _VISIT = {getattr(n, name[len("visit_"):]): f for name, f in list(globals().items()) if name.startswith("visit_")}

@@ -32,6 +32,11 @@ def _fact(st: State, f: n.Fact) -> dict:
                 if fd.name in names:
                     st.err("E202", f"duplicate field `{fd.name}`", fd.span)
                 names.add(fd.name)
+            if t.key is not None:
+                _list_key(st, f, t)
+        elif t.key is not None:
+            st.err("E330", f"`keyed by` needs a list of records; `{f.name}` is a list of single values",
+                   t.span, "declare the lines with their fields, e.g. `list of (id: text, score: number) keyed by id`")
     elif isinstance(t, n.PeriodType):
         if t.unit not in dates.PERIOD_UNITS:
             st.err("E318", f"`{t.unit}` is not a period", t.span,
@@ -45,6 +50,19 @@ def _fact(st: State, f: n.Fact) -> dict:
             st.err("E202", "a record key is listed twice", t.span)
     return {"limit": getattr(t, "limit", None) if isinstance(t, n.ListType) else None,
             "minimum": getattr(t, "minimum", None), "total": total}
+
+
+def _list_key(st: State, f: n.Fact, t: n.ListType) -> None:
+    """`keyed by id`: a text, integer or enum field, whose values name the lines (unique)."""
+    assert isinstance(t.element, tuple)  # the caller checks
+    field = next((fd for fd in t.element if fd.name == t.key), None)
+    if field is None:
+        st.err("E330", f"`{f.name}` has no field `{t.key}` to be keyed by", t.span,
+               st.did_you_mean(t.key, [fd.name for fd in t.element])
+               or "name one of its fields, e.g. `keyed by id`")
+    elif not (isinstance(field.type, n.EnumType) or field.type.kind in ("text", "integer", "count")):
+        st.err("E330", f"a list is keyed by a text, whole number or `one of` field; `{t.key}` is "
+               f"{field.type.kind}", field.span, "key the list by an id field, e.g. `id: text`")
 
 
 def _list_total(st: State, f: n.Fact, t: n.ListType):

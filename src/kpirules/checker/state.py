@@ -32,6 +32,8 @@ class Ctx:
     scope: dict[str, Symbol]
     fields: dict[str, m.Type] = attrs.Factory(dict)
     in_gate: bool = False
+    per: str | None = None      # a list whose line is current: its per-member values may be read
+    each: n.Each | None = None  # inside `for each`: the block (allocation and ranking are allowed)
     deps: list[str] = attrs.Factory(list)
     used: set[str] = attrs.Factory(set)
 
@@ -181,7 +183,7 @@ def fact_type(t) -> m.Type:
         return m.Type(kind="record", money=0, display="record", element=scalar_type(t.kind), keys=t.keys)
     if isinstance(t, n.ListType):
         if isinstance(t.element, tuple):  # a list of records
-            return m.Type(kind="list", money=0, display="list",
+            return m.Type(kind="list", money=0, display="list", key=t.key,
                           fields=tuple((f.name, fact_type(f.type), f.label) for f in t.element))
         return m.Type(kind="list", money=0, display="list", element=fact_type(t.element))
     raise TypeError(t)

@@ -126,7 +126,14 @@ def _value(st: State, es: EvaluationState, d, top: bool, used: set) -> list:
     value = d.value
     written = d.clauses
     cites, notes = n.cite_texts(written), n.note_texts(written)
-    if isinstance(value, n.Aggregate):
+    per = _each(st, d.each, ctx) if d.each is not None else None
+    if per is not None and isinstance(value, n.Aggregate):
+        st.err("E331", f"`{value.function} over` computes one value for the whole team; it cannot be "
+               "a per-member value", value.span,
+               f"define it before `for each` (e.g. `let total = {value.function} over {value.list_name}"
+               f"{' of ...' if value.function == 'sum' else ''}`) and read it here")
+        vtype = None
+    elif isinstance(value, n.Aggregate):
         vtype = _aggregate(st, value, written, ctx)
     else:
         vtype = type_of(st, value, ctx)
@@ -141,7 +148,37 @@ def _value(st: State, es: EvaluationState, d, top: bool, used: set) -> list:
         vtype = m.NUMBER
     scope[d.name].type = vtype
     return [m.ValueDef(kind=d.kind, name=d.name, label=d.label, type=vtype or m.NUMBER, node=d,
-                       deps=tuple(dict.fromkeys(ctx.deps)), cites=cites, notes=notes, span=d.span)]
+                       deps=tuple(dict.fromkeys(ctx.deps)), cites=cites, notes=notes, span=d.span,
+                       per=d.each.list_name if d.each is not None else None)]
+
+
+def _each(st: State, each: n.Each, ctx: Ctx) -> str | None:
+    """`for each member in members:`: `member` names the current line of a keyed list of records."""
+    sym = ctx.scope.get(each.list_name)
+    if sym is None or sym.kind != "fact" or sym.type is None or sym.type.kind != "list" or not sym.type.fields:
+        if sym is None:
+            st.err("E201", f"unknown list `{each.list_name}`", each.span,
+                   st.did_you_mean(each.list_name, [k for k, s in ctx.scope.items() if s.kind == "fact"]))
+        else:
+            st.err("E331", f"`for each` goes over a list of records; `{each.list_name}` is not one", each.span,
+                   "declare it as e.g. `fact members: list of (id: text, score: number) keyed by id`")
+        return None
+    if sym.type.key is None:
+        st.err("E331", f"`for each` needs to know what names each member: `{each.list_name}` has no key",
+               each.span, f"declare the list `keyed by` an id field, e.g. `... keyed by "
+               f"{sym.type.fields[0][0]}`; per-member values are reported by that key")
+        return None
+    if each.var in ctx.scope:
+        st.err("E202", f"`{each.var}` already names something else; `for each` needs a new name for the "
+               "current member", each.span, f"write e.g. `for each line in {each.list_name}:`")
+        return None
+    ctx.deps.append(each.list_name)
+    ctx.used.add(each.list_name)
+    ctx.fields[each.var] = m.Type(kind="line", money=0, display="record", fields=sym.type.fields,
+                                  key=sym.type.key, values=(each.list_name,))
+    ctx.per = each.list_name
+    ctx.each = each
+    return each.list_name
 
 
 def _aggregate(st: State, agg: n.Aggregate, written, ctx: Ctx):
@@ -162,7 +199,7 @@ def _aggregate(st: State, agg: n.Aggregate, written, ctx: Ctx):
     else:
         assert ltype.element is not None  # a list of scalars has its element type (state.fact_type)
         line_fields = {agg.list_name: ltype.element}
-    line_ctx = Ctx(scope=ctx.scope, fields=line_fields, deps=ctx.deps, used=ctx.used)
+    line_ctx = Ctx(scope=ctx.scope, fields=line_fields, deps=ctx.deps, used=ctx.used, per=agg.list_name)
     for c in written:
         if isinstance(c, n.Filter):
             boolean(st, c.condition, line_ctx, "`only if`")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
 from lark import Token, v_args
 from lark.visitors import Transformer_NonRecursive
 
@@ -150,11 +151,21 @@ class Build(Transformer_NonRecursive):
         name = str(children[0])
         label = children[1].text if isinstance(children[1], _Label) else None
         effective = next((c for c in children[1:] if isinstance(c, n.Version)), None)
-        body = [c for c in children[1:] if not isinstance(c, (_Label, n.Version))]
+        body = []
+        for c in children[1:]:
+            if isinstance(c, _Block):  # a `for each` block: its definitions, each knowing its block
+                body.extend(c.defs)
+            elif not isinstance(c, (_Label, n.Version)):
+                body.append(c)
         facts = tuple(c for c in body if isinstance(c, n.Fact))
         rest = tuple(c for c in body if not isinstance(c, n.Fact))
         return n.Evaluation(name=name, label=label, facts=facts, body=rest, effective=effective,
                             span=self._span(meta))
+
+    def for_each(self, meta, children):
+        var, list_tok, *defs = children
+        each = n.Each(var=str(var), list_name=str(list_tok), span=self._span(meta))
+        return _Block(tuple(attrs.evolve(d, each=each) for d in defs))
 
     def effective(self, meta, children):
         return self.key_version(meta, children)
@@ -191,19 +202,22 @@ class Build(Transformer_NonRecursive):
     def list_type(self, meta, children):
         rules = [c for c in children if isinstance(c, _ListRule)]
         children = [c for c in children if not isinstance(c, _ListRule)]
-        limit = minimum = total = None
+        limit = minimum = total = key = None
         for r in rules:
             if r.kind == "most":
                 limit = r.value
             elif r.kind == "least":
                 minimum = r.value
+            elif r.kind == "key":
+                key = r.value
             else:
                 total = r.value
         if len(children) == 1 and isinstance(children[0], (n.ScalarType, n.EnumType)):
             element = children[0]
         else:
             element = tuple(children)
-        return n.ListType(element=element, limit=limit, minimum=minimum, total=total, span=self._span(meta))
+        return n.ListType(element=element, limit=limit, minimum=minimum, total=total, key=key,
+                          span=self._span(meta))
 
     def list_at_most(self, meta, children):
         return _ListRule("most", int(self._decimal(children[0], str(children[0]))))
@@ -213,6 +227,9 @@ class Build(Transformer_NonRecursive):
 
     def list_adding_up(self, meta, children):
         return _ListRule("total", (str(children[0]), children[1]))
+
+    def list_keyed(self, meta, children):
+        return _ListRule("key", str(children[0]))
 
     def field(self, meta, children):
         name = str(children[0])
@@ -587,6 +604,32 @@ class Build(Transformer_NonRecursive):
     def name(self, meta, c):
         return n.Name(name=str(c[0]), span=self._span(meta))
 
+    def allocate(self, meta, c):
+        amount, weight, quantum, ties = c
+        node = n.Allocate(amount=amount, weight=weight, quantum=self._decimal(quantum, str(quantum)),
+                          ties=ties or "first", span=self._span(meta))
+        return self._depth(node, amount, weight)
+
+    def alloc_ties(self, meta, c):
+        return str(c[2])
+
+    def rank(self, meta, c):
+        _, value, order, ties = c
+        node = n.Rank(kind="ordinal" if ties == "list" else "rank", value=value, order=order, span=self._span(meta))
+        return self._depth(node, value)
+
+    def dense_rank(self, meta, c):
+        return self._depth(n.Rank(kind="dense", value=c[1], order=c[2], span=self._span(meta)), c[1])
+
+    def percentile(self, meta, c):
+        return self._depth(n.Rank(kind="percentile", value=c[1], order="lowest", span=self._span(meta)), c[1])
+
+    def rank_order(self, meta, c):
+        return str(c[0])
+
+    def rank_ties(self, meta, c):
+        return "list" if str(c[1]) == "in" else "shared"
+
     def item_ref(self, meta, c):
         return n.ItemRef(span=self._span(meta))
 
@@ -603,6 +646,13 @@ class _Version:
 
     def __init__(self, text):
         self.text = text
+
+
+class _Block:
+    __slots__ = ("defs",)
+
+    def __init__(self, defs):
+        self.defs = defs
 
 
 class _ListRule:

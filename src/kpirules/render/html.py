@@ -198,6 +198,18 @@ def _statement(st: dict, lang: str, links: bool) -> list:
                 out.append(f'<tr class="detail"><td colspan="2">{calc}{_plain_notes(row["notes"])}</td></tr>')
             out.append("</tbody>")
         out.append("</table>")
+    for team in st["teams"]:
+        out += [f"<h3>{_e(team['title'])}</h3>", f'<table class="team" id="s-{_e(team["list"])}">',
+                f'<thead><tr><th>{_e(h["member"])}</th>'
+                + "".join(f'<th class="num">{link(c["title"], c.get("anchor"))}</th>' for c in team["columns"])
+                + "</tr></thead>", "<tbody>"]
+        for r in team["rows"]:
+            out.append(f'<tr class="member"><td>{_e(r["key"])}</td>'
+                       + "".join(f'<td class="num amount">{_e(c)}</td>' for c in r["cells"]) + "</tr>")
+        if team["totals"]:
+            out.append(f'<tr class="total"><td>{_e(h["total"])}</td>'
+                       + "".join(f'<td class="num amount">{_e(t)}</td>' for t in team["totals"]) + "</tr>")
+        out += ["</tbody>", "</table>"]
     for sc in st["scorecards"]:
         out += [f"<h3>{link(sc['title'], sc.get('anchor'))}</h3>",
                 f'<table class="scorecard" id="s-{_e(sc["name"])}">',

@@ -29,7 +29,7 @@ HEAD = {
         "as_of": "as of", "version_in_force": "version in force", "from": "from", "until": "until",
         "formula": "formula", "working": "working", "reads": "reads", "cite": "cite", "note": "note",
         "source": "source", "exact": "exactly", "tags": "tags", "excluded": "excluded", "steps": "what shaped it",
-        "lines": "lines", "warning": "warning",
+        "lines": "lines", "warning": "warning", "member": "Member",
         "no_trace": "(no explanation in this result: evaluate with --explain for the working)",
         "fold": "Click a value to unfold its working; printed, every value is unfolded.",
         "recompute": "How to check: each output's working shows the arithmetic with the values filled in; "
@@ -45,7 +45,7 @@ HEAD = {
         "as_of": "考核基准日", "version_in_force": "适用版本", "from": "自", "until": "至",
         "formula": "公式", "working": "计算", "reads": "取值", "cite": "依据", "note": "说明",
         "source": "出处", "exact": "精确值", "tags": "类别", "excluded": "不计入", "steps": "计算依据",
-        "lines": "明细", "warning": "警告",
+        "lines": "明细", "warning": "警告", "member": "成员",
         "no_trace": "(此结果不含追溯信息:使用 --explain 计算以显示计算过程)",
         "fold": "点击各项数值可展开其计算过程;打印时全部展开。",
         "recompute": "核对方法:每项输出的“计算”一栏列出代入数值后的算式;"
@@ -127,6 +127,7 @@ def statement(result: dict, lang: str = "en") -> dict:
         "evaluation": evaluation,
         "meta": _meta(policy, evaluation, trace, result.get("stamp") or {}, h) + _dated(result, h),
         "outputs": [],
+        "teams": [],
         "scorecards": [],
         "notes": [],
         "explained": trace is not None,
@@ -143,8 +144,11 @@ def statement(result: dict, lang: str = "en") -> dict:
     for node in nodes:
         if node["kind"] == "item":
             items.setdefault(node.get("scorecard"), []).append(node)
+    teams: dict[str, dict] = {}
     for node in nodes:
-        if node["kind"] == "output":
+        if node["kind"] == "output" and node.get("per"):
+            _team_column(teams, node, inputs, lang)
+        elif node["kind"] == "output":
             out["outputs"].append(_output_row(node, inputs, lang))
         elif node["kind"] == "scorecard":
             out["scorecards"].append({
@@ -158,7 +162,35 @@ def statement(result: dict, lang: str = "en") -> dict:
             notes = _evidence(node, lang)
             if notes:  # a floor or cap that bit on an intermediate value still shapes the amounts
                 out["notes"].append({"title": title(node), "anchor": anchor(node), "notes": notes})
+    out["teams"] = [_team_rows(t, lang) for t in teams.values()]
     return out
+
+
+def _team_column(teams: dict, node: dict, inputs: dict, lang: str) -> None:
+    """A per-member output (`for each`) as a column of its list's table of members."""
+    lst = node["per"]
+    team = teams.get(lst)
+    if team is None:
+        team = teams[lst] = {"list": lst, "title": title(inputs[lst]) if lst in inputs else lst,
+                             "keys": list(node["result"]), "columns": []}
+    display = node.get("display", "number")
+    team["columns"].append({"name": node["name"], "title": title(node), "anchor": anchor(node), "display": display,
+                            "values": node["result"]})
+
+
+def _team_rows(team: dict, lang: str) -> dict:
+    """The table of members: one row per member (in list order), one column per output; money
+    columns end in their total (exact: the sum of the amounts shown)."""
+    rows = [{"key": str(k), "cells": [fmt(c["values"][k], c["display"], lang) for c in team["columns"]]}
+            for k in team["keys"]]
+    totals = []
+    for c in team["columns"]:
+        if c["display"] == "money":
+            total = sum((Decimal(v) for v in c["values"].values()), Decimal(0))
+            totals.append(fmt(x.to_string(total), "money", lang))
+        else:
+            totals.append("")
+    return {**team, "rows": rows, "totals": totals if any(totals) else None}
 
 
 def _dated(result: dict, h) -> list:
@@ -420,6 +452,15 @@ def _md_statement(st: dict, lang: str) -> list:
         if row["notes"]:
             detail += [""] + [f"- {md(n)}" for n in row["notes"]]
         out += detail
+    for team in st["teams"]:
+        out += ["", f"### {md(team['title'])}", "",
+                f"| {h['member']} | " + " | ".join(md(c["title"]) for c in team["columns"]) + " |",
+                "|:---|" + "---:|" * len(team["columns"])]
+        for r in team["rows"]:
+            out.append(f"| {md(r['key'])} | " + " | ".join(md(c) for c in r["cells"]) + " |")
+        if team["totals"]:
+            out.append(f"| **{h['total']}** | " + " | ".join(f"**{md(t)}**" if t else "" for t in team["totals"])
+                       + " |")
     for sc in st["scorecards"]:
         out += ["", f"### {md(sc['title'])}", "",
                 f"| {h['item_col']} | {h['weight']} | {h['score']} |", "|:---|---:|---:|"]

@@ -132,6 +132,39 @@ TEMPLATES = {
         "en": "table {table} on {key}: the version in force from {from}{until} gives {value}",
         "zh": "查表 {table}(日期 {key}):适用自 {from} 起生效的版本{until},{value}",
     },
+    "value.per_member": {
+        "en": "one value for each of the {count} members of {list}: {formula}",
+        "zh": "{list} 的 {count} 位成员各计一值:{formula}",
+    },
+    "output.per_member": {
+        "en": "one value for each of the {count} members of {list}: {formula}",
+        "zh": "{list} 的 {count} 位成员各计一值:{formula}",
+    },
+    "member.value": {
+        "en": "[{key}]: {working}",
+        "zh": "[{key}]:{working}",
+    },
+    "allocation.total": {
+        "en": "{amount} split over {count} members by {weight_formula} (total weight {total_weight}), paid in "
+              "units of {quantum}: {leftover} leftover unit(s) to the largest remainders (equal remainders: "
+              "the member listed {ties}); unallocated {unallocated}",
+        "zh": "{amount} 按 {weight_formula} 分给 {count} 位成员(权重合计 {total_weight}),以 {quantum} 为单位发放:"
+              "余下 {leftover} 个单位依次给余数最大者(余数相同者,名单中{ties}者优先);未分配 {unallocated}",
+    },
+    "allocation.share": {
+        "en": "exact share {amount} × {weight} ÷ {total_weight} = {share}; cut down to units of {quantum}: {cut} "
+              "(remainder {remainder}){leftover_text}; paid {paid}",
+        "zh": "精确份额 {amount} × {weight} ÷ {total_weight} = {share};按 {quantum} 为单位截取:{cut}"
+              "(余数 {remainder}){leftover_text};实发 {paid}",
+    },
+    "rank.placed": {
+        "en": "{value} places {place} of {count} ({order} first{tied_text})",
+        "zh": "{value} 排第 {place} 名,共 {count} 人({order}在前{tied_text})",
+    },
+    "percentile.placed": {
+        "en": "{lower} of the other {others} members have a value lower than {value}: percentile {place}",
+        "zh": "其余 {others} 位成员中有 {lower} 位低于 {value}:百分位 {place}",
+    },
     "function.called": {
         "en": "{function}({args}): {formula} = {working}",
         "zh": "{function}({args}):{formula} = {working}",
@@ -143,11 +176,13 @@ _WORDS = {
            "below": "below", "above": "above", "half up": "half up", "half even": "half even (banker's)",
            "half down": "half down", "up": "away from zero", "down": "toward zero", "ceiling": "up (ceiling)",
            "floor": "down (floor)", "points": "points", "from": "from", "to": "to", "over": "above",
-           "under": "below", "exactly": "exactly"},
+           "under": "below", "exactly": "exactly", "highest": "highest", "lowest": "lowest",
+           "first": "first", "last": "last"},
     "zh": {"full": "满档", "started": "起算档", "prorated": "按比例", "minus": "扣", "plus": "加",
            "below": "低于", "above": "高于", "half up": "四舍五入", "half even": "四舍六入五成双",
            "half down": "五舍六入", "up": "远离零进位", "down": "向零截断", "ceiling": "向上取整",
            "floor": "向下取整", "points": "分", "from": "不低于", "to": "不高于", "over": "高于",
+           "highest": "高者", "lowest": "低者", "first": "靠前", "last": "靠后",
            "under": "低于", "exactly": "精确值"},
 }
 
@@ -242,6 +277,13 @@ def sentence(reason: dict, lang: str = "en", display: str = "number") -> str:
     if code == "table.version":
         until = params.get("until")
         out["until"] = (f" until {until}" if lang == "en" else f"(至 {until})") if until else ""
+    if code == "allocation.share":
+        out["leftover_text"] = ((f"; received one leftover {out['quantum']}" if lang == "en"
+                                 else f";获得一个余下的 {out['quantum']}") if params.get("leftover") else "")
+    if code == "rank.placed":
+        tied = params.get("tied") or 1
+        out["tied_text"] = ((f"; {tied} members share this value" if lang == "en" else f";{tied} 人并列")
+                            if tied > 1 else "")
     if code == "function.called":
         out["args"] = ", ".join(f"{k} = {v}" for k, v in (params.get("args") or {}).items())
     for key in _KEYWORDS:
@@ -253,18 +295,21 @@ def sentence(reason: dict, lang: str = "en", display: str = "number") -> str:
 # Parameters that are the node's own value (shown with the node's unit, e.g. money or points).
 _VALUE_PARAMS = {"before", "after", "total", "amount", "value", "floor", "cap", "delta", "weight", "result"}
 # Parameters that are words of the language (translated, not formatted as numbers).
-_KEYWORDS = {"rule", "sign", "mode", "direction"}
+_KEYWORDS = {"rule", "sign", "mode", "direction", "order", "ties"}
 
 
 def _param(key, value, display, lang, exact=None):
     if key in _KEYWORDS or key in ("clause", "formula", "working", "rate_formula", "condition", "reason", "filled",
-                                   "tag", "bands", "band", "table", "function", "id", "rule"):
+                                   "tag", "bands", "band", "table", "function", "id", "rule", "list",
+                                   "weight_formula"):
         return value if value is not None else ""
     if isinstance(value, (dict, list)):
         return value
     if key in ("index", "items", "quantum", "key"):
         return "" if value is None else str(value)
-    if key in ("count", "steps"):
+    if key in ("leftover", "lower", "others", "tied"):
+        return str(value)
+    if key in ("count", "steps", "place") and display == "number":
         return "" if value is None else number(value, "number", lang, exact)
     return number(value, display, lang, exact)
 
