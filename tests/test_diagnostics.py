@@ -412,6 +412,41 @@ evaluation annual:
     fact close_date: date
     output r = rate[close_date]
 ''',
+    "E330": '''\
+policy demo version "1"
+
+evaluation team:
+    fact members: list of (id: text, score: number) keyed by name
+    output total = sum over members of score
+''',
+    "E331": '''\
+policy demo version "1"
+
+evaluation team:
+    fact members: list of (id: text, score: number)
+    for each member in members:
+        output doubled = member.score * 2
+''',
+    "E332": '''\
+policy demo version "1"
+
+evaluation team:
+    fact pool: money >= 0
+    fact members: list of (id: text, score: number) keyed by id
+    for each member in members:
+        output share = allocate pool by member.score to 0.01
+    output first = share * 2
+''',
+    "E333": '''\
+policy demo version "1"
+
+evaluation team:
+    fact pool: money >= 0
+    fact members: list of (id: text, score: number) keyed by id
+    output place = rank of pool highest first
+    output half = pool / 2
+    output size = count over members
+''',
     # ---- lints (checker.py)
     "W401": '''\
 policy demo version "1"
@@ -784,7 +819,7 @@ evaluation monthly:
     fact on_plan: boolean
     fact month: text matching "[0-9]{4}-[0-9]{2}"
     fact start: date
-    fact goals: list of (name: text, weight: percent) at least 1 at most 3 with weight adding up to 100%
+    fact goals: list of (name: text, weight: percent) at least 1 at most 3 with weight adding up to 100% keyed by name
     let goal_count = count(goals)
     output pay = if on_plan and role == "senior" and month != "" and start >= 2026-01-01 then salary * rate * quarter else 0元
 '''
@@ -807,6 +842,7 @@ FACT_CASES = {
     "F110": dict(GOOD_FACTS, quarter=5),
     "F111": dict(GOOD_FACTS, month="2026-5"),
     "F113": dict(GOOD_FACTS, goals=[{"name": "收入", "weight": "0.6"}, {"name": "回款", "weight": "0.3"}]),
+    "F120": dict(GOOD_FACTS, goals=[{"name": "收入", "weight": "0.6"}, {"name": "收入", "weight": "0.4"}]),
 }
 FACT_TEXTS = {
     "F001": '{"quarter": 2,}',

@@ -307,7 +307,7 @@ def test_the_produced_traces_use_every_code():
 
 
 # Placeholders sentence() fills in itself, from the parameters (not parameters themselves).
-_DERIVED = {"rate_exact", "range", "id", "reason", "args"}
+_DERIVED = {"rate_exact", "range", "id", "reason", "args", "tied_text", "leftover_text"}
 # No template may name a parameter its reason does not carry.
 _KNOWN_GAPS = set()
 

@@ -384,14 +384,21 @@ class _Printer:
                   opens=True)
         previous = None
         for x in _ordered(node.facts, node.body):
+            each = getattr(x, "each", None)
+            opened = each is not None and getattr(previous, "each", None) is not each
             if previous is None:
                 mode = NONE
             elif isinstance(x, n.Scorecard) or isinstance(previous, n.Scorecard) \
-                    or isinstance(x, n.Fact) != isinstance(previous, n.Fact):
-                mode = REQUIRED  # a new section: facts, values, a scorecard
+                    or isinstance(x, n.Fact) != isinstance(previous, n.Fact) \
+                    or opened or (each is None and getattr(previous, "each", None) is not None):
+                mode = REQUIRED  # a new section: facts, values, a scorecard, a `for each` block
             else:
                 mode = PRESERVE
-            self.statement(x, depth + 1, mode)
+            if opened:
+                # The definitions of one block share its Each (parser/build.py): a new one opens a block.
+                self.emit(depth + 1, f"for each {each.var} in {each.list_name}:", each.span.start, mode, opens=True)
+                mode = NONE
+            self.statement(x, depth + 2 if each is not None else depth + 1, mode)
             previous = x
 
     def stmt_Fact(self, node: n.Fact, depth, blank):
@@ -424,6 +431,8 @@ class _Printer:
                 rules += f" at most {t.limit}"
             if t.total is not None:
                 rules += f" with {t.total[0]} adding up to {self.expr(t.total[1], P_SUM)}"
+            if t.key is not None:
+                rules += f" keyed by {t.key}"
             return f"list of {element}{rules}"
         raise TypeError(type(t).__name__)  # pragma: no cover - the parser builds no other type
 
@@ -653,6 +662,18 @@ class _Printer:
             # operator is parenthesised, so `(a + b) 40%` does not read as `a + (b 40%)`.
             parts = ", ".join(f"{self.expr(e, P_NEG)} {_weight(w, s)}" for e, w, s in node.parts)
             return f"blend({parts})", P_POSTFIX
+        if kind is n.Allocate:
+            # Bound as loosely as a comparison, as `days from`: inside an operator, parenthesised.
+            ties = " ties to last listed" if node.ties == "last" else ""
+            return (f"allocate {self.expr(node.amount, P_SUM)} by {self.expr(node.weight, P_SUM)} "
+                    f"to {_plain(node.quantum)}{ties}"), P_CMP
+        if kind is n.Rank:
+            value = self.expr(node.value, P_SUM)
+            if node.kind == "percentile":
+                return f"percentile of {value}", P_CMP
+            word = "dense rank" if node.kind == "dense" else "rank"
+            ties = " ties in list order" if node.kind == "ordinal" else ""
+            return f"{word} of {value} {node.order} first{ties}", P_CMP
         if kind is n.Aggregate:  # only a value's whole right-hand side; parenthesised elsewhere
             return self.aggregate(node), P_COND
         raise TypeError(f"cannot format {kind.__name__}")

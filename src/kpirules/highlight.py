@@ -35,7 +35,9 @@ OTHER = ("version", "one", "of", "list", "at", "most", "least", "with", "adding"
          "record", "in", "matching", "over", "floor", "cap", "round", "each", "cite", "note", "only",
          "if", "then", "else", "total", "weight", "score", "standard", "using", "per", "items",
          "from", "above", "below", "for", "given", "expect", "error", "blend", "sum", "minus",
-         "plus", "full", "started", "prorated", "half", "even", "down", "ceiling", "days", "until", "effective")
+         "plus", "full", "started", "prorated", "half", "even", "down", "ceiling", "days", "until", "effective",
+         "keyed", "by", "allocate", "ties", "first", "last", "listed", "dense", "highest", "lowest", "shared",
+         "order")
 
 #: Keyword words by the token type they are given (outside the special contexts below).
 KEYWORD_CLASSES = {
@@ -117,6 +119,8 @@ class KpirulesLexer(RegexLexer):
             # `count` is a type after `:`/`of`, but the aggregate in `count(...)`, `count over`
             # and the gate's `count only if`.
             (r"count\b(?=" + _SPQ + r"(?:\(|over\b|only\b))", Keyword),
+            # `rank of ...` and `percentile of ...` rank members; alone, `rank` is a name.
+            (r"(?:rank|percentile)\b(?=" + _SP + r"of\b)", Keyword),
             *[(words(ws, suffix=r"\b"), ttype) for ttype, ws in KEYWORD_CLASSES.items()],
         ],
         "number": [

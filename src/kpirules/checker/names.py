@@ -15,7 +15,7 @@ from .state import EvaluationState, State, Symbol, fact_type
 # Words that can start or join an expression: a fact or value so named could never be read back
 # in a formula (elsewhere the parser tells keywords and names apart by position).
 RESERVED = frozenset({"if", "then", "else", "not", "and", "or", "true", "false", "item", "sum", "count",
-                      "blend", "days"})
+                      "blend", "days", "allocate", "dense"})
 
 
 def run(st: State) -> None:

@@ -164,10 +164,10 @@ def _each(st: State, each: n.Each, ctx: Ctx) -> str | None:
                    "declare it as e.g. `fact members: list of (id: text, score: number) keyed by id`")
         return None
     if sym.type.key is None:
+        # Reported once; the block is still typed (its `member.score` is known) so nothing cascades.
         st.err("E331", f"`for each` needs to know what names each member: `{each.list_name}` has no key",
                each.span, f"declare the list `keyed by` an id field, e.g. `... keyed by "
                f"{sym.type.fields[0][0]}`; per-member values are reported by that key")
-        return None
     if each.var in ctx.scope:
         st.err("E202", f"`{each.var}` already names something else; `for each` needs a new name for the "
                "current member", each.span, f"write e.g. `for each line in {each.list_name}:`")

@@ -36,7 +36,7 @@ _TERMINAL_WORDS = {
 # Terminals that can start an expression; when most are allowed, say "an expression".
 _EXPRESSION_STARTERS = frozenset({"NAME", "NUMBER", "PERCENT", "WAN", "YUAN", "STRING", "LPAR",
                                   "MINUS", "NOT", "IF", "TRUE", "FALSE", "ITEM", "SUM", "COUNT",
-                                  "BLEND", "DATE", "DAYS"})
+                                  "BLEND", "DATE", "DAYS", "ALLOCATE", "DENSE", "RANK_OF", "PERCENTILE_OF"})
 # Terminals that continue an expression; when several are allowed, say "an operator".
 _OPERATOR_TEXTS = frozenset({"+", "-", "*", "/", "×", "÷", ">=", "<=", "==", "!=", ">", "<",
                              "and", "or", "[", "."})
