@@ -37,6 +37,10 @@ OUTCOMES = {
     "score": ("applied", "skipped"),
     "filter": ("included", "excluded"),
     "if": ("then", "else"),
+    # Team constructs: an allocation that gave leftover quanta, and one whose weights were all 0;
+    # a ranking where members tied.
+    "allocate": ("leftover", "all_zero"),
+    "rank": ("tied",),
 }
 
 _PHRASES = {
@@ -58,6 +62,9 @@ _PHRASES = {
     ("filter", "excluded"): "never excluded a line",
     ("if", "then"): "never true (`then` never taken)",
     ("if", "else"): "never false (`else` never taken)",
+    ("allocate", "leftover"): "never gave a leftover quantum to a largest remainder",
+    ("allocate", "all_zero"): "never met weights that are all 0",
+    ("rank", "tied"): "never saw members tie",
 }
 
 
@@ -270,7 +277,11 @@ class _Sites:
     def expr(self, e, ctx, owner):
         if len(ctx) > 16:
             return
-        if isinstance(e, ir.Cond):
+        if isinstance(e, ir.Allocate):
+            self.add(ctx, e.rid, "allocate", OUTCOMES["allocate"], e.span, f"`{e.span.text}` in {owner}")
+        elif isinstance(e, ir.Rank) and e.kind in ("rank", "dense"):
+            self.add(ctx, e.rid, "rank", OUTCOMES["rank"], e.span, f"`{e.span.text}` in {owner}")
+        elif isinstance(e, ir.Cond):
             self.add(ctx, e.rid, "if", OUTCOMES["if"], e.span,
                      f"`if {e.condition.span.text}`{_inside(e, ctx)} in {owner}")
         elif isinstance(e, ir.BandLookup):
@@ -300,6 +311,15 @@ def _inside(e, ctx) -> str:
 
 # ---- what the examples exercised ---------------------------------------------------------------
 
+def _outcomes(kind: str, got) -> tuple:
+    """The outcomes a branch record shows (a whole team's allocation or ranking can show several)."""
+    if kind == "allocate":
+        return (("leftover",) if got["leftover"] else ()) + (("all_zero",) if got["total_weight"] == 0 else ())
+    if kind == "rank":
+        return ("tied",) if any(t > 1 for t in got["tied"]) else ()
+    return (_outcome(kind, got),)
+
+
 def _outcome(kind: str, got) -> str:
     """A branch record as the outcome of its site."""
     if kind == "band":
@@ -322,7 +342,7 @@ class _Seen:
             key = self.found.by_rid.get((ctx, rid))
             if key is None:
                 continue  # a list sum or a call: not a branch
-            self.seen[key].add(_outcome(self.found.sites[key].kind, got))
+            self.seen[key].update(_outcomes(self.found.sites[key].kind, got))
 
     def calls(self, calls, ctx: tuple):
         for call in calls:
@@ -336,8 +356,10 @@ class _Seen:
         events, calls, xs = record
         self.records(xs, ())
         for e in events:
-            if e["kind"] == "line":
+            if e["kind"] in ("line", "member"):
                 self.records(e["x"], ())
+            if e["kind"] == "member":
+                self.calls(e["calls"], ())
         self.calls(calls, ())
 
 

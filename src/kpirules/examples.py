@@ -59,6 +59,10 @@ def _show(v) -> str:
         return f'"{v}"'
     if v is None:
         return "nothing"
+    if isinstance(v, dict):  # a per-member value: {E01: 2694.78, E02: 2987.70}
+        return "{" + ", ".join(f"{k}: {_show(i)}" for k, i in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_show(i) for i in v) + "]"
     return str(v)
 
 

@@ -394,7 +394,7 @@ class _Printer:
                 mode = REQUIRED  # a new section: facts, values, a scorecard, a `for each` block
             else:
                 mode = PRESERVE
-            if opened:
+            if opened and each is not None:
                 # The definitions of one block share its Each (parser/build.py): a new one opens a block.
                 self.emit(depth + 1, f"for each {each.var} in {each.list_name}:", each.span.start, mode, opens=True)
                 mode = NONE

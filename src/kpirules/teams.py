@@ -51,7 +51,8 @@ def allocate(amount, weights: list, quantum: Decimal, ties: str) -> tuple[list, 
     units = [s.numerator * q.denominator // (s.denominator * q.numerator) for s in shares]  # floor(s / q)
     remainders = [s - u * q for s, u in zip(shares, units, strict=True)]
     left = int((whole - sum(units) * q) // q)  # < n: each remainder is below one quantum
-    order = sorted(range(n), key=(lambda i: (-remainders[i], i)) if ties == "first" else (lambda i: (-remainders[i], -i)))
+    sign = 1 if ties == "first" else -1  # equal remainders: the member listed first (or last) first
+    order = sorted(range(n), key=lambda i: (-remainders[i], sign * i))
     extra = set(order[:left])
     paid = [_quanta(units[i] + (1 if i in extra else 0), quantum) for i in range(n)]
     members = [{"weight": x.settle(weights[i]), "share": x.settle(shares[i]), "cut": _quanta(units[i], quantum),
@@ -103,7 +104,7 @@ def rank(values: list, kind: str, order: str) -> tuple[list, dict]:
     else:
         counts = _better_counts(values, ranked, better)
         places_int = [c + 1 for c in counts]
-    tied = {}
+    tied: dict = {}
     for i in range(n):
         tied[values[i]] = tied.get(values[i], 0) + 1
     return [Decimal(p) for p in places_int], {"kind": kind, "order": order, "count": n,

@@ -203,6 +203,7 @@ def _per_member_node(ev: ir.Evaluation, d: ir.Value, events, xs, shown, tables) 
     node = _node(id_, kind, d.name, d.label, result, d.span, reason, formula=c.expr.span.text,
                  reads=_reads(d, tables, shown), cites=d.cites, notes=d.notes, children=children,
                  display=d.type.display)
+    assert d.per is not None  # the caller checks
     node["per"] = d.per
     return node
 
@@ -210,7 +211,7 @@ def _per_member_node(ev: ir.Evaluation, d: ir.Value, events, xs, shown, tables) 
 def _member_node(id_: str, d: ir.Value, c: ir.Formula, e: dict, team, team_xs, shown, tables) -> TraceNode:
     """One member's value: the formula with the member's numbers, what shaped it, its place."""
     i, line = e["index"], e["line"]
-    assert d.key is not None  # a per-member value always has its list's key
+    assert d.key is not None and d.per is not None  # a per-member value has its list and key
     key = line[d.key]
     env = _Env(shown, _member_env(shown, d.per, line, i), exact=False)
     computed = next((ev["value"] for ev in e["events"] if ev["kind"] == "computed"), e["value"])
@@ -228,8 +229,9 @@ def _member_node(id_: str, d: ir.Value, c: ir.Formula, e: dict, team, team_xs, s
                                       "total_weight": got["total_weight"], "share": mine["share"],
                                       "quantum": got["quantum"], "cut": mine["cut"], "remainder": mine["remainder"],
                                       "leftover": mine["leftover"], "paid": mine["paid"]},
-                                      {"weight": "number", "total_weight": "number", "share": d.type.display,
-                                       "cut": d.type.display, "remainder": d.type.display,
+                                      # The exact share and remainder need more digits than cents.
+                                      {"weight": "number", "total_weight": "number", "share": "number",
+                                       "cut": d.type.display, "remainder": "number",
                                        "paid": d.type.display}),
                                   formula=t.span.text, display=d.type.display))
         else:
@@ -240,9 +242,9 @@ def _member_node(id_: str, d: ir.Value, c: ir.Formula, e: dict, team, team_xs, s
                                                        "others": got["count"] - 1, "place": place},
                                  {"value": "number", "place": "percent"})
             else:
+                tied = got["tied"][i] if t.kind != "ordinal" else 1
                 reason = _reason("rank.placed", {"value": value, "place": place, "count": got["count"],
-                                                 "order": t.order, "tied": got["tied"][i] if t.kind != "ordinal" else 1},
-                                 {"value": "number"})
+                                                 "order": t.order, "tied": tied}, {"value": "number"})
             children.append(_node(cid, "ranking", d.name, _key_text(key), place, t.span, reason,
                                   formula=t.span.text, display="percent" if t.kind == "percentile" else "integer"))
     children.extend(_call_node(id_, len(children), call, tables) for call in e["calls"])
