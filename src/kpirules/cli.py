@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("paths", nargs="+", metavar="PATH", help="policy files or folders of .rules files")
     f.add_argument("--check", action="store_true",
                    help="change nothing; list the files that would change and exit 1 if any")
+    sub.add_parser("lsp", help="run the language server on standard input and output (for editors)")
     return p
 
 
@@ -534,6 +535,17 @@ def cmd_fmt(args) -> int:
     return 1 if args.check and changed else EXIT_OK
 
 
+def cmd_lsp(args) -> int:
+    """The language server (pygls, an optional dependency: `pip install 'kpirules[lsp]'`)."""
+    try:
+        from . import lsp
+    except ImportError as exc:
+        print(f"kpirules: error: the language server needs pygls ({exc}); install it with "
+              "`pip install 'kpirules[lsp]'`", file=sys.stderr)
+        return EXIT_POLICY
+    return lsp.main()
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -545,6 +557,8 @@ def main(argv=None) -> int:
             return cmd_test(args)
         if args.command == "verify":
             return cmd_verify(args)
+        if args.command == "lsp":
+            return cmd_lsp(args)
         return cmd_eval(args)
     except KpiRulesError as exc:  # any other error the library raises for bad input
         print(f"kpirules: error: {exc}", file=sys.stderr)
