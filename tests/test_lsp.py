@@ -352,3 +352,33 @@ def test_closing_a_document_clears_its_diagnostics(client, workspace):
     client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
     assert client.diagnostics(uri) == []
     assert client.close() == 0
+
+
+def test_quick_changes_are_checked_once_after_the_last(client, workspace):
+    _root, policy = workspace
+    good = policy.read_text(encoding="utf-8")
+    uri = open_doc(client, policy)
+    client.diagnostics(uri)
+    for version, typo in enumerate(["p", "pr", "pro", "proj"], 2):  # an author typing a name
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
+                                                 "contentChanges": [{"text": good.replace(
+                                                     "= month\n", f"= {typo}\n")}]})
+    found = client.diagnostics(uri)
+    assert [d["message"].splitlines()[0] for d in found if d["code"] == "E201"] == ["unknown name `proj`"]
+    client.request("shutdown", None)  # nothing else was published meanwhile
+    assert not [m for m in client.notifications if m.get("method") == "textDocument/publishDiagnostics"]
+
+
+def test_saving_a_module_checks_the_policies_that_import_it_again(client, workspace):
+    root, policy = workspace
+    module = root / "ruleset" / "presales.rules"
+    uri = open_doc(client, policy)
+    assert [d for d in client.diagnostics(uri) if d["severity"] == 1] == []
+    module_uri = open_doc(client, module)
+    client.diagnostics(module_uri)
+    module.write_text(module.read_text(encoding="utf-8").replace("(actual - target", "(actul - target"),
+                      encoding="utf-8")
+    client.notify("textDocument/didSave", {"textDocument": {"uri": module_uri}})
+    found = client.diagnostics(uri)
+    assert any(d["code"] == "E201" and "`actul`" in d["message"] for d in found)
+    client.close()

@@ -11,6 +11,7 @@ diagnostic's "did you mean" suggestion. Needs pygls: `pip install 'kpirules[lsp]
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,10 @@ from .loader import strip_bom
 from .source import SourceFile, Span
 
 __all__ = ["server", "main", "to_lsp_diagnostic"]
+
+# Changes closer together than this are checked once, after the last (typing stays fluid: a
+# check of a large policy takes a good part of this).
+CHANGE_DELAY = 0.15
 
 _DID_YOU_MEAN = re.compile(r"^did you mean `([^`]+)`\?")
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
@@ -162,6 +167,19 @@ class KpirulesServer(LanguageServer):
         from . import __version__
         super().__init__("kpirules", __version__)
         self.indexes: dict[str, symbols.Index] = {}
+        self.pending: dict[str, asyncio.TimerHandle] = {}
+
+    def analyse_soon(self, uri: str) -> None:
+        """Analyse `uri` once changes pause for CHANGE_DELAY seconds."""
+        handle = self.pending.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
+        self.pending[uri] = asyncio.get_running_loop().call_later(CHANGE_DELAY, self._analyse_pending, uri)
+
+    def _analyse_pending(self, uri: str) -> None:
+        self.pending.pop(uri, None)
+        if uri in self.workspace.text_documents:  # not closed meanwhile
+            self.analyse(uri)
 
     @property
     def encoding(self) -> str:
@@ -204,18 +222,23 @@ def _did_open(ls: KpirulesServer, params: types.DidOpenTextDocumentParams) -> No
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-def _did_change(ls: KpirulesServer, params: types.DidChangeTextDocumentParams) -> None:
-    ls.analyse(params.text_document.uri)
+async def _did_change(ls: KpirulesServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.analyse_soon(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 def _did_save(ls: KpirulesServer, params: types.DidSaveTextDocumentParams) -> None:
-    ls.analyse(params.text_document.uri)  # a module it imports may have changed on disk
+    # The saved file may be a module the other open policies import: check them all again.
+    for uri in list(ls.workspace.text_documents):
+        ls.analyse(uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def _did_close(ls: KpirulesServer, params: types.DidCloseTextDocumentParams) -> None:
     ls.indexes.pop(params.text_document.uri, None)
+    handle = ls.pending.pop(params.text_document.uri, None)
+    if handle is not None:
+        handle.cancel()
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri,
                                                                         diagnostics=[]))
 
