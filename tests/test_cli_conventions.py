@@ -291,3 +291,10 @@ def test_bash_completion_completes_subcommands_options_choices_and_files(run, tm
     assert done.stdout.splitlines() == ["check", "--format", "text markdown html json",
                                         "policies/u8_presales.rules", "examples/u8_quarterly.json",
                                         "bash zsh fish"]
+
+
+def test_lsp_without_pygls_says_how_to_install_it(run, monkeypatch):
+    monkeypatch.setitem(sys.modules, "kpirules.lsp", None)  # as if pygls could not be imported
+    code, out, err = run("lsp")
+    assert (code, out) == (2, "")
+    assert "pip install 'kpirules[lsp]'" in err and "Traceback" not in err

@@ -382,3 +382,17 @@ def test_saving_a_module_checks_the_policies_that_import_it_again(client, worksp
     found = client.diagnostics(uri)
     assert any(d["code"] == "E201" and "`actul`" in d["message"] for d in found)
     client.close()
+
+
+def test_positions_after_a_character_outside_the_bmp_are_read_in_utf16(client, workspace):
+    """A hover asked at a UTF-16 column after an emoji finds the name under the cursor."""
+    _root, policy = workspace
+    text = policy.read_text(encoding="utf-8").replace(
+        'output own_base "个人季度任务基数" = own_target * 70%', 'output own_base "个人😀基数" = own_target * 70%')
+    uri = open_doc(client, policy, text)
+    client.diagnostics(uri)
+    at = position_of(text, "own_target * 70%", "😀", 1)
+    result = client.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": at})
+    assert "`own_target`" in result["contents"]["value"]
+    assert result["range"]["start"] == position_of(text, "own_target * 70%", "😀")
+    client.close()
