@@ -16,34 +16,131 @@ import unicodedata
 from decimal import Decimal
 from pathlib import Path
 
-from . import __version__, load_policy, read_facts
+from . import __version__, load_policy, load_policy_text, read_facts
+from .diagnostics import error as diag_error
 from .diagnostics import render as render_diagnostic
-from .errors import EvaluationError, FactError, KpiRulesError, PolicyError, UsageError
+from .errors import EvaluationError, FactError, FactViolation, KpiRulesError, PolicyError, UsageError
+from .loader import strip_bom
 from .render import text as text_renderer
+from .source import SourceFile
 from .stamp import make as make_stamp
 
 EXIT_OK, EXIT_FACTS, EXIT_POLICY = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        # Epilogs keep their own lines (exit codes, examples).
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):  # usage errors exit 2 with one clear line, as argparse does
         self.print_usage(sys.stderr)
         self.exit(EXIT_POLICY, f"kpirules: error: {message}\n")
 
 
+STDIN = "-"            # the file argument that means standard input
+STDIN_NAME = "<stdin>"  # how standard input is named in messages
+
+_INTERNAL = "  70  an internal error of kpirules (please report it; KPIRULES_DEBUG=1 shows details)\n"
+
+# The epilog of each subcommand: its exit statuses and an example (`kpirules COMMAND --help`).
+EPILOGS = {
+    "check": (
+        "exit status:\n"
+        "  0   every policy loads (warnings allowed)\n"
+        "  2   a policy has errors (with --strict, also warnings), a cite is not in --source, no .rules\n"
+        "      file was found, or bad usage\n" + _INTERNAL + "\n"
+        "examples:\n"
+        "  kpirules check --strict policies/ ruleset/\n"
+        "  kpirules check --format json - < policy.rules"),
+    "eval": (
+        "exit status:\n"
+        "  0   evaluated (fact warnings may have been printed)\n"
+        "  1   bad facts (F... errors) or a value that cannot be computed (R001); with --out, a line failed\n"
+        "  2   bad policy (E... errors) or bad usage (e.g. no --evaluation for a policy with several)\n"
+        + _INTERNAL + "\n"
+        "examples:\n"
+        "  kpirules eval policies/u8_presales.rules examples/u8_quarterly.json --evaluation quarterly --explain\n"
+        "  kpirules eval policies/u8_presales.rules - --evaluation monthly --format json < facts.json"),
+    "verify": (
+        "exit status:\n"
+        "  0   the stamp and every value match\n"
+        "  1   a difference, or the facts cannot be evaluated\n"
+        "  2   bad policy, unreadable result, or bad usage\n" + _INTERNAL + "\n"
+        "example:\n"
+        "  kpirules eval POLICY facts.json --format json > result.json\n"
+        "  kpirules verify result.json facts.json POLICY"),
+    "test": (
+        "exit status:\n"
+        "  0   every example passed\n"
+        "  1   an example failed, or coverage is below --min-coverage\n"
+        "  2   a policy does not load, no .rules file was found, or bad usage\n" + _INTERNAL + "\n"
+        "examples:\n"
+        "  kpirules test\n"
+        "  kpirules test --coverage --format json policies/u8_presales.rules"),
+    "fmt": (
+        "exit status:\n"
+        "  0   done (with --check or --diff: nothing would change)\n"
+        "  1   with --check or --diff: a file would change\n"
+        "  2   a file does not parse, no .rules file was found, or bad usage\n" + _INTERNAL + "\n"
+        "examples:\n"
+        "  kpirules fmt policies/ ruleset/\n"
+        "  kpirules fmt --diff policies/u8_presales.rules\n"
+        "  kpirules fmt - < draft.rules > formatted.rules"),
+    "lsp": (
+        "The server speaks the Language Server Protocol on standard input and output until its client\n"
+        "says exit; editors start it (editors/README.md). It needs pygls: pip install 'kpirules[lsp]'.\n\n"
+        "exit status:\n"
+        "  0   the client said exit\n"
+        "  2   pygls is not installed\n\n"
+        "example:\n"
+        "  kpirules lsp"),
+    "completion": (
+        "exit status:\n"
+        "  0   the script was printed\n"
+        "  2   bad usage (an unknown shell)\n\n"
+        "examples:\n"
+        "  source <(kpirules completion bash)          # in ~/.bashrc\n"
+        "  kpirules completion zsh > ~/.zfunc/_kpirules   # with fpath+=~/.zfunc before compinit\n"
+        "  kpirules completion fish > ~/.config/fish/completions/kpirules.fish"),
+}
+
+_TOP_EPILOG = (
+    "exit status: 0 success; 1 bad facts, an evaluation error or a failed example; 2 bad policy or\n"
+    "bad usage; 70 an internal error. A file argument `-` reads standard input.\n\n"
+    "example:\n"
+    "  kpirules eval policies/u8_presales.rules examples/u8_quarterly.json --evaluation quarterly --explain\n\n"
+    "`kpirules COMMAND --help` tells more; `kpirules completion bash|zsh|fish` prints a completion script.")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="kpirules", description="Evaluate and check performance-assessment and bonus policies.")
+    p = _Parser(prog="kpirules", description="Evaluate and check performance-assessment and bonus policies.",
+                epilog=_TOP_EPILOG)
     p.add_argument("--version", action="version", version=f"kpirules {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    c = sub.add_parser("check", help="check policies and report every problem")
-    c.add_argument("paths", nargs="+", metavar="POLICY", help="policy files or folders of .rules files")
+    quiet = argparse.ArgumentParser(add_help=False)
+    quiet.add_argument("-q", "--quiet", action="store_true",
+                       help="print only problems and the output asked for (no progress or summary lines)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+
+    def command(name, help, parents=(quiet,)):
+        return sub.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".",
+                              epilog=EPILOGS[name], parents=list(parents))
+
+    c = command("check", "check policies and report every problem")
+    c.add_argument("paths", nargs="+", metavar="POLICY",
+                   help="policy files or folders of .rules files; `-` reads a policy from standard input")
     c.add_argument("--strict", action="store_true", help="treat warnings (lints) as errors")
     c.add_argument("--source", metavar="FILE",
                    help="also prove that every `cite` appears in this source document (UTF-8 text; "
                         "whitespace and line breaks are ignored)")
-    e = sub.add_parser("eval", help="evaluate a policy on a fact file")
-    e.add_argument("policy", metavar="POLICY")
-    e.add_argument("facts", metavar="FACTS.json")
+    c.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text (diagnostics on stderr), or json (one document on stdout, diagnostics included)")
+    e = command("eval", "evaluate a policy on a fact file")
+    e.add_argument("policy", metavar="POLICY", help="the policy file (`-`: standard input)")
+    e.add_argument("facts", metavar="FACTS.json",
+                   help="the facts, a JSON object (`-`: standard input); a .jsonl file (one fact set per "
+                        "line) with --out")
     e.add_argument("--evaluation", metavar="NAME", help="which evaluation (needed when the policy has several)")
     e.add_argument("--as-of", metavar="DATE", dest="as_of",
                    help="the date the evaluation is made as of, YYYY-MM-DD (read by formulas as evaluation_date)")
@@ -57,30 +154,89 @@ def _parser() -> argparse.ArgumentParser:
                         "statement, and summary.csv, into DIR")
     e.add_argument("--id-field", metavar="NAME", default="id",
                    help="with --out: the field of each line that names its files (default: id)")
-    v = sub.add_parser("verify", help="re-evaluate a JSON result and confirm its stamp and every value")
-    v.add_argument("result", metavar="RESULT.json", help="a result written by `kpirules eval --format json`")
-    v.add_argument("facts", metavar="FACTS.json")
-    v.add_argument("policy", metavar="POLICY")
-    t = sub.add_parser("test", help="run the examples written in policies")
+    v = command("verify", "re-evaluate a JSON result and confirm its stamp and every value")
+    v.add_argument("result", metavar="RESULT.json",
+                   help="a result written by `kpirules eval --format json` (`-`: standard input)")
+    v.add_argument("facts", metavar="FACTS.json", help="the facts it was computed from (`-`: standard input)")
+    v.add_argument("policy", metavar="POLICY", help="the policy it was computed by (`-`: standard input)")
+    t = command("test", "run the examples written in policies")
     t.add_argument("paths", nargs="*", metavar="PATH", default=["policies"],
-                   help="policy files or folders (default: policies/)")
+                   help="policy files or folders (default: policies/); `-` reads a policy from standard input")
     t.add_argument("--coverage", action="store_true",
                    help="after the examples, report the branches of each policy they took and the ones they never did")
     t.add_argument("--min-coverage", metavar="PERCENT",
                    help="exit 1 when the examples of a policy take fewer than PERCENT of its branches "
                         "(implies --coverage)")
-    f = sub.add_parser("fmt", help="rewrite policies in the canonical layout (comments kept)")
-    f.add_argument("paths", nargs="+", metavar="PATH", help="policy files or folders of .rules files")
+    t.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text, or json (one document on stdout: every example, and coverage when measured)")
+    f = command("fmt", "rewrite policies in the canonical layout (comments kept)")
+    f.add_argument("paths", nargs="+", metavar="PATH",
+                   help="policy files or folders of .rules files; `-` formats standard input to standard output")
     f.add_argument("--check", action="store_true",
                    help="change nothing; list the files that would change and exit 1 if any")
+    f.add_argument("--diff", action="store_true",
+                   help="change nothing; print what would change as a unified diff and exit 1 if anything would")
+    command("lsp", "run the language server on standard input and output (for editors)", parents=())
+    s = command("completion", "print a shell completion script", parents=())
+    s.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell the script is for: bash, zsh or fish")
     return p
+
+
+_stdin: list[bytes] = []  # standard input, once read (one argument at most may be `-`)
+
+
+def _stdin_bytes() -> bytes:
+    if not _stdin:
+        stream = getattr(sys.stdin, "buffer", None)
+        _stdin.append(stream.read() if stream is not None else sys.stdin.read().encode("utf-8"))
+    return _stdin[0]
+
+
+def _shown(path: str) -> str:
+    """A file argument as messages name it."""
+    return STDIN_NAME if path == STDIN else path
+
+
+def _stdin_policy() -> SourceFile:
+    try:
+        text = _stdin_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise PolicyError([diag_error("E003", "the policy on standard input is not UTF-8 text",
+                                      help="send the policy as UTF-8")]) from None
+    return SourceFile(path=STDIN_NAME, text=strip_bom(text))
+
+
+def _policy_source(path: str) -> SourceFile:
+    """The text of a policy argument: a file, or standard input for `-`."""
+    from .loader import read_source
+    return _stdin_policy() if path == STDIN else read_source(path)
+
+
+def _load_policy(path: str):
+    if path == STDIN:
+        source = _stdin_policy()
+        return load_policy_text(source.text, source.path)
+    return load_policy(path)
+
+
+def _read_facts(path: str) -> dict:
+    if path != STDIN:
+        return read_facts(path)
+    try:
+        text = _stdin_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise FactError([FactViolation(path="$", code="F002", message="the facts on standard input are not "
+                                       "UTF-8 text")]) from None
+    return read_facts(text, is_text=True)
 
 
 def _policy_files(paths) -> list:
     files = []
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
+        if raw == STDIN:
+            files.append(raw)
+        elif p.is_dir():
             files.extend(sorted(str(f) for f in p.rglob("*.rules")))
         else:
             files.append(raw)
@@ -92,13 +248,18 @@ def cmd_check(args) -> int:
     if not files:
         print("kpirules: error: no .rules files found in " + ", ".join(args.paths), file=sys.stderr)
         return EXIT_POLICY
+    as_json = getattr(args, "format", "text") == "json"
+    quiet = getattr(args, "quiet", False)
     document = None
     if args.source is not None:
         from . import citations
         try:
-            document = citations.SourceDocument.read(args.source)
+            if args.source == STDIN:
+                document = citations.SourceDocument(STDIN_NAME, strip_bom(_stdin_bytes().decode("utf-8")))
+            else:
+                document = citations.SourceDocument.read(args.source)
         except UnicodeDecodeError:
-            print(f"kpirules: error: --source: `{args.source}` is not UTF-8 text", file=sys.stderr)
+            print(f"kpirules: error: --source: `{_shown(args.source)}` is not UTF-8 text", file=sys.stderr)
             return EXIT_POLICY
         except OSError as exc:
             print(f"kpirules: error: --source: cannot read `{args.source}`: {exc.strerror or exc}", file=sys.stderr)
@@ -106,31 +267,55 @@ def cmd_check(args) -> int:
     seen: dict = {}  # cites already checked (a module imported by several policies): reported once
     failed = 0
     warnings = 0
+    report = []  # --format json: one entry per file
+
+    def problem(d) -> None:
+        if not as_json:
+            print(render_diagnostic(d), file=sys.stderr)
+
     for f in files:
+        entry: dict = {"path": _shown(f), "status": "ok", "evaluations": [], "diagnostics": []}
+        report.append(entry)
         try:
-            policy = load_policy(f)
+            policy = _load_policy(f)
         except PolicyError as exc:
             failed += 1
-            print(exc.render(), file=sys.stderr)
+            entry["status"] = "error"
+            entry["diagnostics"] = [d.as_json() for d in exc.diagnostics]
+            if not as_json:
+                print(exc.render(), file=sys.stderr)
             continue
+        entry["evaluations"] = list(policy.evaluations)
         for d in policy.diagnostics:
             warnings += 1
-            print(render_diagnostic(d), file=sys.stderr)
+            entry["diagnostics"].append(d.as_json())
+            problem(d)
         found = ""
         if document is not None:
-            from .loader import merged_tree, read_source
-            tree = merged_tree(read_source(f))
+            from .loader import merged_tree
+            tree = merged_tree(_policy_source(f))
             checked, missing = citations.check(tree, document, seen)
+            entry["cites_found"] = checked
             if missing or any(seen[(c.span.path, c.span.start)] is not None for c in citations.cites(tree)):
                 failed += 1
+                entry["status"] = "error"
                 for d in missing:
-                    print(render_diagnostic(d), file=sys.stderr)
+                    entry["diagnostics"].append(d.as_json())
+                    problem(d)
                 continue
             found = f", {checked} cite{'s' if checked != 1 else ''} found in the source"
-        print(f"{f}: ok ({len(policy.evaluations)} evaluation{'s' if len(policy.evaluations) != 1 else ''}{found})")
-    print(f"{len(files)} checked, {failed} with errors, {warnings} warning{'s' if warnings != 1 else ''}"
-          + (" (errors under --strict)" if args.strict and warnings else ""))
-    return EXIT_POLICY if failed or (args.strict and warnings) else EXIT_OK
+        if not (quiet or as_json):
+            print(f"{_shown(f)}: ok ({len(policy.evaluations)} evaluation{'s' if len(policy.evaluations) != 1 else ''}"
+                  f"{found})")
+    code = EXIT_POLICY if failed or (args.strict and warnings) else EXIT_OK
+    if as_json:
+        summary = {"files": report, "checked": len(files), "with_errors": failed, "warnings": warnings,
+                   "strict": bool(args.strict), "ok": code == EXIT_OK}
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    elif not quiet:
+        print(f"{len(files)} checked, {failed} with errors, {warnings} warning{'s' if warnings != 1 else ''}"
+              + (" (errors under --strict)" if args.strict and warnings else ""))
+    return code
 
 
 def _fact_errors(path, exc: FactError) -> str:
@@ -142,18 +327,18 @@ def cmd_eval(args) -> int:
     if args.facts.endswith(".jsonl") or args.out is not None:
         return cmd_batch(args)
     try:
-        policy = load_policy(args.policy)
+        policy = _load_policy(args.policy)
     except PolicyError as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_POLICY
     try:
-        facts = read_facts(args.facts)
+        facts = _read_facts(args.facts)
         result = policy.evaluate(facts, evaluation=args.evaluation, explain=args.explain, as_of=args.as_of)
     except UsageError as exc:
         print(f"kpirules: error: {exc}", file=sys.stderr)
         return EXIT_POLICY
     except FactError as exc:
-        print(_fact_errors(args.facts, exc), file=sys.stderr)
+        print(_fact_errors(_shown(args.facts), exc), file=sys.stderr)
         return EXIT_FACTS
     except EvaluationError as exc:
         print(exc.render(), file=sys.stderr)
@@ -171,7 +356,7 @@ def cmd_eval(args) -> int:
     else:
         sys.stdout.write(text_renderer.render(data, explain=args.explain, lang=args.lang))
     for w in result.warnings:
-        print(f"{args.facts}: warning[{w.code}]: `{w.path}`: {w.message}", file=sys.stderr)
+        print(f"{_shown(args.facts)}: warning[{w.code}]: `{w.path}`: {w.message}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -185,6 +370,13 @@ def cmd_test(args) -> int:
             print(f"kpirules: error: --min-coverage: {exc}", file=sys.stderr)
             return EXIT_POLICY
     measure = minimum is not None or getattr(args, "coverage", False)
+    as_json = getattr(args, "format", "text") == "json"
+    quiet = getattr(args, "quiet", False) or as_json
+
+    def say(line="") -> None:
+        if not quiet:
+            print(line)
+
     files = _policy_files(args.paths)
     if not files:
         print("kpirules: error: no .rules files found in " + ", ".join(args.paths), file=sys.stderr)
@@ -192,40 +384,76 @@ def cmd_test(args) -> int:
     passed = failed = 0
     broken = False
     loaded = []
+    report: list = []  # --format json: one entry per policy
     for f in files:
         try:
-            policy = load_policy(f)
+            policy = _load_policy(f)
         except PolicyError as exc:
             broken = True
             failed += 1
-            print(f"FAIL {f}: the policy does not load", file=sys.stdout)
-            print(exc.render(), file=sys.stderr)
+            report.append({"path": _shown(f), "loaded": False, "diagnostics": [d.as_json() for d in exc.diagnostics],
+                           "examples": []})
+            if not as_json:
+                print(f"FAIL {_shown(f)}: the policy does not load", file=sys.stdout)
+                print(exc.render(), file=sys.stderr)
             continue
         loaded.append(policy)
-        for case in examples.run(policy):
-            print(case.render())
+        cases = examples.run(policy)
+        report.append({"path": _shown(f), "loaded": True, "examples": [_case_json(c) for c in cases]})
+        for case in cases:
             if case.passed:
                 passed += 1
+                say(case.render())
             else:
                 failed += 1
+                if not as_json:
+                    print(case.render())
     below = []
+    reports = []
     if measure:  # the coverage of each policy (modules have no evaluation: nothing to cover)
         reports = [coverage.measure(p) for p in loaded if p.evaluations]
         if reports:
-            print()
-            print("coverage of the examples:")
-        for report in reports:
-            print(report.render())
-            if minimum is not None and report.below(minimum):
-                below.append(report)
-        for report in below:
+            say()
+            say("coverage of the examples:")
+        for cover in reports:
+            say(cover.render())
+            if minimum is not None and cover.below(minimum):
+                below.append(cover)
+        for cover in below:
             assert minimum is not None  # only a minimum puts reports below it
-            print(f"coverage below {coverage.percent_text(minimum)}: {report.path} "
-                  f"({report.covered}/{report.total} branches, {report.percent})")
-    print(f"{passed} passed, {failed} failed")
-    if broken:
-        return EXIT_POLICY
-    return EXIT_FACTS if failed or below else EXIT_OK
+            if not as_json:
+                print(f"coverage below {coverage.percent_text(minimum)}: {_shown(cover.path)} "
+                      f"({cover.covered}/{cover.total} branches, {cover.percent})")
+    say(f"{passed} passed, {failed} failed")
+    code = EXIT_POLICY if broken else EXIT_FACTS if failed or below else EXIT_OK
+    if as_json:
+        out: dict = {"policies": report, "passed": passed, "failed": failed}
+        if measure:
+            out["coverage"] = [_coverage_json(c, minimum) for c in reports]
+        out["ok"] = code == EXIT_OK
+        sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+    return code
+
+
+def _case_json(case) -> dict:
+    from .result import jsonable
+    out: dict = {"name": case.name, "evaluation": case.evaluation, "line": case.line, "passed": case.passed}
+    if case.problem:
+        out["problem"] = case.problem
+    if case.mismatches:
+        out["mismatches"] = [{"name": mm.name, "expected": jsonable(mm.expected), "actual": jsonable(mm.actual),
+                              "explanation": mm.explanation} for mm in case.mismatches]
+    return out
+
+
+def _coverage_json(cover, minimum) -> dict:
+    out = {"path": _shown(cover.path), "covered": cover.covered, "total": cover.total, "percent": cover.percent,
+           "missed": [{"location": m.location, "line": m.line, "message": m.site.message(m.outcome)}
+                      for m in cover.missed],
+           "notes": list(cover.notes)}
+    if minimum is not None:
+        out["below_minimum"] = cover.below(minimum)
+    return out
 
 
 def cmd_verify(args) -> int:
@@ -235,18 +463,18 @@ def cmd_verify(args) -> int:
     if claimed is None:
         return EXIT_POLICY
     try:
-        policy = load_policy(args.policy)
+        policy = _load_policy(args.policy)
     except PolicyError as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_POLICY
     evaluation = claimed["evaluation"]
     if evaluation not in policy.evaluations:
-        print(f"evaluation: result says {evaluation}, and {args.policy} has no such evaluation (it has: "
+        print(f"evaluation: result says {evaluation}, and {_shown(args.policy)} has no such evaluation (it has: "
               + ", ".join(policy.evaluations) + ")")
         print("not verified: the result is not of this policy")
         return EXIT_FACTS
     try:
-        facts = read_facts(args.facts)
+        facts = _read_facts(args.facts)
         said_stamp = claimed.get("stamp") if isinstance(claimed.get("stamp"), dict) else {}
         as_of = said_stamp.get("as_of")
         result = policy.evaluate(facts, evaluation=evaluation, explain="trace" in claimed,
@@ -256,7 +484,7 @@ def cmd_verify(args) -> int:
         print("not verified: the result cannot be re-evaluated", file=sys.stderr)
         return EXIT_FACTS
     except FactError as exc:
-        print(_fact_errors(args.facts, exc), file=sys.stderr)
+        print(_fact_errors(_shown(args.facts), exc), file=sys.stderr)
         print("not verified: the facts cannot be evaluated", file=sys.stderr)
         return EXIT_FACTS
     except EvaluationError as exc:
@@ -265,7 +493,8 @@ def cmd_verify(args) -> int:
         return EXIT_FACTS
     fresh = result.to_json(stamp=stamp.make(result.policy, facts, result.as_of))
     problems, notes, count = stamp.compare(claimed, fresh)
-    for note in notes:
+    quiet = getattr(args, "quiet", False)
+    for note in () if quiet else notes:
         print(f"note: {note}")
     for problem in problems:
         print(problem)
@@ -273,7 +502,8 @@ def cmd_verify(args) -> int:
         print(f"not verified: {len(problems)} difference{'s' if len(problems) != 1 else ''}")
         return EXIT_FACTS
     trace = f", and its trace of {_count_nodes(claimed['trace'])} nodes" if "trace" in claimed else ""
-    print(f"verified: {count} value{'s' if count != 1 else ''} match{'es' if count == 1 else ''}{trace}")
+    if not quiet:
+        print(f"verified: {count} value{'s' if count != 1 else ''} match{'es' if count == 1 else ''}{trace}")
     return EXIT_OK
 
 
@@ -281,8 +511,12 @@ def _read_result(path):
     """A JSON result as written by `eval --format json` (numbers stay text), or None after saying why."""
     problem = None
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.loads(fh.read().lstrip("\ufeff"), parse_float=str)
+        if path == STDIN:
+            text = _stdin_bytes().decode("utf-8")
+        else:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        data = json.loads(text.lstrip("\ufeff"), parse_float=str)
     except FileNotFoundError:
         problem = "does not exist"
     except UnicodeDecodeError:
@@ -296,7 +530,7 @@ def _read_result(path):
                 and isinstance(data.get("values"), dict)):
             problem = "is not a kpirules result (expected the JSON of `kpirules eval --format json`)"
     if problem is not None:
-        print(f"kpirules: error: result file `{path}` {problem}", file=sys.stderr)
+        print(f"kpirules: error: result file `{_shown(path)}` {problem}", file=sys.stderr)
         return None
     return data
 
@@ -360,7 +594,7 @@ def _html_renderer():
 
 def cmd_batch(args) -> int:
     """`eval POLICY facts.jsonl --out DIR`: a result and a statement per line, and summary.csv."""
-    if not args.facts.endswith(".jsonl"):
+    if not args.facts.endswith(".jsonl") and args.facts != STDIN:
         print(f"kpirules: error: --out is for a .jsonl fact file (one JSON fact set per line); "
               f"`{args.facts}` is not one", file=sys.stderr)
         return EXIT_POLICY
@@ -369,7 +603,7 @@ def cmd_batch(args) -> int:
               "with --out DIR", file=sys.stderr)
         return EXIT_POLICY
     try:
-        policy = load_policy(args.policy)
+        policy = _load_policy(args.policy)
     except PolicyError as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_POLICY
@@ -379,13 +613,17 @@ def cmd_batch(args) -> int:
         print(f"kpirules: error: {exc}", file=sys.stderr)
         return EXIT_POLICY
     try:
-        with open(args.facts, encoding="utf-8", newline="") as fh:
-            text = fh.read()
+        if args.facts == STDIN:
+            text = _stdin_bytes().decode("utf-8")
+        else:
+            with open(args.facts, encoding="utf-8", newline="") as fh:
+                text = fh.read()
     except FileNotFoundError:
         print(f"{args.facts}: error[F002]: `$`: fact file `{args.facts}` does not exist", file=sys.stderr)
         return EXIT_FACTS
     except UnicodeDecodeError:
-        print(f"{args.facts}: error[F002]: `$`: fact file `{args.facts}` is not UTF-8 text", file=sys.stderr)
+        print(f"{_shown(args.facts)}: error[F002]: `$`: fact file `{_shown(args.facts)}` is not UTF-8 text",
+              file=sys.stderr)
         return EXIT_FACTS
     except OSError as exc:
         print(f"{args.facts}: error[F002]: `$`: cannot read `{args.facts}`: {exc.strerror or exc}", file=sys.stderr)
@@ -407,7 +645,7 @@ def cmd_batch(args) -> int:
             row = _batch_line(args, policy, declared, raw.rstrip("\r"), number, seen, out, html)
         except OSError as exc:  # a file of this line cannot be written: the others still are
             message = f"cannot write the files of this line: {exc.strerror or exc}"
-            print(f"{args.facts}:{number}: error: {message}", file=sys.stderr)
+            print(f"{_shown(args.facts)}:{number}: error: {message}", file=sys.stderr)
             row = {"id": "", "line": number, "status": "error", "error": message}
         if row["status"] == "ok" and outputs is None:
             outputs = row["outputs"]
@@ -421,8 +659,9 @@ def cmd_batch(args) -> int:
             writer.writerow([row["id"], row["line"], row["status"],
                              *(_csv_value(values.get(name)) for name in outputs), row.get("error", "")])
     failed = sum(1 for row in rows if row["status"] != "ok")
-    print(f"{len(rows)} fact set{'s' if len(rows) != 1 else ''}: {len(rows) - failed} ok, {failed} failed; "
-          f"summary in {out / 'summary.csv'}")
+    if not getattr(args, "quiet", False):
+        print(f"{len(rows)} fact set{'s' if len(rows) != 1 else ''}: {len(rows) - failed} ok, {failed} failed; "
+              f"summary in {out / 'summary.csv'}")
     return EXIT_FACTS if failed else EXIT_OK
 
 
@@ -436,7 +675,7 @@ def _csv_value(v) -> str:
 
 def _batch_line(args, policy, declared, raw, number, seen, out, html) -> dict:
     """Evaluate one line; write its files; the summary row. Never raises for bad input."""
-    where = f"{args.facts}:{number}"
+    where = f"{_shown(args.facts)}:{number}"
     ident = None
 
     def failed(message, detail=None, name=None):
@@ -498,19 +737,21 @@ def _write(path: Path, text: str) -> None:
 
 def cmd_fmt(args) -> int:
     """Rewrite each file in its canonical layout and list those changed; with --check, only list
-    the files that would change (exit 1 if any). A file that does not parse: its diagnostics, exit 2."""
+    the files that would change, with --diff show how (exit 1 if any). `-` formats standard input
+    to standard output. A file that does not parse: its diagnostics, exit 2."""
     from .fmt import format_text
-    from .loader import read_source
     from .parser import ParseFailure
     files = _policy_files(args.paths)
     if not files:
         print("kpirules: error: no .rules files found in " + ", ".join(args.paths), file=sys.stderr)
         return EXIT_POLICY
+    only_show = args.check or getattr(args, "diff", False)
+    quiet = getattr(args, "quiet", False)
     broken = changed = 0
     for f in files:
         try:
-            source = read_source(f)
-            formatted = format_text(source.text, f)
+            source = _policy_source(f)
+            formatted = format_text(source.text, source.path)
         except PolicyError as exc:
             broken += 1
             print(exc.render(), file=sys.stderr)
@@ -519,24 +760,73 @@ def cmd_fmt(args) -> int:
             broken += 1
             print(PolicyError(exc.diagnostics).render(), file=sys.stderr)
             continue
-        raw = Path(f).read_bytes().decode("utf-8")
+        raw = (_stdin_bytes() if f == STDIN else Path(f).read_bytes()).decode("utf-8")
         if raw.startswith("\ufeff"):  # a byte-order mark stays: the layout is about the text
             formatted = "\ufeff" + formatted
+        if f == STDIN and not only_show:
+            sys.stdout.write(formatted)  # the filter form: every text out, changed or not
+            continue
         if formatted == raw:
             continue
         changed += 1
+        if getattr(args, "diff", False):
+            import difflib
+            name = _shown(f)
+            sys.stdout.writelines(_diff_lines(difflib.unified_diff(
+                raw.splitlines(keepends=True), formatted.splitlines(keepends=True), fromfile=name, tofile=name)))
+            continue
         if not args.check:
             with open(f, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(formatted)
-        print(f)
+        if not quiet:
+            print(_shown(f))
     if broken:
         return EXIT_POLICY
-    return 1 if args.check and changed else EXIT_OK
+    return 1 if only_show and changed else EXIT_OK
+
+
+def _diff_lines(lines):
+    """A unified diff's lines, each ending with a newline (a last line without one says so, as diff does)."""
+    for line in lines:
+        if line.endswith("\n"):
+            yield line
+        else:
+            yield line + "\n\\ No newline at end of file\n"
+
+
+def cmd_lsp(args) -> int:
+    """The language server (pygls, an optional dependency: `pip install 'kpirules[lsp]'`)."""
+    try:
+        from . import lsp
+    except ImportError as exc:
+        print(f"kpirules: error: the language server needs pygls ({exc}); install it with "
+              "`pip install 'kpirules[lsp]'`", file=sys.stderr)
+        return EXIT_POLICY
+    return lsp.main()
+
+
+def cmd_completion(args) -> int:
+    from .completion import script
+    sys.stdout.write(script(_parser(), args.shell))
+    return EXIT_OK
+
+
+def _stdin_readers(args) -> list:
+    """The arguments that read standard input (`-`)."""
+    named = [getattr(args, k, None) for k in ("policy", "facts", "result", "source")]
+    return [x for x in named + list(getattr(args, "paths", None) or ()) if x == STDIN]
 
 
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _stdin.clear()
+    if len(_stdin_readers(args)) > 1:
+        print("kpirules: error: only one argument can be `-` (standard input)", file=sys.stderr)
+        return EXIT_POLICY
     try:
+        if args.command == "completion":
+            return cmd_completion(args)
         if args.command == "fmt":
             return cmd_fmt(args)
         if args.command == "check":
@@ -545,6 +835,8 @@ def main(argv=None) -> int:
             return cmd_test(args)
         if args.command == "verify":
             return cmd_verify(args)
+        if args.command == "lsp":
+            return cmd_lsp(args)
         return cmd_eval(args)
     except KpiRulesError as exc:  # any other error the library raises for bad input
         print(f"kpirules: error: {exc}", file=sys.stderr)
