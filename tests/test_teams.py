@@ -253,3 +253,19 @@ def test_plain_and_traced_agree_on_a_team():
     traced = policy.evaluate(facts, explain=True)
     assert plain.values == traced.values
     assert sum(plain.values["share"].values()) == D("999.99")
+
+
+def test_a_list_keyed_by_a_whole_number_gives_json_keys_as_text():
+    policy = kpirules.load_policy_text('''\
+policy t3
+
+evaluation team:
+    fact pool: money >= 0
+    fact members: list of (no: integer, score: number) at least 1 keyed by no
+    for each m in members:
+        output share = allocate pool by m.score to 1
+''', "t3.rules")
+    result = policy.evaluate({"pool": 10, "members": [{"no": 7, "score": 1}, {"no": 3, "score": 2}]})
+    # 10 x 1/3 = 3.33.. -> 3, 10 x 2/3 = 6.66.. -> 6; one unit left, to the larger remainder (0.66..)
+    assert result.values["share"] == {7: D(3), 3: D(7)}
+    assert json.loads(json.dumps(result.to_json()))["values"]["share"] == {"7": "3", "3": "7"}

@@ -119,7 +119,9 @@ def jsonable(v: Any) -> Any:
     if isinstance(v, Span):
         return v.as_json()
     if isinstance(v, dict):
-        return {k: jsonable(val) for k, val in v.items()}
+        # A per-member value keyed by a whole number (`keyed by no`): JSON keys are texts.
+        return {(k if isinstance(k, str) else x.to_string(k) if isinstance(k, Decimal) else k): jsonable(val)
+                for k, val in v.items()}
     if isinstance(v, (list, tuple)):
         return [jsonable(i) for i in v]
     return str(v)

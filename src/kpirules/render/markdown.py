@@ -427,7 +427,7 @@ def render(result: dict, explain: bool = False, lang: str = "en") -> str:
 
 def _md_statement(st: dict, lang: str) -> list:
     h = HEAD[lang]
-    out = [f"| {h['outputs']} | {h['amount']} |", "|:---|---:|"]
+    out = [f"| {h['outputs']} | {h['amount']} |", "|:---|---:|"] if st["outputs"] else []
     for row in st["outputs"]:
         out.append(f"| **{md(row['title'])}** | **{md(row['amount'])}** |")
     for row in st["outputs"]:
