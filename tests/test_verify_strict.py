@@ -1,0 +1,184 @@
+"""`kpirules verify` refuses results that could be read two ways, or that carry what kpirules never writes
+(audit.py): duplicate keys, unknown fields, numbers for decimal strings, a removed trace, forged warnings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kpirules import audit
+from kpirules.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+U8 = "policies/u8_presales.rules"
+QUARTERLY = "examples/u8_quarterly.json"
+
+
+@pytest.fixture(autouse=True)
+def at_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def result_text(capsys):
+    def make(explain=False, facts=QUARTERLY):
+        code, out, err = run(capsys, "eval", U8, facts, "--evaluation", "quarterly", "--format", "json",
+                             *(["--explain"] if explain else []))
+        assert code == 0, err
+        return out
+    return make
+
+
+def verify(capsys, tmp_path, text, facts=QUARTERLY):
+    path = tmp_path / "r.json"
+    path.write_text(text, encoding="utf-8")
+    code, out, err = run(capsys, "verify", str(path), facts, U8)
+    return code, out, err.replace(str(path), "r.json")
+
+
+def test_the_result_as_written_verifies(capsys, tmp_path, result_text):
+    code, out, _ = verify(capsys, tmp_path, result_text())
+    assert code == 0 and out == "verified: 16 values match\n"
+
+
+def test_a_value_given_twice_is_refused(capsys, tmp_path, result_text):
+    """The issue's case: `quarterly_bonus` twice, the forged value first (a reader keeping the first
+    key shows 99999.00; Python's json keeps the last, which re-evaluates fine)."""
+    text = result_text().replace('"quarterly_bonus": "7488.00"',
+                                 '"quarterly_bonus": "99999.00",\n    "quarterly_bonus": "7488.00"')
+    assert text.count('"quarterly_bonus"') == 2
+    code, out, err = verify(capsys, tmp_path, text)
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        "r.json: error[V101]: `values.quarterly_bonus`: the key `quarterly_bonus` appears twice in the same object; "
+        "a reader may take either value, so the result is ambiguous",
+        "not verified: `r.json` is not a result as kpirules writes it (1 problem)",
+    ]
+
+
+@pytest.mark.parametrize("where, old, new, path", [
+    ("stamp", '"engine": "0.1.0"', '"engine": "0.1.0", "engine": "0.1.0"', "stamp.engine"),
+    ("top", '"evaluation": "quarterly"', '"evaluation": "quarterly", "evaluation": "quarterly"', "evaluation"),
+    ("trace", '"kind": "item"', '"kind": "item", "kind": "item"', "trace.nodes[7].kind"),
+])
+def test_a_duplicate_key_anywhere_is_refused(capsys, tmp_path, result_text, where, old, new, path):
+    text = result_text(explain=where == "trace")
+    assert old in text
+    code, _, err = verify(capsys, tmp_path, text.replace(old, new, 1))
+    assert code == 2
+    assert f"error[V101]: `{path}`: the key " in err
+
+
+@pytest.mark.parametrize("change, path", [
+    (lambda d: d.update(approved_by="CFO"), "approved_by"),
+    (lambda d: d["stamp"].update(approved_by="CFO"), "stamp.approved_by"),
+    (lambda d: d["policy"].update(owner="HR"), "policy.owner"),
+    (lambda d: d.update(warnings=[{"code": "F200", "severity": "warning", "path": "x", "message": "m",
+                                   "by": "me"}]), "warnings[0].by"),
+])
+def test_an_unknown_field_is_refused(capsys, tmp_path, result_text, change, path):
+    data = json.loads(result_text())
+    change(data)
+    code, out, err = verify(capsys, tmp_path, json.dumps(data, ensure_ascii=False, indent=2))
+    assert code == 2 and out == ""
+    key = path.rsplit(".", 1)[-1]
+    assert f"r.json: error[V102]: `{path}`: kpirules never writes a field `{key}` here (it writes: " in err
+
+
+@pytest.mark.parametrize("old, new, path", [
+    ('"quarterly_bonus": "7488.00"', '"quarterly_bonus": 7488.00', "values.quarterly_bonus"),
+    ('"kpi_score": "78"', '"kpi_score": 78', "values.kpi_score"),
+    ('"quarterly_bonus": "7488.00"', '"quarterly_bonus": 7.488e3', "values.quarterly_bonus"),
+    ('"version": "2026.1"', '"version": 2026.1', "policy.version"),
+])
+def test_a_number_where_a_decimal_string_is_written_is_refused(capsys, tmp_path, result_text, old, new, path):
+    text = result_text()
+    assert old in text
+    code, _, err = verify(capsys, tmp_path, text.replace(old, new, 1))
+    assert code == 2
+    number = new.split(": ", 1)[1]
+    assert f"r.json: error[V103]: `{path}`: the number {number} is written where kpirules writes a decimal" in err
+
+
+def test_the_trace_may_hold_its_line_numbers_but_no_other_number(capsys, tmp_path, result_text):
+    text = result_text(explain=True)
+    code, _, _ = verify(capsys, tmp_path, text)
+    assert code == 0  # spans' lines and columns, item counts and indexes are integers
+    data = json.loads(text)
+    data["trace"]["nodes"][0]["result"] = 11600000
+    code, _, err = verify(capsys, tmp_path, json.dumps(data, ensure_ascii=False))
+    assert code == 2 and "error[V103]: `trace.nodes[0].result`: the number 11600000" in err
+
+
+def test_a_removed_trace_is_refused(capsys, tmp_path, result_text):
+    data = json.loads(result_text(explain=True))
+    assert data["stamp"]["explained"] is True
+    del data["trace"]
+    code, out, err = verify(capsys, tmp_path, json.dumps(data, ensure_ascii=False))
+    assert code == 2 and out == ""
+    assert err.splitlines()[0] == (
+        'r.json: error[V104]: `trace`: the stamp says the result carries its trace (`"explained": true`), '
+        "and the result has none: it was removed")
+
+
+def test_an_added_trace_is_refused(capsys, tmp_path, result_text):
+    data = json.loads(result_text())
+    data["trace"] = json.loads(result_text(explain=True))["trace"]
+    code, _, err = verify(capsys, tmp_path, json.dumps(data, ensure_ascii=False))
+    assert code == 2 and "error[V104]: `trace`: the stamp says the result carries no trace" in err
+
+
+def test_a_stamp_that_no_longer_says_explained_is_a_difference(capsys, tmp_path, result_text):
+    data = json.loads(result_text(explain=True))
+    del data["trace"], data["stamp"]["explained"]
+    code, out, _ = verify(capsys, tmp_path, json.dumps(data, ensure_ascii=False))
+    assert code == 1
+    assert "stamp explained: result says nothing, re-evaluation gives false" in out
+
+
+def test_every_problem_is_listed_at_once_in_a_stable_order(capsys, tmp_path, result_text):
+    text = result_text().replace('"quarterly_bonus": "7488.00"', '"quarterly_bonus": 7488.00')
+    text = text.replace('"engine": "0.1.0"', '"engine": "0.1.0", "engine": "0.1.0", "approved_by": "CFO"')
+    code, _, err = verify(capsys, tmp_path, text)
+    assert code == 2
+    assert [line.split("`")[1] for line in err.splitlines()[:-1]] == [
+        "stamp.engine", "stamp.approved_by", "values.quarterly_bonus"]
+    assert err.splitlines()[-1].endswith("(3 problems)")
+
+
+def test_a_forged_warning_is_a_difference(capsys, tmp_path, result_text):
+    data = json.loads(result_text())
+    data["warnings"] = [{"code": "F200", "severity": "warning", "path": "approved",
+                         "message": "unknown fact, ignored (evaluation `quarterly` does not declare it)"}]
+    code, out, _ = verify(capsys, tmp_path, json.dumps(data, ensure_ascii=False))
+    assert code == 1
+    assert out.splitlines()[0].startswith('warnings[0]: result says {"code": "F200"')
+    assert out.splitlines()[0].endswith("re-evaluation gives no such warning")
+
+
+def test_a_real_warning_verifies(capsys, tmp_path, result_text):
+    facts = json.loads((ROOT / QUARTERLY).read_text(encoding="utf-8"))
+    facts["note"] = "added"
+    path = tmp_path / "facts.json"
+    path.write_text(json.dumps(facts, ensure_ascii=False), encoding="utf-8")
+    text = result_text(facts=str(path))
+    assert '"warnings"' in text
+    code, out, _ = verify(capsys, tmp_path, text, facts=str(path))
+    assert code == 0, out
+
+
+def test_audit_reads_only_what_kpirules_writes():
+    data, problems = audit.check(audit.loads('{"evaluation": "q", "values": {"a": "1"}, "trace": '
+                                             '{"span": {"line": 3}, "n": [{"index": 2}]}}'))
+    assert problems == []
+    assert data["trace"] == {"span": {"line": 3}, "n": [{"index": 2}]}
+    _, problems = audit.check(audit.loads('{"trace": {"span": {"line": 3.0}}, "values": {"a": NaN}}'))
+    assert [(p.code, p.path) for p in problems] == [("V103", "trace.span.line"), ("V103", "values.a")]
