@@ -182,3 +182,12 @@ def test_audit_reads_only_what_kpirules_writes():
     assert data["trace"] == {"span": {"line": 3}, "n": [{"index": 2}]}
     _, problems = audit.check(audit.loads('{"trace": {"span": {"line": 3.0}}, "values": {"a": NaN}}'))
     assert [(p.code, p.path) for p in problems] == [("V103", "trace.span.line"), ("V103", "values.a")]
+
+
+@pytest.mark.parametrize("depth", [900, 100_000])
+def test_a_deeply_nested_result_is_refused_without_a_traceback(capsys, tmp_path, depth):
+    text = '{"evaluation": "q", "values": {}, "x": ' + "[" * depth + "]" * depth + "}"
+    code, out, err = verify(capsys, tmp_path, text)
+    assert code == 2 and out == ""
+    assert err.startswith("kpirules: error: result file `r.json` is ")
+    assert "internal error" not in err and "Traceback" not in err

@@ -358,7 +358,10 @@ def _read_result(path):
     except RecursionError:
         problem = "is nested too deeply to be a kpirules result"
     else:
-        data, problems = audit.check(data)
+        try:
+            data, problems = audit.check(data)
+        except RecursionError:
+            data, problems = None, []
         if not (isinstance(data, dict) and isinstance(data.get("evaluation"), str)
                 and isinstance(data.get("values"), dict)):
             problem = "is not a kpirules result (expected the JSON of `kpirules eval --format json`)"
