@@ -7,22 +7,20 @@ and what kpirules gave.
 
 from __future__ import annotations
 
-import collections
 import json
-import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-import kpirules
-from kpirules import EvaluationError, FactError, PolicyError
+from kpirules import conformance
 from kpirules.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "conformance"
-CASES = sorted(p for p in (CORPUS / "cases").iterdir() if (p / "case.json").is_file())
+CASES = conformance.cases(CORPUS)
 DIAGNOSTICS_DOC = ROOT / "docs" / "diagnostics.md"
 # Codes no input can draw in this version (docs/diagnostics.md says so): no case can expect them.
 UNREACHABLE = {"F100"}
@@ -32,89 +30,9 @@ def load_case(folder: Path) -> dict:
     return json.loads((folder / "case.json").read_text(encoding="utf-8"))
 
 
-def _where(span) -> dict:
-    if span is None:
-        return {}
-    return {"file": os.path.normpath(span.path), "line": span.line, "column": span.column}
-
-
-def _diag(d) -> dict:
-    return {"code": d.code, **_where(d.span)}
-
-
-def _norm(expected: list) -> list:
-    return [{**e, "file": os.path.normpath(e["file"])} if "file" in e else e for e in expected]
-
-
-def _multiset(items) -> collections.Counter:
-    return collections.Counter((i["code"], i["path"]) for i in items)
-
-
-def run_case(folder: Path) -> list[str]:
-    """Check one case through the public API, in its folder: the list of what did not match."""
-    case = load_case(folder)
-    expect = case["expect"]
-    problems: list[str] = []
-
-    def differ(what, expected, got):
-        if expected != got:
-            problems.append(f"{what}: expected {json.dumps(expected, ensure_ascii=False)}, "
-                            f"got {json.dumps(got, ensure_ascii=False)}")
-
-    try:
-        if "policy_padding" in case:
-            pad = case["policy_padding"]
-            text = Path(case["policy"]).read_text(encoding="utf-8") + pad["line"] * pad["times"]
-            policy = kpirules.load_policy_text(text, case["policy"])
-        else:
-            policy = kpirules.load_policy(case["policy"])
-    except PolicyError as exc:
-        got = [_diag(d) for d in exc.diagnostics if d.is_error]
-        if "policy_errors" not in expect:
-            return [f"the policy does not load:\n{exc.render()}"]
-        differ("policy errors", _norm(expect["policy_errors"]), got)
-        return problems
-    if "policy_errors" in expect:
-        return [f"expected policy errors {expect['policy_errors']}, and the policy loads"]
-    if "policy_warnings" in expect:
-        differ("policy warnings", _norm(expect["policy_warnings"]),
-               [_diag(d) for d in policy.diagnostics if not d.is_error])
-    if "cite_errors" in expect:
-        from kpirules import citations
-        from kpirules.loader import merged_tree, read_source
-        _, found = citations.check(merged_tree(read_source(case["policy"])),
-                                   citations.SourceDocument.read(case["source"]))
-        differ("cite errors", _norm(expect["cite_errors"]), [_diag(d) for d in found])
-        if "values" not in expect:
-            return problems
-    try:
-        facts = kpirules.read_facts(case["facts"])
-        result = policy.evaluate(facts, evaluation=case.get("evaluation"), as_of=case.get("as_of"))
-    except FactError as exc:
-        if "fact_errors" not in expect:
-            return problems + [f"the facts are refused:\n{exc.render()}"]
-        differ("fact errors", _multiset(expect["fact_errors"]), _multiset(v.as_json() for v in exc.violations))
-        return problems
-    except EvaluationError as exc:
-        if "evaluation_error" not in expect:
-            return problems + [f"the evaluation fails:\n{exc.render()}"]
-        differ("evaluation error", _norm([expect["evaluation_error"]])[0], {"code": "R001", **_where(exc.span)})
-        return problems
-    for key in ("fact_errors", "evaluation_error"):
-        if key in expect:
-            problems.append(f"expected {key} {expect[key]}, and the evaluation succeeds")
-    values = result.to_json()["values"]
-    for name, value in expect.get("values", {}).items():
-        differ(f"value `{name}`", value, values.get(name, "<no such value>"))
-    if "fact_warnings" in expect:
-        differ("fact warnings", _multiset(expect["fact_warnings"]), _multiset(w.as_json() for w in result.warnings))
-    return problems
-
-
 @pytest.mark.parametrize("folder", CASES, ids=[p.name for p in CASES])
-def test_case(folder, monkeypatch):
-    monkeypatch.chdir(folder)
-    problems = run_case(folder)
+def test_case(folder):
+    problems = conformance.run_case(folder)
     assert not problems, f"conformance case {folder.name}:\n" + "\n".join(problems)
 
 
@@ -122,8 +40,7 @@ def test_case(folder, monkeypatch):
 
 def test_the_corpus_is_large_and_mostly_errors():
     cases = [load_case(p) for p in CASES]
-    failing = [c for c in cases if {"policy_errors", "fact_errors", "evaluation_error"} & set(c["expect"])
-               or c["expect"].get("cite_errors")]
+    failing = [c for c in cases if conformance.expects_error(c)]
     assert len(cases) >= 300
     assert 2 * len(failing) >= len(cases), f"{len(failing)} of {len(cases)} cases expect an error"
 
@@ -211,3 +128,25 @@ def test_case_through_the_cli(folder, monkeypatch, capsys):
         values = json.loads(out)["values"]
         for name, value in expect.get("values", {}).items():
             assert values[name] == value, name
+
+
+# ---- kpirules test --conformance DIR ----------------------------------------------------------------
+
+def test_kpirules_test_runs_a_corpus(tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS / "policies", corpus / "policies")
+    for name in ("v-ladder-7-of-9", "f-F106-not-one-of", "e-E201-misspelt-fact"):
+        shutil.copytree(CORPUS / "cases" / name, corpus / "cases" / name)
+    assert main(["test", "--conformance", str(corpus)]) == 0
+    assert capsys.readouterr().out == "3 passed, 0 failed\n"
+    case = corpus / "cases" / "v-ladder-7-of-9" / "case.json"
+    case.write_text(case.read_text(encoding="utf-8").replace('"by_started": "16"', '"by_started": "17"'),
+                    encoding="utf-8")
+    assert main(["test", "--conformance", str(corpus)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "FAIL v-ladder-7-of-9", '    value `by_started`: expected "17", got "16"', "2 passed, 1 failed"]
+
+
+def test_kpirules_test_without_cases_exits_2(tmp_path, capsys):
+    assert main(["test", "--conformance", str(tmp_path)]) == 2
+    assert "no conformance cases" in capsys.readouterr().err

@@ -73,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="policy files or folders (default: policies/)")
     t.add_argument("--coverage", action="store_true",
                    help="after the examples, report the branches of each policy they took and the ones they never did")
+    t.add_argument("--conformance", metavar="DIR",
+                   help="instead, run the conformance corpus in DIR (tests/conformance: cases/*/case.json)")
     t.add_argument("--min-coverage", metavar="PERCENT",
                    help="exit 1 when the examples of a policy take fewer than PERCENT of its branches "
                         "(implies --coverage)")
@@ -184,6 +186,8 @@ def cmd_eval(args) -> int:
 
 
 def cmd_test(args) -> int:
+    if getattr(args, "conformance", None) is not None:
+        return cmd_conformance(args.conformance)
     from . import coverage, examples
     minimum = None
     if getattr(args, "min_coverage", None) is not None:
@@ -234,6 +238,25 @@ def cmd_test(args) -> int:
     if broken:
         return EXIT_POLICY
     return EXIT_FACTS if failed or below else EXIT_OK
+
+
+def cmd_conformance(corpus: str) -> int:
+    """`kpirules test --conformance DIR`: every case of a conformance corpus; 1 if any fails."""
+    from . import conformance
+    if not conformance.cases(corpus):
+        print(f"kpirules: error: no conformance cases (cases/*/case.json) in `{corpus}`", file=sys.stderr)
+        return EXIT_POLICY
+    passed = failed = 0
+    for folder, problems in conformance.run(corpus):
+        if problems:
+            failed += 1
+            print(f"FAIL {folder.name}")
+            for problem in problems:
+                print("    " + problem.replace("\n", "\n    "))
+        else:
+            passed += 1
+    print(f"{passed} passed, {failed} failed")
+    return EXIT_FACTS if failed else EXIT_OK
 
 
 def cmd_verify(args) -> int:
