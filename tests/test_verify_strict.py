@@ -191,3 +191,26 @@ def test_a_deeply_nested_result_is_refused_without_a_traceback(capsys, tmp_path,
     assert code == 2 and out == ""
     assert err.startswith("kpirules: error: result file `r.json` is ")
     assert "internal error" not in err and "Traceback" not in err
+
+
+def test_every_result_kpirules_writes_passes_the_strict_reader(monkeypatch):
+    """Every value case of the conformance corpus, explained and stamped: audit.py finds nothing."""
+    import kpirules
+    from kpirules import conformance, stamp
+    checked = 0
+    for folder in conformance.cases(ROOT / "tests" / "conformance"):
+        case = conformance.load_case(folder)
+        if "values" not in case["expect"] or "policy_padding" in case:
+            continue
+        monkeypatch.chdir(folder)
+        policy = kpirules.load_policy(case["policy"])
+        facts = kpirules.read_facts(case["facts"])
+        for explain in (False, True):
+            result = policy.evaluate(facts, evaluation=case.get("evaluation"), as_of=case.get("as_of"),
+                                     explain=explain)
+            text = json.dumps(result.to_json(stamp=stamp.make(result.policy, facts, result.as_of, explain)),
+                              ensure_ascii=False, indent=2)
+            _, problems = audit.check(audit.loads(text))
+            assert problems == [], (folder.name, explain, problems)
+        checked += 1
+    assert checked >= 100
