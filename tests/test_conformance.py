@@ -45,6 +45,22 @@ def test_the_corpus_is_large_and_mostly_errors():
     assert 2 * len(failing) >= len(cases), f"{len(failing)} of {len(cases)} cases expect an error"
 
 
+LANGUAGE_DOC = ROOT / "docs" / "language.md"
+# Sections of docs/language.md about running `kpirules test`, not about what a policy means.
+NOT_CONSTRUCTS = {"Running the examples", "Reading a failure"}
+
+
+def test_every_construct_of_the_language_has_a_case():
+    titles = set(re.findall(r"^#{2,3} (.+)$", LANGUAGE_DOC.read_text(encoding="utf-8"), flags=re.M))
+    used = {load_case(folder)["construct"] for folder in CASES}
+    unknown = sorted(used - titles - {"Diagnostics"})
+    assert not unknown, f"cases name constructs that are no section of docs/language.md: {unknown}"
+    missing = sorted(titles - NOT_CONSTRUCTS - used)
+    assert not missing, (f"no conformance case exercises these sections of docs/language.md: {missing}; add one to "
+                         "tests/conformance/make_cases.py (its `construct` label maps to the section's title in "
+                         "CONSTRUCTS) and run `python tests/conformance/make_cases.py`")
+
+
 def _documented_codes() -> set:
     text = DIAGNOSTICS_DOC.read_text(encoding="utf-8")
     policy_codes = set(re.findall(r"^\| \[([EW]\d{3})\]\(#", text, flags=re.M))

@@ -671,7 +671,7 @@ KPI = "kpi"
 
 
 def kpi(name, facts, values, note):
-    case(f"v-kpi-{name}", construct="scorecards, items, gates", policy=KPI, facts=facts, values=values,
+    case(f"v-kpi-{name}", construct="scorecards", policy=KPI, facts=facts, values=values,
          description=note)
 
 
@@ -1484,7 +1484,7 @@ case("v-items-floor-where-written", construct="items", policy=ITEMS,
      values={"market_activity": "0", "floor_too_early": "-4", "competitor_analysis": "0",
              "later_lines_still_apply": "3", "per_fraction": "8", "kpi_score": "7"})
 # 3 planned, 4 held: max(-1, 0) = 0: 10; delivered: 10, 13; 0.5 × 1.5 = 0.75 -> 9.25; 10+10+10+13+9.25 = 52.25
-case("v-items-nothing-missed", construct="items", policy=ITEMS,
+case("v-items-nothing-missed", construct="score", policy=ITEMS,
      facts={"activities_planned": 3, "activities_held": 4, "competitor_analysis_delivered": True},
      values={"market_activity": "10", "floor_too_early": "10", "competitor_analysis": "10",
              "later_lines_still_apply": "13", "per_fraction": "9.25", "kpi_score": "52.25"})
@@ -1502,6 +1502,10 @@ output kpi_bonus = kpi_score * 10元
 ''')
 case("v-scorecard-cap-and-round", construct="scorecards", policy=SCORECARD, facts={"late_days": 3},
      values={"attendance": "34", "quality": "70", "kpi_score": "100", "kpi_bonus": "1000"})
+# every named value is in the result: items, the scorecard, the output (40 - 2 × 0 = 40; 60 + 10 = 70;
+# 110 -> cap 100 -> 100; 100 × 10 = 1000)
+case("v-result-has-every-named-value", construct="the result", policy=SCORECARD, facts={"late_days": 0},
+     values={"attendance": "40", "quality": "70", "kpi_score": "100", "kpi_bonus": "1000"})
 # 40 - 2 × 13 = 14; + 70 = 84 -> round down to 1 = 84; × 10 = 840
 case("v-scorecard-below-cap", construct="scorecards", policy=SCORECARD, facts={"late_days": 13},
      values={"attendance": "14", "kpi_score": "84", "kpi_bonus": "840"})
@@ -2469,6 +2473,59 @@ scorecard s:
 '''), {"a": 1, "b": 0}, "a / b", construct="deductions and additions")
 
 
+# The sections of docs/language.md the short labels above stand for (a case's `construct` is the
+# section's title; "Diagnostics" is docs/diagnostics.md: files too large, missing, too many problems).
+CONSTRUCTS = {
+    "a first policy": "A first policy",
+    "aggregates": "Aggregates: `sum over` and `count over`",
+    "bands": "Bands",
+    "blend": "Weighted average: `blend`",
+    "cite and note": "`cite` and `note`",
+    "clauses": "Clauses: `floor`, `cap`, `round`, `cite`",
+    "clauses: cap": "Clauses: `floor`, `cap`, `round`, `cite`",
+    "clauses: floor": "Clauses: `floor`, `cap`, `round`, `cite`",
+    "clauses: round": "Clauses: `floor`, `cap`, `round`, `cite`",
+    "dates and periods": "Dates and periods",
+    "declared functions": "Declared functions: `function`",
+    "deductions and additions": "Deductions and additions: `minus` and `plus`",
+    "diagnostics": "Diagnostics",
+    "effective-dated tables": "Effective-dated tables: versions `from DATE`",
+    "evaluations": "Evaluations",
+    "examples and kpirules test": "Examples and `kpirules test`",
+    "expressions and operators": "Expressions and operators",
+    "facts": "Facts",
+    "facts: constraints": "Constraints",
+    "file layout and comments": "File layout and comments",
+    "functions": "Functions",
+    "gates": "Gates",
+    "items": "Items",
+    "ladders": "Ladders",
+    "list rules": "List rules: `at least`, `at most`, `adding up to`",
+    "literals": "Literals",
+    "modules and imports": "Modules and imports",
+    "order of evaluation": "Order of evaluation",
+    "reserved keywords": "Reserved keywords",
+    "rounding modes": "Rounding modes",
+    "scorecards": "Scorecards",
+    "score": "Overriding a score: `score`",
+    "shared ladders": "Shared ladders: `ladder NAME:` and `using`",
+    "table lookup and record access": "Table lookup and record access",
+    "tables": "Tables",
+    "the policy header": "The policy header",
+    "top-level let": "Top-level `let`",
+    "units and types": "Units and types",
+    "values: let and output": "Values: `let` and `output`",
+    "versions of an evaluation": "Versions of a whole evaluation: `effective from`",
+    "the result": "What the result contains",
+}
+
+
+def construct_title(label: str) -> str:
+    if label not in CONSTRUCTS and label.startswith("facts: "):  # a fact's type: integer, money, list of, ...
+        return "Types"
+    return CONSTRUCTS[label]
+
+
 # ============================================================================================
 # Writing the files
 # ============================================================================================
@@ -2558,7 +2615,7 @@ def write(root: Path = HERE) -> tuple[int, int]:
         if any(k in expect for k in ("policy_errors", "fact_errors", "evaluation_error")) or \
                 expect.get("cite_errors"):
             errors += 1
-        doc = {"schema": SCHEMA, "name": name, "construct": c["construct"]}
+        doc = {"schema": SCHEMA, "name": name, "construct": construct_title(c["construct"])}
         if c["description"]:
             doc["description"] = c["description"]
         doc["policy"] = policy_file
