@@ -214,3 +214,88 @@ def test_every_result_kpirules_writes_passes_the_strict_reader(monkeypatch):
             assert problems == [], (folder.name, explain, problems)
         checked += 1
     assert checked >= 100
+
+
+# ---- any file at all: the strict reader and the comparison never fail with an exception ----------
+
+def _fresh_and_claimed():
+    import kpirules
+    from kpirules import stamp
+    policy = kpirules.load_policy(ROOT / U8)
+    facts = kpirules.read_facts(ROOT / QUARTERLY)
+    result = policy.evaluate(facts, evaluation="quarterly", explain=True)
+    fresh = result.to_json(stamp=stamp.make(result.policy, facts, result.as_of, True))
+    return fresh, json.dumps(fresh, ensure_ascii=False)
+
+
+def test_hostile_results_are_refused_or_compared_never_crash():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from kpirules import stamp
+    fresh, text = _fresh_and_claimed()
+    texts = st.text(alphabet=st.characters(codec=None), max_size=8)  # lone surrogates included
+    leaves = st.none() | st.booleans() | st.integers(-10**60, 10**60) | texts \
+        | st.sampled_from(["7488.00", "NaN", "1e400", "-0"])
+    values = st.recursive(leaves, lambda inner: st.lists(inner, max_size=3)
+                          | st.dictionaries(texts, inner, max_size=3), max_leaves=8)
+    paths = st.lists(st.sampled_from(["policy", "evaluation", "values", "stamp", "trace", "warnings", "nodes",
+                                      "signature", "explained", "kpi_score", "as_of", "evaluation_version", 0, 1]),
+                     min_size=1, max_size=4)
+
+    def put(doc, path, value):
+        node = doc
+        for step in path[:-1]:
+            if isinstance(node, dict) and isinstance(step, str):
+                node = node.setdefault(step, {})
+            elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+                node = node[step]
+            else:
+                return
+        last = path[-1]
+        if isinstance(node, dict) and isinstance(last, str):
+            node[last] = value
+        elif isinstance(node, list) and isinstance(last, int) and last < len(node):
+            node[last] = value
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(changes=st.lists(st.tuples(paths, values), min_size=1, max_size=3))
+    def run(changes):
+        doc = json.loads(text)
+        for path, value in changes:
+            put(doc, path, value)
+        raw = json.dumps(doc, ensure_ascii=False).encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+        data, problems = audit.check(audit.loads(raw))
+        if not problems and isinstance(data, dict) and isinstance(data.get("evaluation"), str) \
+                and isinstance(data.get("values"), dict):
+            found, _notes, _count = stamp.compare(data, fresh)
+            for line in found:
+                line.encode("utf-8")  # printable: no lone surrogate reaches the output
+    run()
+
+
+@pytest.mark.parametrize("change, code, path", [
+    (lambda d: d.update(policy=["x"]), "V105", "policy"),
+    (lambda d: d["policy"].update(name=True), "V105", "policy.name"),
+    (lambda d: d["stamp"].update(explained="yes"), "V105", "stamp.explained"),
+    (lambda d: d["stamp"].update(signature="x"), "V105", "stamp.signature"),
+    (lambda d: d.update(evaluation_version="x"), "V105", "evaluation_version"),
+    (lambda d: d.update(warnings=["x"]), "V105", "warnings[0]"),
+    (lambda d: d["values"].update(kpi_score="\ud800"), "V106", "values.kpi_score"),
+    (lambda d: d["values"].update({"\udc00": "1"}), "V106", "values"),
+])
+def test_a_field_of_another_kind_is_refused(capsys, tmp_path, result_text, change, code, path):
+    data = json.loads(result_text())
+    change(data)
+    text = json.dumps(data, ensure_ascii=True)  # a lone surrogate as an escape, as a forger would write it
+    code_, out, err = verify(capsys, tmp_path, text)
+    assert code_ == 2 and out == ""
+    assert f"r.json: error[{code}]: `{path}`: " in err
+    assert "internal error" not in err
+
+
+def test_an_added_as_of_is_a_difference(capsys, tmp_path, result_text):
+    data = json.loads(result_text())
+    data["as_of"] = "2026-01-01"
+    code, out, _ = verify(capsys, tmp_path, json.dumps(data, ensure_ascii=False))
+    assert code == 1 and out.splitlines()[0] == "as_of: result says 2026-01-01, re-evaluation gives nothing"

@@ -10,7 +10,10 @@ every problem at once, each with a code and the path of the field (as fact paths
 - V103 a JSON number where kpirules writes a decimal string (`7488.00` for `"7488.00"`): every
   number of a result is a string, but for the line and column counts and indexes of the trace;
 - V104 a stamp that says the result carries its trace (`"explained": true`) and no trace, or a
-  trace that the stamp says is not there.
+  trace that the stamp says is not there;
+- V105 a field of another kind than kpirules writes there (`"policy": [...]`, a stamp field that is
+  not a text, `"explained": "yes"`, a signature that is not an object of texts);
+- V106 a text that is not Unicode text: a lone surrogate (`"\\ud800"`), which no UTF-8 file can hold.
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ def check(data: Any) -> tuple[Any, list[Problem]]:
     problems: list[Problem] = []
     plain = _walk(data, "$", (), problems)
     if isinstance(plain, dict):
+        _kinds(plain, problems)
         _fields(plain, "$", TOP_FIELDS, problems)
         for key, allowed in (("policy", POLICY_FIELDS), ("stamp", STAMP_FIELDS),
                              ("evaluation_version", VERSION_FIELDS)):
@@ -96,8 +100,6 @@ def check(data: Any) -> tuple[Any, list[Problem]]:
             elif said is False and has:
                 problems.append(Problem("V104", "trace", "the stamp says the result carries no trace "
                                         "(`\"explained\": false`), and the result has one: it was added"))
-            elif not isinstance(said, bool):
-                problems.append(Problem("V104", "stamp.explained", f"must be `true` or `false`, got {_show(said)}"))
     problems.sort(key=lambda p: (p.code, p.path))
     return plain, problems
 
@@ -111,7 +113,18 @@ def _walk(v: Any, path: str, trail: tuple, problems: list[Problem]) -> Any:
                                 "decimal string (`\"" + v.text[:40] + "\"`); a result's numbers are texts, so that "
                                 "none is rounded by a JSON reader"))
         return v.text
+    if isinstance(v, str) and _surrogate(v):
+        problems.append(Problem("V106", path, "holds a lone surrogate (an escape such as `\\ud800`), which is not "
+                                "Unicode text; kpirules never writes one"))
+        return v.encode("utf-8", "replace").decode("utf-8")
     if isinstance(v, dict):
+        for k in list(v):
+            if _surrogate(k):
+                problems.append(Problem("V106", path, "has a key with a lone surrogate (an escape such as "
+                                        "`\\ud800`), which is not Unicode text; kpirules never writes one"))
+                v = _Object({(kk.encode("utf-8", "replace").decode("utf-8") if _surrogate(kk) else kk): vv
+                             for kk, vv in v.items()})
+                break
         for k in getattr(v, "duplicates", ()):
             problems.append(Problem("V101", _join(path, k), f"the key `{k}` appears twice in the same object; "
                                     "a reader may take either value, so the result is ambiguous"))
@@ -119,6 +132,56 @@ def _walk(v: Any, path: str, trail: tuple, problems: list[Problem]) -> Any:
     if isinstance(v, list):
         return [_walk(item, f"{path}[{i}]", trail, problems) for i, item in enumerate(v)]
     return v
+
+
+def _surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+_TEXT, _BOOL, _OBJECT, _LIST = "a text", "`true` or `false`", "an object", "a list"
+_KINDS = {_TEXT: str, _BOOL: bool, _OBJECT: dict, _LIST: list}
+# What kpirules writes at each place (checked when the place is present; the trace is compared
+# with the re-evaluation instead).
+_SHAPE = {
+    "policy": _OBJECT, "evaluation": _TEXT, "values": _OBJECT, "as_of": _TEXT, "evaluation_version": _OBJECT,
+    "warnings": _LIST, "stamp": _OBJECT, "trace": _OBJECT,
+    "stamp.schema": _TEXT, "stamp.trace_schema": _TEXT, "stamp.engine": _TEXT, "stamp.policy_sha256": _TEXT,
+    "stamp.facts_sha256": _TEXT, "stamp.explained": _BOOL, "stamp.as_of": _TEXT, "stamp.signature": _OBJECT,
+    "stamp.signature.algorithm": _TEXT, "stamp.signature.key_id": _TEXT, "stamp.signature.value": _TEXT,
+    "policy.name": _TEXT, "policy.sha256": _TEXT,
+}
+
+
+def _kinds(result: dict, problems: list[Problem]) -> None:
+    for path, kind in _SHAPE.items():
+        parent: Any = result
+        *heads, last = path.split(".")
+        for head in heads:
+            parent = parent.get(head) if isinstance(parent, dict) else None
+        if not isinstance(parent, dict) or last not in parent:
+            continue
+        v = parent[last]
+        if not isinstance(v, _KINDS[kind]) or (kind == _TEXT and isinstance(v, bool)):
+            problems.append(Problem("V105", path, f"must be {kind}, as kpirules writes it; got {_show(v)}"))
+    version = result.get("policy", {}).get("version") if isinstance(result.get("policy"), dict) else None
+    if version is not None and not isinstance(version, str):
+        problems.append(Problem("V105", "policy.version", f"must be a text or null; got {_show(version)}"))
+    ev = result.get("evaluation_version")
+    if isinstance(ev, dict):
+        for key in VERSION_FIELDS:
+            if key in ev and not (isinstance(ev[key], str) or (key == "until" and ev[key] is None)):
+                problems.append(Problem("V105", f"evaluation_version.{key}", f"must be a date written YYYY-MM-DD"
+                                        f"{' or null' if key == 'until' else ''}; got {_show(ev[key])}"))
+    warnings = result.get("warnings")
+    if isinstance(warnings, list):
+        for i, w in enumerate(warnings):
+            if not isinstance(w, dict) or not all(isinstance(w.get(k), str) for k in WARNING_FIELDS):
+                problems.append(Problem("V105", f"warnings[{i}]", "must be an object of texts (code, severity, "
+                                        f"path, message); got {_show(w)}"))
 
 
 def _fields(obj: dict, path: str, allowed: tuple[str, ...], problems: list[Problem]) -> None:
@@ -133,4 +196,4 @@ def _join(path: str, key: str) -> str:
 
 
 def _show(v: Any) -> str:
-    return f"`{json.dumps(v, ensure_ascii=False)[:40]}`"
+    return f"`{json.dumps(v, ensure_ascii=False)[:40]}`" if not isinstance(v, _Number) else f"`{v.text[:40]}`"

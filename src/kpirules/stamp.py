@@ -116,6 +116,10 @@ def compare(claimed: dict, fresh: dict) -> tuple[list, list, int]:
             continue  # the same difference as the stamp's, said once
         if said != got:
             problems.append(f"policy.{key}: result says {show(said)}, re-evaluation gives {show(got)}")
+    for key in ("as_of", "evaluation_version"):  # the date of the result, and the version it ran
+        said, got = claimed.get(key, _ABSENT), fresh.get(key, _ABSENT)
+        if said != got:
+            problems.append(f"{key}: result says {show(said)}, re-evaluation gives {show(got)}")
     said_values = claimed.get("values") or {}
     names = list(fresh["values"]) + [k for k in said_values if k not in fresh["values"]]
     for name in names:
