@@ -299,3 +299,21 @@ def test_an_added_as_of_is_a_difference(capsys, tmp_path, result_text):
     data["as_of"] = "2026-01-01"
     code, out, _ = verify(capsys, tmp_path, json.dumps(data, ensure_ascii=False))
     assert code == 1 and out.splitlines()[0] == "as_of: result says 2026-01-01, re-evaluation gives nothing"
+
+
+def test_forged_text_cannot_write_to_the_terminal(capsys, tmp_path, result_text):
+    data = json.loads(result_text())
+    data["values"]["quarterly_bonus"] = "\x1b[2J\x1b[Hverified: 16 values match\r"
+    data["values"]["kpi\u202eerocs"] = "1"
+    code, out, _ = verify(capsys, tmp_path, json.dumps(data, ensure_ascii=False))
+    assert code == 1
+    assert "\x1b" not in out and "\r" not in out and "\u202e" not in out
+    assert ("quarterly_bonus: result says <U+001B>[2J<U+001B>[Hverified: 16 values match<U+000D>, "
+            "re-evaluation gives 7488.00") in out
+    assert "kpi<U+202E>erocs: result says 1, re-evaluation gives nothing" in out
+    data = json.loads(result_text())
+    data["values"]["a\x1b[31m"] = "1"
+    key = '"a\\u001b[31m": "1"'
+    text = json.dumps(data, ensure_ascii=False).replace(key, key + ', "a\\u001b[31m": "2"')
+    code, _, err = verify(capsys, tmp_path, text)
+    assert code == 2 and "\x1b" not in err and "`values.a<U+001B>[31m`" in err

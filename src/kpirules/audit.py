@@ -19,6 +19,7 @@ every problem at once, each with a code and the path of the field (as fact paths
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import attrs
@@ -41,7 +42,19 @@ class Problem:
     message: str
 
     def render(self, file: str) -> str:
-        return f"{file}: error[{self.code}]: `{self.path}`: {self.message}"
+        return visible(f"{file}: error[{self.code}]: `{self.path}`: {self.message}")
+
+
+# Characters a forged result could use to rewrite the auditor's terminal or reorder what a line
+# says: C0 and C1 controls (escape sequences, carriage return), line and paragraph separators,
+# zero-width characters and bidirectional overrides.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064"
+                        "\u2066-\u2069\ufeff]")
+
+
+def visible(text: str) -> str:
+    """`text` with every control, separator, invisible and bidi character written as `<U+XXXX>`."""
+    return _INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
 
 
 class _Number:

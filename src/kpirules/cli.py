@@ -279,8 +279,9 @@ def cmd_verify(args) -> int:
         return EXIT_POLICY
     evaluation = claimed["evaluation"]
     if evaluation not in policy.evaluations:
-        print(f"evaluation: result says {evaluation}, and {args.policy} has no such evaluation (it has: "
-              + ", ".join(policy.evaluations) + ")")
+        from .audit import visible
+        print(visible(f"evaluation: result says {evaluation}, and {args.policy} has no such evaluation (it has: "
+                      + ", ".join(policy.evaluations) + ")"))
         print("not verified: the result is not of this policy")
         return EXIT_FACTS
     try:
@@ -304,12 +305,13 @@ def cmd_verify(args) -> int:
     fresh = result.to_json(stamp=stamp.make(result.policy, facts, result.as_of, explained="trace" in claimed))
     problems, notes, count = stamp.compare(claimed, fresh)
     signed, unsigned = _check_signature(claimed.get("stamp"), public_key, notes)
+    from .audit import visible  # names and texts of the result file are the forger's: no escapes
     for note in notes:
-        print(f"note: {note}")
+        print(visible(f"note: {note}"))
     if unsigned:
-        print(f"signature: {unsigned}")
+        print(visible(f"signature: {unsigned}"))
     for problem in problems:
-        print(problem)
+        print(visible(problem))
     if problems or unsigned:
         differences = f"{len(problems)} difference{'s' if len(problems) != 1 else ''}"
         print("not verified: " + ("the signature does not hold" + (f", and {differences}" if problems else "")

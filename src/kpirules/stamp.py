@@ -153,9 +153,10 @@ def show(v) -> str:
         return "nothing"
     if isinstance(v, bool):
         return "true" if v else "false"
+    from .audit import visible  # a forged text cannot write escape sequences to the terminal
     if isinstance(v, str):
-        return v if v else '""'
-    text = json.dumps(v, ensure_ascii=False, sort_keys=True)
+        return visible(v) if v else '""'
+    text = visible(json.dumps(v, ensure_ascii=False, sort_keys=True))
     return text if len(text) <= 80 else text[:77] + "..."
 
 
