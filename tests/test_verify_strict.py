@@ -317,3 +317,18 @@ def test_forged_text_cannot_write_to_the_terminal(capsys, tmp_path, result_text)
     text = json.dumps(data, ensure_ascii=False).replace(key, key + ', "a\\u001b[31m": "2"')
     code, _, err = verify(capsys, tmp_path, text)
     assert code == 2 and "\x1b" not in err and "`values.a<U+001B>[31m`" in err
+
+
+@pytest.mark.parametrize("explain", [False, True])
+def test_a_stamp_made_without_saying_explained_says_it_from_the_result(explain):
+    import kpirules
+    from kpirules import stamp
+    policy = kpirules.load_policy(ROOT / U8)
+    facts = kpirules.read_facts(ROOT / QUARTERLY)
+    result = policy.evaluate(facts, evaluation="quarterly", explain=explain)
+    made = stamp.make(result.policy, facts, result.as_of)
+    assert "explained" not in made
+    data = result.to_json(stamp=made)
+    assert list(data["stamp"]) == ["schema", "trace_schema", "engine", "policy_sha256", "facts_sha256", "explained"]
+    assert data["stamp"]["explained"] is explain
+    assert audit.check(audit.loads(json.dumps(data)))[1] == []

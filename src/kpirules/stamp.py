@@ -72,10 +72,11 @@ def facts_sha256(facts) -> str:
     return hashlib.sha256(canonical_facts(facts)).hexdigest()
 
 
-def make(policy: dict, facts, as_of: date | None = None, explained: bool = False) -> dict:
+def make(policy: dict, facts, as_of: date | None = None, explained: bool | None = None) -> dict:
     """The stamp of a result of `policy` (Result.policy: name, version, sha256) on `facts` as read,
-    whether the result carries its trace (`explained`), and the date it was made as of when one was
-    given (it decides effective-dated versions)."""
+    whether the result carries its trace (`explained`; when None, `Result.to_json` says so from the
+    result it writes), and the date it was made as of when one was given (it decides effective-dated
+    versions)."""
     from . import __version__
     out = {
         "schema": RESULT_SCHEMA,
@@ -83,8 +84,9 @@ def make(policy: dict, facts, as_of: date | None = None, explained: bool = False
         "engine": __version__,
         "policy_sha256": policy["sha256"],
         "facts_sha256": facts_sha256(facts),
-        "explained": explained,
     }
+    if explained is not None:
+        out["explained"] = explained
     if as_of is not None:
         out["as_of"] = as_of.isoformat()
     return out
