@@ -1638,6 +1638,100 @@ example "a fifth quarter is refused" for quarterly:
     expect error at "quarter"
 ''', facts={"sales": "100000", "quarter": 1}, values={"bonus": "1000"})
 
+# ---- more ladders: `if none: EXPRESSION`, notes among steps, a formula for the standard -----------
+LADDER_MORE = evaluation('''\
+fact won: count
+fact supported: count
+fact standard_rate: percent
+scorecard s:
+    item half_if_none weight 20:
+        ladder won / supported standard 85%, if none: 50%
+            minus 2 per full 5% below
+            note "a company-set reading: no projects counts as 50%"
+    item formula_standard weight 10:
+        ladder won / supported standard standard_rate + 5%, if none: standard
+            minus 1 per started 10% below
+            plus 1 per prorated 10% above
+    cite "每少5%,扣2分"
+    note "the scorecard has no total"
+''')
+# 0/0: half_if_none uses 50%: 35% below = 7 steps × 2 = 14 -> 6; formula_standard: standard -> 10
+case("v-ladder-if-none-expression", construct="ladders", policy=LADDER_MORE,
+     facts={"won": 0, "supported": 0, "standard_rate": "0.75"}, values={"half_if_none": "6", "formula_standard": "10",
+                                                                        "s": "16"})
+# 3/5 = 60%: half_if_none 25% below = 5 steps -> 10; standard 75% + 5% = 80%: 20% below, 2 started steps -> 8
+case("v-ladder-standard-formula-below", construct="ladders", policy=LADDER_MORE,
+     facts={"won": 3, "supported": 5, "standard_rate": "0.75"}, values={"half_if_none": "10", "formula_standard": "8"})
+# 19/20 = 95%: 10% above 85% (no above line): 20; 95% vs 70% + 5% = 75%: 20% above, prorated 2 steps -> 12
+case("v-ladder-standard-formula-above", construct="ladders", policy=LADDER_MORE,
+     facts={"won": 19, "supported": 20, "standard_rate": "0.7"}, values={"half_if_none": "20", "formula_standard": "12"})
+# 81/100 = 81%: standard 75% + 5% = 80%: 1% above = 0.1 step prorated -> 10.1; 4% below 85%: 0 full steps -> 20
+case("v-ladder-prorated-small-gap", construct="ladders", policy=LADDER_MORE,
+     facts={"won": 81, "supported": 100, "standard_rate": "0.75"}, values={"half_if_none": "20",
+                                                                           "formula_standard": "10.1"})
+case("e-E313-ladder-without-steps", construct="ladders", policy=evaluation('''\
+fact won: count
+fact supported: count
+scorecard s:
+    item x weight 10:
+        ladder won / supported standard 85%
+            cite "no step lines"
+'''), facts={}, policy_errors=[pe("E313", "ladder")])
+case("e-E216-using-with-own-steps", construct="shared ladders", policy='''\
+policy demo
+
+ladder steps:
+    minus 2 per full 5% below
+
+evaluation e:
+    fact won: count
+    fact supported: count
+    scorecard s:
+        item x weight 10:
+            ladder won / supported standard 85% using steps
+                minus 1 per full 1% below
+''', facts={}, policy_errors=[pe("E216", "ladder won")])
+
+# ---- a fact named evaluation_date takes precedence over the built-in ---------------------------------
+# the fact 2026-12-01 picks the 12% row: 1000 × 12% = 120 (no as-of date needed)
+case("v-evaluation-date-fact", construct="effective-dated tables", policy='''\
+policy dated
+
+table base_rate (day) -> percent:
+    from 2026-01-01 -> 10%
+    from 2026-10-01 -> 12%
+
+evaluation e:
+    fact evaluation_date: date
+    fact salary: money
+    output extra = salary * base_rate[evaluation_date]
+''', facts={"evaluation_date": "2026-12-01", "salary": "1000"}, values={"extra": "120"})
+# as of 2026-09-30, the last day of the 10% version: 1000 × 10% = 100
+case("v-as-of-last-day-of-a-version", construct="effective-dated tables", policy="year_end", as_of="2026-09-30",
+     facts={"salary": "1000"}, values={"extra": "100"})
+
+# ---- notes and cites in every place they are allowed ------------------------------------------------
+# 1000 × 15% = 150
+case("v-notes-everywhere", construct="cite and note", policy='''\
+policy notes
+
+table split (quarter) -> percent:
+    1 -> 15%
+    2 -> 25%
+    note "company-set split"
+    cite "季度任务分解"
+
+function twice(x: number) = x * 2, note "doubled"
+
+evaluation e:
+    fact quarter: integer in 1..2
+        note "the quarter of the year"
+    fact revenue: money
+    let share = revenue * split[quarter], note "first note"
+        cite "first cite"
+    output doubled = twice(2)
+''', facts={"quarter": 1, "revenue": "1000"}, values={"share": "150", "doubled": "4"})
+
 # ---- effective-from versions, keywords as names -------------------------------------------------
 # `total`, `standard`, `from`, `weight` are keywords only inside statements: 3 + 4 = 7
 case("v-soft-keywords-as-names", construct="reserved keywords", policy=evaluation('''\
@@ -2253,6 +2347,37 @@ evaluation annual effective from 2026-01-01 until 2026-12-31:
 evaluation annual effective from 2026-06-01:
     output x = 2
 ''', "evaluation annual effective from 2026-06-01", construct="versions of an evaluation")
+
+# ---- more syntax and names -----------------------------------------------------------------------------
+policy_error("bad-escape", "E107", evaluation('''\
+output x = "a\\qb"
+'''), "\\q", construct="file layout and comments")  # at the escape (reported position)
+policy_error("fullwidth-colon", "E101", '''\
+policy demo
+
+evaluation e:
+    fact x：number
+    output y = x
+''', "：", construct="file layout and comments")
+policy_error("misspelt-value-in-output", "E201", evaluation('''\
+fact sales: money
+let base = sales * 40%
+output bonus = bse * 2
+'''), "bse", construct="values: let and output")
+policy_error("two-unknown-names", "E201", evaluation('''\
+fact sales: money
+output bonus = salse * rat
+'''), "salse", construct="units and types", extra=[pe("E201", "rat\n")])
+policy_error("percent-fact-in-money-sum", "E302", evaluation('''\
+fact sales: money
+fact rate: percent
+output x = sales + rate
+'''), "sales +", construct="units and types")
+policy_error("if-branches-differ", "E302", evaluation('''\
+fact sales: money
+fact flag: boolean
+output x = if flag then sales else 1
+'''), "if flag", construct="expressions and operators")
 
 # ---- E501: a cite not found in the source document (kpirules check --source) ----------------------
 E501_POLICY = '''\
