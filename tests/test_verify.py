@@ -57,7 +57,8 @@ def rewrite(path: Path, change) -> Path:
 def test_every_json_result_has_a_stamp(capsys, tmp_path, explain):
     _, data = result_file(capsys, tmp_path, explain=explain)
     st = data["stamp"]
-    assert list(st) == ["schema", "trace_schema", "engine", "policy_sha256", "facts_sha256"]
+    assert list(st) == ["schema", "trace_schema", "engine", "policy_sha256", "facts_sha256", "explained"]
+    assert st["explained"] is explain
     assert st["schema"] == "kpirules.result/1"
     assert st["trace_schema"] == "kpirules.trace/1"
     assert st["engine"] == kpirules.__version__

@@ -71,6 +71,13 @@ EPILOGS = {
         "example:\n"
         "  kpirules eval POLICY facts.json --format json > result.json\n"
         "  kpirules verify result.json facts.json POLICY"),
+    "keygen": (
+        "exit status:\n"
+        "  0   the key pair was written\n"
+        "  2   bad usage, or a key file that exists already (never overwritten)\n" + _INTERNAL + "\n"
+        "example:\n"
+        "  kpirules keygen --out hr-2026\n"
+        "  kpirules eval POLICY facts.json --format json --sign hr-2026.key > result.json"),
     "test": (
         "exit status:\n"
         "  0   every example passed\n"
@@ -154,16 +161,25 @@ def _parser() -> argparse.ArgumentParser:
                         "statement, and summary.csv, into DIR")
     e.add_argument("--id-field", metavar="NAME", default="id",
                    help="with --out: the field of each line that names its files (default: id)")
+    e.add_argument("--sign", metavar="KEYFILE",
+                   help="sign the stamp of each JSON result with this Ed25519 private key (`kpirules keygen`)")
     v = command("verify", "re-evaluate a JSON result and confirm its stamp and every value")
     v.add_argument("result", metavar="RESULT.json",
                    help="a result written by `kpirules eval --format json` (`-`: standard input)")
     v.add_argument("facts", metavar="FACTS.json", help="the facts it was computed from (`-`: standard input)")
     v.add_argument("policy", metavar="POLICY", help="the policy it was computed by (`-`: standard input)")
+    v.add_argument("--public-key", metavar="KEYFILE", dest="public_key",
+                   help="also check that the result was signed with the private key of this public key")
+    k = command("keygen", "make an Ed25519 key pair for signing results (`eval --sign`)")
+    k.add_argument("--out", metavar="PREFIX", required=True,
+                   help="write the private key to PREFIX.key (mode 0600) and the public key to PREFIX.pub")
     t = command("test", "run the examples written in policies")
     t.add_argument("paths", nargs="*", metavar="PATH", default=["policies"],
                    help="policy files or folders (default: policies/); `-` reads a policy from standard input")
     t.add_argument("--coverage", action="store_true",
                    help="after the examples, report the branches of each policy they took and the ones they never did")
+    t.add_argument("--conformance", metavar="DIR",
+                   help="instead, run the conformance corpus in DIR (tests/conformance: cases/*/case.json)")
     t.add_argument("--min-coverage", metavar="PERCENT",
                    help="exit 1 when the examples of a policy take fewer than PERCENT of its branches "
                         "(implies --coverage)")
@@ -332,6 +348,7 @@ def cmd_eval(args) -> int:
         print(exc.render(), file=sys.stderr)
         return EXIT_POLICY
     try:
+        signer = _signer(args)
         facts = _read_facts(args.facts)
         result = policy.evaluate(facts, evaluation=args.evaluation, explain=args.explain, as_of=args.as_of)
     except UsageError as exc:
@@ -343,7 +360,7 @@ def cmd_eval(args) -> int:
     except EvaluationError as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_FACTS
-    data = result.to_json(stamp=make_stamp(result.policy, facts, result.as_of))
+    data = result.to_json(stamp=signer(make_stamp(result.policy, facts, result.as_of, explained=args.explain)))
     if args.format == "json":
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     elif args.format in ("markdown", "html"):
@@ -361,6 +378,8 @@ def cmd_eval(args) -> int:
 
 
 def cmd_test(args) -> int:
+    if getattr(args, "conformance", None) is not None:
+        return cmd_conformance(args.conformance)
     from . import coverage, examples
     minimum = None
     if getattr(args, "min_coverage", None) is not None:
@@ -456,6 +475,25 @@ def _coverage_json(cover, minimum) -> dict:
     return out
 
 
+def cmd_conformance(corpus: str) -> int:
+    """`kpirules test --conformance DIR`: every case of a conformance corpus; 1 if any fails."""
+    from . import conformance
+    if not conformance.cases(corpus):
+        print(f"kpirules: error: no conformance cases (cases/*/case.json) in `{corpus}`", file=sys.stderr)
+        return EXIT_POLICY
+    passed = failed = 0
+    for folder, problems in conformance.run(corpus):
+        if problems:
+            failed += 1
+            print(f"FAIL {folder.name}")
+            for problem in problems:
+                print("    " + problem.replace("\n", "\n    "))
+        else:
+            passed += 1
+    print(f"{passed} passed, {failed} failed")
+    return EXIT_FACTS if failed else EXIT_OK
+
+
 def cmd_verify(args) -> int:
     """Re-evaluate RESULT's evaluation on FACTS with POLICY; 0 when stamp and values all match."""
     from . import stamp
@@ -464,13 +502,21 @@ def cmd_verify(args) -> int:
         return EXIT_POLICY
     try:
         policy = _load_policy(args.policy)
+        public_key = None
+        if args.public_key is not None:
+            from . import signing
+            public_key = signing.load_public_key(args.public_key)
     except PolicyError as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_POLICY
+    except UsageError as exc:
+        print(f"kpirules: error: {exc}", file=sys.stderr)
+        return EXIT_POLICY
     evaluation = claimed["evaluation"]
     if evaluation not in policy.evaluations:
-        print(f"evaluation: result says {evaluation}, and {_shown(args.policy)} has no such evaluation (it has: "
-              + ", ".join(policy.evaluations) + ")")
+        from .audit import visible
+        print(visible(f"evaluation: result says {evaluation}, and {_shown(args.policy)} has no such evaluation (it "
+                      "has: " + ", ".join(policy.evaluations) + ")"))
         print("not verified: the result is not of this policy")
         return EXIT_FACTS
     try:
@@ -491,24 +537,74 @@ def cmd_verify(args) -> int:
         print(exc.render(), file=sys.stderr)
         print("not verified: the facts cannot be evaluated", file=sys.stderr)
         return EXIT_FACTS
-    fresh = result.to_json(stamp=stamp.make(result.policy, facts, result.as_of))
+    fresh = result.to_json(stamp=stamp.make(result.policy, facts, result.as_of, explained="trace" in claimed))
     problems, notes, count = stamp.compare(claimed, fresh)
     quiet = getattr(args, "quiet", False)
+    signed, unsigned = _check_signature(claimed.get("stamp"), public_key, notes)
+    from .audit import visible  # names and texts of the result file are the forger's: no escapes
     for note in () if quiet else notes:
-        print(f"note: {note}")
+        print(visible(f"note: {note}"))
+    if unsigned:
+        print(visible(f"signature: {unsigned}"))
     for problem in problems:
-        print(problem)
-    if problems:
-        print(f"not verified: {len(problems)} difference{'s' if len(problems) != 1 else ''}")
+        print(visible(problem))
+    if problems or unsigned:
+        differences = f"{len(problems)} difference{'s' if len(problems) != 1 else ''}"
+        print("not verified: " + ("the signature does not hold" + (f", and {differences}" if problems else "")
+                                  if unsigned else differences))
         return EXIT_FACTS
     trace = f", and its trace of {_count_nodes(claimed['trace'])} nodes" if "trace" in claimed else ""
     if not quiet:
-        print(f"verified: {count} value{'s' if count != 1 else ''} match{'es' if count == 1 else ''}{trace}")
+        print(f"verified: {count} value{'s' if count != 1 else ''} match{'es' if count == 1 else ''}{trace}{signed}")
+    return EXIT_OK
+
+
+def _check_signature(said_stamp, public_key, notes: list) -> tuple[str, str]:
+    """Check the stamp's signature against --public-key: ("; signed by key ...", "") when it holds,
+    ("", what is wrong) when it does not; without --public-key, a note when the result is signed."""
+    from . import signing
+    from .stamp import show
+    if public_key is None:
+        sig = said_stamp.get("signature") if isinstance(said_stamp, dict) else None
+        if isinstance(sig, dict):
+            notes.append(f"the result is signed by key {show(sig.get('key_id'))}; the signature is not "
+                         "checked (give the signer's public key with --public-key KEYFILE)")
+        return "", ""
+    problem, key = signing.check(said_stamp, public_key)
+    if problem is not None:
+        return "", problem
+    return f"; signed by key {key}", ""
+
+
+def _signer(args):
+    """The function that signs a stamp with --sign KEYFILE (the identity without it)."""
+    if getattr(args, "sign", None) is None:
+        return lambda st: st
+    if args.format != "json" and args.out is None:
+        raise UsageError("--sign signs the stamp of a JSON result: add --format json (or use --out DIR)")
+    from . import signing
+    key = signing.load_private_key(args.sign)
+    return lambda st: signing.sign(st, key)
+
+
+def cmd_keygen(args) -> int:
+    """Write PREFIX.key and PREFIX.pub: an Ed25519 key pair for `eval --sign` and `verify --public-key`."""
+    from . import signing
+    try:
+        private_path, public_path, key = signing.keygen(args.out)
+    except UsageError as exc:
+        print(f"kpirules: error: {exc}", file=sys.stderr)
+        return EXIT_POLICY
+    print(f"private key: {private_path} (keep it secret; sign with `kpirules eval --sign {private_path} ...`)")
+    print(f"public key:  {public_path} (give it to whoever verifies: `kpirules verify --public-key {public_path} ...`)")
+    print(f"key id:      {key}")
     return EXIT_OK
 
 
 def _read_result(path):
-    """A JSON result as written by `eval --format json` (numbers stay text), or None after saying why."""
+    """A JSON result as written by `eval --format json`, or None after saying why (audit.py: a
+    result that could be read two ways is refused, every problem with its code)."""
+    from . import audit
     problem = None
     try:
         if path == STDIN:
@@ -516,7 +612,7 @@ def _read_result(path):
         else:
             with open(path, encoding="utf-8") as fh:
                 text = fh.read()
-        data = json.loads(text.lstrip("\ufeff"), parse_float=str)
+        data = audit.loads(text.lstrip("\ufeff"))
     except FileNotFoundError:
         problem = "does not exist"
     except UnicodeDecodeError:
@@ -525,10 +621,22 @@ def _read_result(path):
         problem = f"is not JSON ({exc.msg[:1].lower() + exc.msg[1:]} at line {exc.lineno}, column {exc.colno})"
     except OSError as exc:
         problem = f"cannot be read ({exc.strerror or exc})"
+    except RecursionError:
+        problem = "is nested too deeply to be a kpirules result"
     else:
+        try:
+            data, problems = audit.check(data)
+        except RecursionError:
+            data, problems = None, []
         if not (isinstance(data, dict) and isinstance(data.get("evaluation"), str)
                 and isinstance(data.get("values"), dict)):
             problem = "is not a kpirules result (expected the JSON of `kpirules eval --format json`)"
+        elif problems:
+            for p in problems:
+                print(p.render(path), file=sys.stderr)
+            print(f"not verified: `{path}` is not a result as kpirules writes it ({len(problems)} "
+                  f"problem{'s' if len(problems) != 1 else ''})", file=sys.stderr)
+            return None
     if problem is not None:
         print(f"kpirules: error: result file `{_shown(path)}` {problem}", file=sys.stderr)
         return None
@@ -609,6 +717,7 @@ def cmd_batch(args) -> int:
         return EXIT_POLICY
     try:
         declared = {name for name, _label, _rule in policy.facts_of(args.evaluation)}
+        args.signer = _signer(args)
     except UsageError as exc:
         print(f"kpirules: error: {exc}", file=sys.stderr)
         return EXIT_POLICY
@@ -720,7 +829,8 @@ def _batch_line(args, policy, declared, raw, number, seen, out, html) -> dict:
         return failed(f"internal error ({type(exc).__name__}: {exc}); please report it", name=ident)
     for w in result.warnings:
         print(f"{where}: warning[{w.code}]: `{w.path}`: {w.message}", file=sys.stderr)
-    explained = result.to_json(stamp=make_stamp(result.policy, facts, result.as_of))
+    explained = result.to_json(stamp=args.signer(make_stamp(result.policy, facts, result.as_of,
+                                                             explained=args.explain)))
     data = explained if args.explain else {k: v for k, v in explained.items() if k != "trace"}
     (out / f"{ident}.error.txt").unlink(missing_ok=True)
     _write(out / f"{ident}.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
@@ -837,6 +947,8 @@ def main(argv=None) -> int:
             return cmd_verify(args)
         if args.command == "lsp":
             return cmd_lsp(args)
+        if args.command == "keygen":
+            return cmd_keygen(args)
         return cmd_eval(args)
     except KpiRulesError as exc:  # any other error the library raises for bad input
         print(f"kpirules: error: {exc}", file=sys.stderr)

@@ -103,6 +103,11 @@ class Result:
             out["warnings"] = [w.as_json() for w in self.warnings]
         if stamp is not None:
             out["stamp"] = dict(stamp)
+            if "explained" not in stamp:  # whether this result carries its trace (stamp.make)
+                keys = list(stamp)
+                at = keys.index("facts_sha256") + 1 if "facts_sha256" in keys else len(keys)
+                items = list(stamp.items())
+                out["stamp"] = dict(items[:at] + [("explained", self.trace is not None)] + items[at:])
         if self.trace is not None:
             out["trace"] = jsonable(self.trace)
         return out

@@ -4,7 +4,10 @@ A stamp says what produced a result, so that anyone holding the same policy and 
 re-evaluate and compare (`kpirules verify`):
 
     "stamp": {"schema": "kpirules.result/1", "trace_schema": "kpirules.trace/1",
-              "engine": "0.1.0", "policy_sha256": "...", "facts_sha256": "..."}
+              "engine": "0.1.0", "policy_sha256": "...", "facts_sha256": "...", "explained": false}
+
+`explained` says whether the result carries its trace, so that a removed trace is noticed; a
+stamp may also carry a `signature` (signing.py) saying who made the result.
 
 No timestamp, no host, no path: the same policy and facts give the same stamp, byte for byte.
 """
@@ -69,9 +72,11 @@ def facts_sha256(facts) -> str:
     return hashlib.sha256(canonical_facts(facts)).hexdigest()
 
 
-def make(policy: dict, facts, as_of: date | None = None) -> dict:
+def make(policy: dict, facts, as_of: date | None = None, explained: bool | None = None) -> dict:
     """The stamp of a result of `policy` (Result.policy: name, version, sha256) on `facts` as read,
-    and the date it was made as of when one was given (it decides effective-dated versions)."""
+    whether the result carries its trace (`explained`; when None, `Result.to_json` says so from the
+    result it writes), and the date it was made as of when one was given (it decides effective-dated
+    versions)."""
     from . import __version__
     out = {
         "schema": RESULT_SCHEMA,
@@ -80,6 +85,8 @@ def make(policy: dict, facts, as_of: date | None = None) -> dict:
         "policy_sha256": policy["sha256"],
         "facts_sha256": facts_sha256(facts),
     }
+    if explained is not None:
+        out["explained"] = explained
     if as_of is not None:
         out["as_of"] = as_of.isoformat()
     return out
@@ -97,7 +104,8 @@ def compare(claimed: dict, fresh: dict) -> tuple[list, list, int]:
     `fresh` is the JSON result of re-evaluating the same evaluation on the facts and policy
     given to `kpirules verify`, with its own stamp. Problems are lines `what: result says X,
     re-evaluation gives Y`; notes (a different engine version) do not fail verification.
-    Warnings are not compared: they describe the fact file, which the facts hash covers.
+    Every warning the result lists must be one the re-evaluation gives (a forged warning is a
+    difference; one more warning in the re-evaluation is not, as a batch line's id field draws one).
     """
     problems: list = []
     notes: list = []
@@ -110,12 +118,20 @@ def compare(claimed: dict, fresh: dict) -> tuple[list, list, int]:
             continue  # the same difference as the stamp's, said once
         if said != got:
             problems.append(f"policy.{key}: result says {show(said)}, re-evaluation gives {show(got)}")
+    for key in ("as_of", "evaluation_version"):  # the date of the result, and the version it ran
+        said, got = claimed.get(key, _ABSENT), fresh.get(key, _ABSENT)
+        if said != got:
+            problems.append(f"{key}: result says {show(said)}, re-evaluation gives {show(got)}")
     said_values = claimed.get("values") or {}
     names = list(fresh["values"]) + [k for k in said_values if k not in fresh["values"]]
     for name in names:
         said, got = said_values.get(name, _ABSENT), fresh["values"].get(name, _ABSENT)
         if said != got:
             problems.append(f"{name}: result says {show(said)}, re-evaluation gives {show(got)}")
+    said_warnings = claimed.get("warnings", [])
+    for i, w in enumerate(said_warnings if isinstance(said_warnings, list) else [said_warnings]):
+        if w not in fresh.get("warnings", []):  # a batch line's id field may draw a warning re-evaluated
+            problems.append(f"warnings[{i}]: result says {show(w)}, re-evaluation gives no such warning")
     if "trace" in claimed:
         found: list = []
         _diff(claimed["trace"], fresh.get("trace"), "", "trace", found)
@@ -139,9 +155,10 @@ def show(v) -> str:
         return "nothing"
     if isinstance(v, bool):
         return "true" if v else "false"
+    from .audit import visible  # a forged text cannot write escape sequences to the terminal
     if isinstance(v, str):
-        return v if v else '""'
-    text = json.dumps(v, ensure_ascii=False, sort_keys=True)
+        return visible(v) if v else '""'
+    text = visible(json.dumps(v, ensure_ascii=False, sort_keys=True))
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -151,17 +168,18 @@ def _stamp(said, got: dict, problems: list, notes: list) -> None:
                         "be checked (write results with `kpirules eval --format json`)")
         return
     labels = {"policy_sha256": "policy sha256", "facts_sha256": "facts sha256", "schema": "result schema",
-              "trace_schema": "trace schema"}
+              "trace_schema": "trace schema", "explained": "explained"}
     if "as_of" in said or "as_of" in got:
         labels["as_of"] = "as-of date"
-    for key in ("policy_sha256", "facts_sha256", "schema", "trace_schema", *(("as_of",) if "as_of" in labels else ())):
+    for key in ("policy_sha256", "facts_sha256", "schema", "trace_schema", "explained",
+                *(("as_of",) if "as_of" in labels else ())):
         if said.get(key, _ABSENT) != got.get(key, _ABSENT):
             problems.append(f"stamp {labels[key]}: result says {show(said.get(key, _ABSENT))}, "
                             f"re-evaluation gives {show(got.get(key, _ABSENT))}")
     if said.get("engine") != got["engine"]:
         notes.append(f"stamp engine: result says kpirules {show(said.get('engine', _ABSENT))}, re-evaluation "
                      f"uses kpirules {got['engine']}; the values are compared all the same")
-    for key in sorted(set(said) - set(got) - {"as_of"}):
+    for key in sorted(set(said) - set(got) - {"as_of", "signature"}):
         problems.append(f"stamp {key}: result says {show(said[key])}, re-evaluation gives nothing")
 
 

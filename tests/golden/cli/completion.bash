@@ -21,7 +21,7 @@ _kpirules() {
         esac
     done
     if [[ -z "$cmd" ]]; then
-        COMPREPLY=($(compgen -W "check eval verify test fmt lsp completion -h --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "check eval verify keygen test fmt lsp completion -h --help --version" -- "$cur"))
         return
     fi
     case "$cmd" in
@@ -51,14 +51,15 @@ _kpirules() {
                 --lang) COMPREPLY=($(compgen -W "en zh" -- "$cur")); return ;;
                 --out) COMPREPLY=($(compgen -d -- "$cur")); return ;;
                 --id-field) COMPREPLY=(); return ;;
+                --sign) COMPREPLY=(); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "-h --help -q --quiet --evaluation --as-of --format --explain --lang --out --id-field" -- "$cur"))
+                COMPREPLY=($(compgen -W "-h --help -q --quiet --evaluation --as-of --format --explain --lang --out --id-field --sign" -- "$cur"))
                 return
             fi
             for ((i = i + 1; i < COMP_CWORD; i++)); do
                 word="${COMP_WORDS[i]}"
-                case "$word" in --evaluation|--as-of|--format|--lang|--out|--id-field) ((i++)); continue ;; esac
+                case "$word" in --evaluation|--as-of|--format|--lang|--out|--id-field|--sign) ((i++)); continue ;; esac
                 [[ "$word" == -* ]] || ((n++))
             done
             case "$n" in
@@ -67,12 +68,16 @@ _kpirules() {
             esac
             ;;
         verify)
+            case "$prev" in
+                --public-key) COMPREPLY=(); return ;;
+            esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "-h --help -q --quiet" -- "$cur"))
+                COMPREPLY=($(compgen -W "-h --help -q --quiet --public-key" -- "$cur"))
                 return
             fi
             for ((i = i + 1; i < COMP_CWORD; i++)); do
                 word="${COMP_WORDS[i]}"
+                case "$word" in --public-key) ((i++)); continue ;; esac
                 [[ "$word" == -* ]] || ((n++))
             done
             case "$n" in
@@ -81,18 +86,28 @@ _kpirules() {
                 2) _kpirules_files rules ;;
             esac
             ;;
+        keygen)
+            case "$prev" in
+                --out) COMPREPLY=(); return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "-h --help -q --quiet --out" -- "$cur"))
+                return
+            fi
+            ;;
         test)
             case "$prev" in
+                --conformance) COMPREPLY=($(compgen -d -- "$cur")); return ;;
                 --min-coverage) COMPREPLY=(); return ;;
                 --format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                COMPREPLY=($(compgen -W "-h --help -q --quiet --coverage --min-coverage --format" -- "$cur"))
+                COMPREPLY=($(compgen -W "-h --help -q --quiet --coverage --conformance --min-coverage --format" -- "$cur"))
                 return
             fi
             for ((i = i + 1; i < COMP_CWORD; i++)); do
                 word="${COMP_WORDS[i]}"
-                case "$word" in --min-coverage|--format) ((i++)); continue ;; esac
+                case "$word" in --conformance|--min-coverage|--format) ((i++)); continue ;; esac
                 [[ "$word" == -* ]] || ((n++))
             done
             case "$n" in

@@ -17,6 +17,7 @@ _kpirules() {
                 'check:check policies and report every problem'
                 'eval:evaluate a policy on a fact file'
                 'verify:re-evaluate a JSON result and confirm its stamp and every value'
+                'keygen:make an Ed25519 key pair for signing results'
                 'test:run the examples written in policies'
                 'fmt:rewrite policies in the canonical layout'
                 'lsp:run the language server on standard input and output'
@@ -46,6 +47,7 @@ _kpirules() {
                         '--lang[language of the explanation'\''s sentences]:lang:(en zh)' \
                         '--out[with a .jsonl fact file\: write each line'\''s result and statement, and summary.csv, into DIR]:out:_files -/' \
                         '--id-field[with --out\: the field of each line that names its files]:id-field: ' \
+                        '--sign[sign the stamp of each JSON result with this Ed25519 private key]:sign: ' \
                         '1:POLICY:_files -g '\''*.rules'\''' \
                         '2:FACTS.json:_files -g '\''*.(json|jsonl)'\'''
                     ;;
@@ -53,15 +55,23 @@ _kpirules() {
                     _arguments \
                         '(-h --help)'{-h,--help}'[show this help message and exit]' \
                         '(-q --quiet)'{-q,--quiet}'[print only problems and the output asked for]' \
+                        '--public-key[also check that the result was signed with the private key of this public key]:public-key: ' \
                         '1:RESULT.json:_files -g '\''*.json'\''' \
                         '2:FACTS.json:_files -g '\''*.(json|jsonl)'\''' \
                         '3:POLICY:_files -g '\''*.rules'\'''
+                    ;;
+                keygen)
+                    _arguments \
+                        '(-h --help)'{-h,--help}'[show this help message and exit]' \
+                        '(-q --quiet)'{-q,--quiet}'[print only problems and the output asked for]' \
+                        '--out[write the private key to PREFIX.key and the public key to PREFIX.pub]:out: '
                     ;;
                 test)
                     _arguments \
                         '(-h --help)'{-h,--help}'[show this help message and exit]' \
                         '(-q --quiet)'{-q,--quiet}'[print only problems and the output asked for]' \
                         '--coverage[after the examples, report the branches of each policy they took and the ones they never did]' \
+                        '--conformance[instead, run the conformance corpus in DIR]:conformance:_files -/' \
                         '--min-coverage[exit 1 when the examples of a policy take fewer than PERCENT of its branches]:min-coverage: ' \
                         '--format[text, or json]:format:(text json)' \
                         '*:PATH:_files -g '\''*.rules'\'''
