@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("paths", nargs="+", metavar="PATH", help="policy files or folders of .rules files")
     f.add_argument("--check", action="store_true",
                    help="change nothing; list the files that would change and exit 1 if any")
+    from .serve.command import add_arguments as serve_arguments
+    serve_arguments(sub.add_parser("serve", help="serve policies over HTTP, with a playground at / "
+                                                 "(needs the serve extra)"))
     return p
 
 
@@ -545,6 +548,9 @@ def main(argv=None) -> int:
             return cmd_test(args)
         if args.command == "verify":
             return cmd_verify(args)
+        if args.command == "serve":
+            from .serve.command import run as serve
+            return serve(args)
         return cmd_eval(args)
     except KpiRulesError as exc:  # any other error the library raises for bad input
         print(f"kpirules: error: {exc}", file=sys.stderr)
