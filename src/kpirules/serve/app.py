@@ -383,7 +383,9 @@ async def _on_problem(request: Request, exc: Exception) -> Response:
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        return _problem(Problem("method_not_allowed", f"{request.method} is not allowed on {request.url.path}"))
+        response = _problem(Problem("method_not_allowed", f"{request.method} is not allowed on {request.url.path}"))
+        response.headers.update(exc.headers or {})  # Allow: the methods the route takes
+        return response
     return _problem(Problem("not_found", f"no route {request.method} {request.url.path}"))
 
 

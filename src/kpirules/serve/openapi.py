@@ -166,7 +166,9 @@ def document() -> dict[str, Any]:
                 "operationId": "check", "summary": "check a policy text: its diagnostics (and, when it checks, "
                                                   "its evaluations and facts)",
                 "parameters": [_POLICY_QUERY],
-                "requestBody": {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}},
+                "requestBody": {"required": False, "description": "the policy text (UTF-8); no body is an "
+                                                                  "empty text",
+                                "content": {"text/plain": {"schema": {"type": "string"}}}},
                 "responses": {**_ok("the diagnostics; `ok` is false when any is an error",
                                     {"$ref": "#/components/schemas/Check"}), **_errors(400, 404, 408, 413)}}},
             "/v1/playground/evaluate": {"post": {
