@@ -274,8 +274,9 @@ def _check_text(text: str, path: str) -> dict:
     try:
         policy = load_policy_text(text, path)
     except PolicyError as exc:
-        return {"ok": False, "diagnostics": [d.as_json() for d in exc.diagnostics]}
-    return {"ok": True, "diagnostics": [d.as_json() for d in policy.diagnostics], "policy": describe.summary(policy)}
+        return {"ok": False, "path": path, "diagnostics": [d.as_json() for d in exc.diagnostics]}
+    return {"ok": True, "path": path, "diagnostics": [d.as_json() for d in policy.diagnostics],
+            "policy": describe.summary(policy)}
 
 
 def _policy_path(request: Request) -> str:
@@ -308,9 +309,16 @@ def _playground(text: str, path: str, evaluation: str | None, facts, explain: bo
     _evaluation(policy, evaluation)
     data = evaluate(policy, evaluation, facts, True, as_of)
     page = html_renderer.render(data, explain=explain, lang=lang)
+    labels: dict[str, str] = {}
+    stack = list(data["trace"]["nodes"])
+    while stack:
+        node = stack.pop()
+        if node.get("label") and node.get("name") in data["values"]:
+            labels.setdefault(node["name"], node["label"])
+        stack.extend(node.get("children") or ())
     if not explain:
         data = {k: v for k, v in data.items() if k != "trace"}
-    return {"result": data, "statement": page}
+    return {"result": data, "statement": page, "labels": labels}
 
 
 async def post_playground(request: Request) -> Response:

@@ -96,6 +96,7 @@ _SCHEMAS: dict[str, Any] = {
         "reload_error": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}}}},
     "Check": {"type": "object", "required": ["ok", "diagnostics"], "properties": {
         "ok": {"type": "boolean"},
+        "path": {"type": "string", "description": "the file name the text was checked as (spans name it)"},
         "diagnostics": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
         "policy": {"$ref": "#/components/schemas/Policy"}}},
     "Example": {"type": "object", "required": ["name", "evaluation", "line"], "properties": {
@@ -182,7 +183,9 @@ def document() -> dict[str, Any]:
                         "evaluation": {"type": "string"}, "as_of": {"type": "string"}}}}}},
                 "responses": {**_ok("the result and the statement", {
                     "type": "object", "required": ["result", "statement"], "properties": {
-                        "result": {"$ref": "#/components/schemas/Result"}, "statement": {"type": "string"}}}),
+                        "result": {"$ref": "#/components/schemas/Result"}, "statement": {"type": "string"},
+                        "labels": {"type": "object", "description": "value name -> its label",
+                                   "additionalProperties": {"type": "string"}}}}),
                     **_errors(400, 404, 408, 413, 422)}}},
             "/v1/language": {"get": {
                 "operationId": "language", "summary": "the keywords the playground's editor highlights",
