@@ -454,3 +454,18 @@ def _up(url: str) -> bool:
 def test_serve_refuses_a_missing_folder(tmp_path, capsys):
     assert main(["serve", "--policies", str(tmp_path / "none")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+# ---- the documentation -------------------------------------------------------------------------
+
+def test_docs_describe_every_route_and_error():
+    from kpirules.serve import openapi, problems
+    doc = (ROOT / "docs" / "service.md").read_text(encoding="utf-8")
+    for path, methods in openapi.document()["paths"].items():
+        for method in methods:
+            assert f"`{method.upper()} {path}`" in doc, f"docs/service.md does not describe {method.upper()} {path}"
+    for error, status in problems.STATUS.items():
+        assert f"| {status} | `{error}` |" in doc, f"docs/service.md does not list the error `{error}`"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "```sh\nkpirules serve\n```" in readme and "docs/service.md" in readme
+    assert "## The HTTP service" in (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")

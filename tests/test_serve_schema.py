@@ -57,7 +57,9 @@ def test_api_keeps_its_openapi_document(case, live):
 @pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=200, **SETTINGS)
-def test_api_keeps_its_openapi_document_long(case, live):
+def test_api_keeps_its_openapi_document_long(case, live, request):
+    if "slow" not in (request.config.getoption("-m") or ""):
+        pytest.skip("slow profile: run with -m slow")
     response = case.call(base_url=live.url)
     assert response.status_code < 500, response.text[:500]
     case.validate_response(response, excluded_checks=EXCLUDED)

@@ -211,7 +211,7 @@ async def post_statement(request: Request) -> Response:
     policy = _policy(request)
     evaluation = _evaluation(policy, request.path_params["evaluation"])
     fmt = _choice(request, "format", ("html", "markdown"), "html")
-    lang = _choice(request, "lang", ("zh", "en"), "zh")
+    lang = _choice(request, "lang", ("zh", "en"), "en")
     explain = _flag(request, "explain")
     text = _text(await read_body(request), "facts")
     page = await run_in_threadpool(statement, policy, evaluation, text, fmt, lang, explain, _as_of(request))
@@ -257,7 +257,7 @@ def _batch_line(policy, evaluation, raw: bytes, number: int, explain: bool, as_o
                 facts = {k: v for k, v in facts.items() if k != id_field}
         data = evaluate(policy, evaluation, facts, explain, as_of)
     except FactError as exc:  # not JSON at all
-        return {**out, "status": "error", "error": from_facts(exc, "the line").as_json()}
+        return {**out, "status": "error", "error": from_facts(exc, "the line", "the line").as_json()}
     except Problem as p:
         return {**out, "status": "error", "error": p.as_json()}
     except Exception as exc:  # a defect: this line says so, the others still run
@@ -325,7 +325,7 @@ async def post_playground(request: Request) -> Response:
     """{"policy": TEXT, "facts": {...}, "evaluation": NAME?, "as_of": DATE?} -> result and statement."""
     path = _policy_path(request)
     explain = _flag(request, "explain")
-    lang = _choice(request, "lang", ("zh", "en"), "zh")
+    lang = _choice(request, "lang", ("zh", "en"), "en")
     text = _text(await read_body(request), "facts")
     try:
         body = read_facts(text, is_text=True)  # the whole body exactly: the facts inside it too

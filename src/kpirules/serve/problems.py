@@ -41,9 +41,9 @@ class Problem(Exception):
                 **self.extra}
 
 
-def from_facts(exc: FactError, where: str) -> Problem:
+def from_facts(exc: FactError, where: str, subject: str = "the body") -> Problem:
     if any(v.code == "F001" for v in exc.violations):
-        return Problem("bad_facts", "the body is not JSON", [v.as_json() for v in exc.violations])
+        return Problem("bad_facts", f"{subject} is not JSON", [v.as_json() for v in exc.violations])
     return Problem("bad_facts", f"the facts do not satisfy {where}",
                    [v.as_json() for v in tuple(exc.violations) + tuple(exc.warnings)])
 
