@@ -17,7 +17,8 @@ _EXPLAIN = {"name": "explain", "in": "query", "required": False,
 _AS_OF = {"name": "as_of", "in": "query", "required": False,
           "description": "the date the evaluation is made as of, YYYY-MM-DD (read by formulas as evaluation_date)",
           "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}}
-_LANG = {"name": "lang", "in": "query", "required": False, "description": "language of the statement's sentences (labels stay as the policy wrote them)",
+_LANG = {"name": "lang", "in": "query", "required": False,
+         "description": "language of the statement's sentences (labels stay as the policy wrote them)",
          "schema": {"type": "string", "enum": ["zh", "en"], "default": "en"}}
 _POLICY_QUERY = {"name": "policy", "in": "query", "required": False,
                  "description": "check the text as this served policy's file, so that its `import`s resolve",
