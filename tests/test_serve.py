@@ -199,13 +199,16 @@ def test_statement_html_and_markdown(client):
 def test_batch_streams_one_line_per_line_bad_lines_isolated(client):
     good = json.dumps(json.loads((ROOT / "examples" / "u8_quarterly.json").read_text(encoding="utf-8")))
     lines = [good, "not json", "", json.dumps({**json.loads(good), "id": "e-7", "quarter": 9}),
-             json.dumps({**json.loads(good), "id": "e-8"}), b"\xff".decode("latin-1")]
-    body = "\n".join(lines) + "\n"
+             json.dumps({**json.loads(good), "id": "e-8"}), "@@FF@@",
+             json.dumps({**json.loads(good), "id": 12}).replace('"id": 12', '"id": 12.50')]
+    body = ("\n".join(lines) + "\n").encode("utf-8").replace(b"@@FF@@", b"\xff")  # a line that is not UTF-8
     with client.stream("POST", "/v1/policies/u8_presales/evaluations/quarterly/batch", content=body) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
         out = [json.loads(line) for line in r.iter_lines() if line]
-    assert [o["line"] for o in out] == [1, 2, 4, 5, 6]
-    assert [o["status"] for o in out] == ["ok", "error", "error", "ok", "error"]
+    assert [o["line"] for o in out] == [1, 2, 4, 5, 6, 7]
+    assert [o["status"] for o in out] == ["ok", "error", "error", "ok", "error", "ok"]
+    assert out[4]["error"]["message"] == "the line is not UTF-8 text"
+    assert out[5]["id"] == "12.50"  # as written, exactly
     assert out[0]["result"]["values"]["quarterly_bonus"] == "7488.00"
     assert out[1]["error"]["problems"][0]["code"] == "F001"
     assert out[2]["id"] == "e-7" and out[2]["error"]["problems"][0] == {

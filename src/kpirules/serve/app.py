@@ -252,7 +252,8 @@ def _batch_line(policy, evaluation, raw: bytes, number: int, explain: bool, as_o
         facts = read_facts(text, is_text=True)
         if id_field in facts:
             ident = facts[id_field]
-            out["id"] = ident if isinstance(ident, str) else json.dumps(describe._plain(ident))
+            shown = describe.plain(ident)  # a number as its exact digits: 7, not "7.0" nor a float
+            out["id"] = shown if isinstance(shown, str) else json.dumps(shown, ensure_ascii=False)
             if declared is not None and id_field not in declared:
                 facts = {k: v for k, v in facts.items() if k != id_field}
         data = evaluate(policy, evaluation, facts, explain, as_of)

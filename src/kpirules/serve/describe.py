@@ -120,17 +120,17 @@ def examples(policy: Policy) -> list[dict[str, Any]]:
         if not declares and EVALUATION_DATE in facts:
             facts = dict(facts)
             entry["as_of"] = jsonable(facts.pop(EVALUATION_DATE))
-        entry["facts"] = _plain(facts)
+        entry["facts"] = plain(facts)
         out.append(entry)
     return out
 
 
-def _plain(v):
+def plain(v):
     """Facts as JSON: numbers as exact decimal strings (which the fact reader takes as numbers)."""
     if isinstance(v, Decimal):
         return x.to_string(v) if v.is_finite() else str(v)
     if isinstance(v, dict):
-        return {k: _plain(val) for k, val in v.items()}
+        return {k: plain(val) for k, val in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_plain(i) for i in v]
+        return [plain(i) for i in v]
     return jsonable(v)
