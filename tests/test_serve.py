@@ -472,3 +472,20 @@ def test_docs_describe_every_route_and_error():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "```sh\nkpirules serve\n```" in readme and "docs/service.md" in readme
     assert "## The HTTP service" in (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
+
+
+def test_a_changed_module_reloads_the_policies_that_import_it(tmp_path):
+    policies = copy_tree(tmp_path)
+    module = tmp_path / "ruleset" / "presales.rules"
+    original = module.read_text(encoding="utf-8")
+    with LiveServer(policies, reload_interval=0.1) as live, httpx.Client(base_url=live.url) as c:
+        before = c.get("/v1/policies/u8_presales").json()["sha256"]
+        write(module, original + "\n# a comment changes the stamp of every policy that imports it\n")
+        assert wait_for(lambda: c.get("/v1/policies/u8_presales").json()["sha256"] != before)
+        changed = c.get("/v1/policies/u8_presales").json()["sha256"]
+        write(module, original + "\nlet broken = nowhere\n")  # the module breaks: the last good version stays
+        assert wait_for(lambda: "reload_error" in c.get("/v1/policies/u8_presales").json())
+        assert c.get("/v1/policies/u8_presales").json()["sha256"] == changed
+        r = c.post("/v1/policies/u8_presales/evaluations/quarterly",
+                   content=(ROOT / "examples" / "u8_quarterly.json").read_bytes())
+        assert r.status_code == 200 and r.json()["stamp"]["policy_sha256"] == changed

@@ -41,9 +41,9 @@ def run(args) -> int:
                         stream=sys.stderr)
     app = create_app(args.policies, max_body=args.max_body, reload_interval=args.reload_interval)
     served = app.state.registry.entries
+    where = f"http://{args.host}:{args.port}/" if args.port else f"a free port of {args.host} (uvicorn names it below)"
     print(f"kpirules: serving {len(served)} polic{'y' if len(served) == 1 else 'ies'} from {args.policies} "
-          f"on http://{args.host}:{args.port}/ (playground at /, API under /v1, OpenAPI at /openapi.json)",
-          file=sys.stderr)
+          f"on {where} (playground at /, API under /v1, OpenAPI at /openapi.json)", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="info",
                 timeout_keep_alive=5, server_header=False)
     return 0
