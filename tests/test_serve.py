@@ -130,13 +130,18 @@ def test_numbers_are_read_exactly_never_through_float(client):
     text = json.dumps(facts).replace('"36000.00"', "12345678901234567.89")  # a float would say ...568
     r = client.post("/v1/policies/u8_presales/evaluations/quarterly", content=text)
     assert r.status_code == 200, r.text
-    bonus = Decimal(r.json()["values"]["quarterly_bonus"])
-    completion = Decimal(2) / Decimal(3)
-    # bonus = salary * 40% * completion * 78 / 100, rounded half up to cents: exact in the salary's last digit
+    # bonus = salary × 40% × completion (2/3) × kpi_score (78) / 100, rounded half up to cents,
+    # computed here with fractions: a float salary would be off by about 0.1 already.
     from fractions import Fraction
     exact = Fraction("12345678901234567.89") * Fraction(4, 10) * Fraction(2, 3) * 78 / 100
-    assert bonus == Decimal(round(exact * 100)) / 100 and completion  # 2567901211456790.12
+    cents = (exact * 100 + Fraction(1, 2)).__floor__()
+    assert Decimal(r.json()["values"]["quarterly_bonus"]) == Decimal(cents).scaleb(-2)
     assert r.json()["values"]["quarterly_bonus"] == "2567901211456790.12"
+    for written, code in (("NaN", "F102"), ("Infinity", "F102"), ("1e400", "F104"), ('"36,000"', "F103")):
+        r = client.post("/v1/policies/u8_presales/evaluations/quarterly", content=text.replace(
+            "12345678901234567.89", written))
+        assert r.status_code == 400 and r.json()["problems"] == [
+            {**r.json()["problems"][0], "code": code, "path": "base_salary"}], (written, r.text)
 
 
 def test_bad_facts_are_400_with_codes_and_paths(client):
