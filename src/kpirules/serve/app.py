@@ -34,7 +34,7 @@ from ..stamp import make as make_stamp
 from . import describe, openapi
 from .language import language as language_words
 from .problems import Problem, from_evaluation, from_facts, from_policy
-from .registry import Registry
+from .registry import Entry, Registry
 
 log = logging.getLogger("kpirules.serve")
 access = logging.getLogger("kpirules.serve.access")
@@ -117,14 +117,21 @@ def _as_of(request: Request) -> str | None:
     return request.query_params.get("as_of") or None
 
 
-def _policy(request: Request) -> Policy:
+def _entry(request: Request) -> Entry:
+    """The served policy the path names, as one whole version (a reload swaps entries, never edits one)."""
     name = request.path_params["name"]
     entry = request.app.state.registry.get(name)
     if entry is None:
         raise Problem("not_found", f"no policy `{name}` is served here (GET /v1/policies lists them)")
     if entry.policy is None:
         raise from_policy(entry.errors, f"policy file `{entry.path}`")
-    return entry.policy
+    return entry
+
+
+def _policy(request: Request) -> Policy:
+    policy = _entry(request).policy
+    assert policy is not None  # _entry refuses a policy that never loaded
+    return policy
 
 
 def _evaluation(policy: Policy, name: str) -> str:
@@ -165,11 +172,11 @@ async def list_policies(request: Request) -> Response:
     out = []
     for name in sorted(registry.entries):
         entry = registry.entries[name]
-        out.append(_entry_json(entry, brief=True))
+        out.append(_entry_json(entry))
     return _json({"policies": out})
 
 
-def _entry_json(entry, brief: bool = False) -> dict:
+def _entry_json(entry: Entry) -> dict:
     if entry.policy is None:
         return {"name": entry.name, "status": "error", "errors": [d.as_json() for d in entry.errors]}
     data = {**describe.summary(entry.policy), "status": "ok"}
@@ -179,13 +186,7 @@ def _entry_json(entry, brief: bool = False) -> dict:
 
 
 async def get_policy(request: Request) -> Response:
-    name = request.path_params["name"]
-    entry = request.app.state.registry.get(name)
-    if entry is None:
-        raise Problem("not_found", f"no policy `{name}` is served here (GET /v1/policies lists them)")
-    if entry.policy is None:
-        raise from_policy(entry.errors, f"policy file `{entry.path}`")
-    return _json(_entry_json(entry))
+    return _json(_entry_json(_entry(request)))
 
 
 async def policy_source(request: Request) -> Response:
