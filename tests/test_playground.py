@@ -91,6 +91,9 @@ def test_a_policy_error_is_marked_where_it_is_and_fixing_it_clears_it(page, live
     item = page.locator('#diagnostics li[data-code="E201"]')
     assert f"{lines + 1}:12" in item.inner_text() and "unknown name `nowhere`" in item.inner_text()
     assert "1 error" in page.locator("#check-state").text_content()
+    page.keyboard.press("ArrowLeft")  # the caret on the line: its problem is spelled out under the editor
+    expect(page.locator("#caret-problem")).to_contain_text("E201")
+    page.keyboard.press("End")
     shot(page, "error")
     for _ in range(len("nowhere + 1")):
         page.keyboard.press("Backspace")

@@ -174,6 +174,20 @@ function showDiagnostics() {
   }
 }
 
+function caretProblem() {
+  // The problem under the caret, spelled out below the editor (the highlighted copy takes no pointer).
+  const area = $("source");
+  const text = area.value;
+  const before = text.slice(0, area.selectionStart);
+  const line = before.split("\n").length;
+  const column = Array.from(before.slice(before.lastIndexOf("\n") + 1)).length + 1;
+  const here = state.diagnostics.find((d) => d.span && d.span.file === state.checkedPath
+    && (d.span.line < line || (d.span.line === line && d.span.column <= column))
+    && (d.span.end_line > line || (d.span.end_line === line && d.span.end_column >= column)))
+    || state.diagnostics.find((d) => d.span && d.span.file === state.checkedPath && d.span.line === line);
+  $("caret-problem").textContent = here ? `${line}:${column} ${here.severity}[${here.code}]: ${here.message}` : "";
+}
+
 function jumpTo(span) {
   const text = $("source").value;
   const at = offsetOf(text, lineStarts(text), span.line, span.column);
@@ -215,6 +229,7 @@ async function check() {
   }
   render();
   showDiagnostics();
+  caretProblem();
 }
 
 const checkSoon = debounce(check, 300);
@@ -514,13 +529,14 @@ async function start() {
   });
   $("source").addEventListener("input", () => { render(); checkSoon(); });
   $("source").addEventListener("scroll", syncScroll);
+  for (const kind of ["keyup", "click", "focus"]) $("source").addEventListener(kind, caretProblem);
   $("source").addEventListener("keydown", (e) => {
     if (e.key === "Tab") {  // indent with four spaces, as the language does
       e.preventDefault();
       document.execCommand("insertText", false, "    ");
     }
   });
-  $("evaluation").addEventListener("change", () => { buildForm({}); evaluate(); });
+  $("evaluation").addEventListener("change", () => { buildForm(); evaluate(); });
   for (const id of ["lang", "explain", "as-of"]) $(id).addEventListener("change", evaluate);
   if (select.value) await loadPolicy(select.value);
   else select.dispatchEvent(new Event("change"));
