@@ -18,6 +18,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
     p.add_argument("--max-body", metavar="BYTES", type=int, default=DEFAULT_MAX_BODY, dest="max_body",
                    help=f"largest request body taken, in bytes (default: {DEFAULT_MAX_BODY}); longer ones get 413")
+    p.add_argument("--body-timeout", metavar="SECONDS", type=float, default=30.0, dest="body_timeout",
+                   help="how long a request body may take to arrive (default: 30); a slower one gets 408")
     p.add_argument("--reload-interval", metavar="SECONDS", type=float, default=1.0, dest="reload_interval",
                    help="how often to look for changed policy files (default: 1; 0 never reloads)")
 
@@ -37,9 +39,13 @@ def run(args) -> int:
     if args.max_body < 1:
         print("kpirules: error: --max-body must be a positive number of bytes", file=sys.stderr)
         return 2
+    if not args.body_timeout > 0:
+        print("kpirules: error: --body-timeout must be a positive number of seconds", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         stream=sys.stderr)
-    app = create_app(args.policies, max_body=args.max_body, reload_interval=args.reload_interval)
+    app = create_app(args.policies, max_body=args.max_body, reload_interval=args.reload_interval,
+                     body_timeout=args.body_timeout)
     served = app.state.registry.entries
     where = f"http://{args.host}:{args.port}/" if args.port else f"a free port of {args.host} (uvicorn names it below)"
     print(f"kpirules: serving {len(served)} polic{'y' if len(served) == 1 else 'ies'} from {args.policies} "
