@@ -81,6 +81,10 @@ def test_a_policy_error_is_marked_where_it_is_and_fixing_it_clears_it(page, live
     open_policy(page, live, "u8_presales")
     page.wait_for_selector("#values tr[data-value=quarterly_bonus]")
     assert page.locator("#check-state").text_content() == "checks"
+    # Highlighted: keywords by class, labels as strings, comments.
+    assert "evaluation" in page.locator("#highlight .t-declaration").all_inner_texts()
+    assert '"售前支持部绩效考核办法"' in page.locator("#highlight .t-string").all_inner_texts()
+    assert page.locator("#highlight .t-comment").count() > 10
     lines = page.locator("#source").input_value().count("\n")
     page.locator("#source").click()
     page.keyboard.press("Control+End")
