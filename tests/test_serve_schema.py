@@ -63,3 +63,37 @@ def test_api_keeps_its_openapi_document_long(case, live, request):
     response = case.call(base_url=live.url)
     assert response.status_code < 500, response.text[:500]
     case.validate_response(response, excluded_checks=EXCLUDED)
+
+
+def test_answers_that_random_requests_rarely_reach_match_the_document(live):
+    """The routes' successful answers, with real policies and facts, validated against the schemas
+    of the document (random data seldom gets past the fact checks)."""
+    import json
+
+    import httpx
+    import jsonschema
+    from serve_live import ROOT
+    doc = served_document()
+
+    def validate(path, method, response):
+        schema = doc["paths"][path][method]["responses"][str(response.status_code)]["content"]
+        media = response.headers["content-type"].split(";")[0]
+        body = response.json() if media == "application/json" else response.text
+        wrapped = {**schema[media]["schema"], "components": doc["components"]}
+        jsonschema.validate(body, wrapped)
+
+    text = (ROOT / "policies" / "u8_presales.rules").read_text(encoding="utf-8")
+    facts = json.loads((ROOT / "examples" / "u8_quarterly.json").read_text(encoding="utf-8"))
+    with httpx.Client(base_url=live.url) as c:
+        validate("/v1/policies", "get", c.get("/v1/policies"))
+        validate("/v1/policies/{name}", "get", c.get("/v1/policies/u8_presales"))
+        validate("/v1/policies/{name}/examples", "get", c.get("/v1/policies/u8_presales/examples"))
+        for explain in ("false", "true"):
+            validate("/v1/policies/{name}/evaluations/{evaluation}", "post",
+                     c.post(f"/v1/policies/u8_presales/evaluations/quarterly?explain={explain}", json=facts))
+        validate("/v1/check", "post", c.post("/v1/check?policy=u8_presales", content=text))
+        validate("/v1/playground/evaluate", "post",
+                 c.post("/v1/playground/evaluate?policy=u8_presales", json={"policy": text, "facts": facts,
+                                                                          "evaluation": "quarterly"}))
+        validate("/v1/policies/{name}/evaluations/{evaluation}", "post",
+                 c.post("/v1/policies/u8_presales/evaluations/quarterly", json={"quarter": 9}))

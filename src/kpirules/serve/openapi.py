@@ -89,9 +89,10 @@ _SCHEMAS: dict[str, Any] = {
         "facts": {"type": "array", "items": {"$ref": "#/components/schemas/Fact"}},
         "outputs": {"type": "array", "items": {"type": "string"}},
         "versions": {"type": "array", "items": {"type": "object"}}}},
-    "Policy": {"type": "object", "required": ["name", "status"], "properties": {
+    "Policy": {"type": "object", "required": ["name"], "properties": {
         "name": {"type": "string"}, "label": {"type": ["string", "null"]}, "version": {"type": ["string", "null"]},
-        "sha256": {"type": "string"}, "status": {"type": "string", "enum": ["ok", "error"]},
+        "sha256": {"type": "string"},
+        "status": {"type": "string", "enum": ["ok", "error"], "description": "served policies only: whether it loaded"},
         "evaluations": {"type": "array", "items": {"$ref": "#/components/schemas/Evaluation"}},
         "errors": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
         "reload_error": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}}}},
