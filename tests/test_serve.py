@@ -210,8 +210,10 @@ def test_batch_streams_one_line_per_line_bad_lines_isolated(client):
     with client.stream("POST", "/v1/policies/u8_presales/evaluations/quarterly/batch", content=body) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
         out = [json.loads(line) for line in r.iter_lines() if line]
-    assert [o["line"] for o in out] == [1, 2, 4, 5, 6, 7]
-    assert [o["status"] for o in out] == ["ok", "error", "error", "ok", "error", "ok"]
+    assert [o["line"] for o in out] == [1, 2, 3, 4, 5, 6, 7]  # one per line: the final newline starts none
+    assert [o["status"] for o in out] == ["ok", "error", "error", "error", "ok", "error", "ok"]
+    assert out[2]["error"]["message"] == "the line is empty"
+    out = out[:2] + out[3:]
     assert out[4]["error"]["message"] == "the line is not UTF-8 text"
     assert out[5]["id"] == "12.50"  # as written, exactly
     assert out[0]["result"]["values"]["quarterly_bonus"] == "7488.00"
@@ -255,6 +257,8 @@ def test_playground_evaluate(client):
     assert r.json()["result"]["values"]["quarterly_bonus"] == "7488.00" and "<html" in r.json()["statement"]
     r = client.post("/v1/playground/evaluate", json={"policy": text + "\nbroken", "facts": facts})
     assert r.status_code == 422 and r.json()["error"] == "bad_policy" and r.json()["problems"][0]["span"]
+    r = client.post("/v1/playground/evaluate", content='{"policy": "", "policy": "x", "facts": {}}')
+    assert r.status_code == 400 and "`policy` more than once" in r.json()["message"]
     r = client.post("/v1/playground/evaluate", json={"policy": text, "facts": {**facts, "quarter": 0},
                                                      "evaluation": "quarterly"})
     assert r.status_code == 400 and r.json()["problems"][0]["path"] == "quarter"

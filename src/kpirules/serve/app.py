@@ -221,8 +221,8 @@ async def post_statement(request: Request) -> Response:
 
 
 async def post_batch(request: Request) -> Response:
-    """JSONL in, JSONL out: one output line per non-blank input line, in order, written as each is
-    evaluated. A bad line gives an error line and the others still run."""
+    """JSONL in, JSONL out: one output line per input line, in order, written as each is evaluated.
+    A bad line (a blank one too) gives an error line and the others still run."""
     policy = _policy(request)
     evaluation = _evaluation(policy, request.path_params["evaluation"])
     explain = _flag(request, "explain")
@@ -231,10 +231,12 @@ async def post_batch(request: Request) -> Response:
     body = await read_body(request)  # whole and bounded first: a client that sends before it reads cannot block
     declared = {name for name, _label, _rule in policy.facts_of(evaluation)} if as_of is None else None
 
+    pieces = body.split(b"\n")
+    if pieces and not pieces[-1].strip():
+        pieces.pop()  # what follows the last newline is not a line
+
     async def lines() -> AsyncIterator[bytes]:
-        for number, raw in enumerate(body.split(b"\n"), 1):
-            if not raw.strip():
-                continue
+        for number, raw in enumerate(pieces, 1):
             out = await run_in_threadpool(_batch_line, policy, evaluation, raw, number, explain, as_of, id_field,
                                           declared)
             yield (json.dumps(out, ensure_ascii=False) + "\n").encode("utf-8")
@@ -249,6 +251,11 @@ def _batch_line(policy, evaluation, raw: bytes, number: int, explain: bool, as_o
     except UnicodeDecodeError:
         return {**out, "status": "error", "error": {"status": 400, "error": "bad_facts",
                                                      "message": "the line is not UTF-8 text", "problems": []}}
+    if not text.strip():
+        return {**out, "status": "error", "error": {"status": 400, "error": "bad_facts", "message": "the line is empty",
+                                                     "problems": [{"code": "F001", "severity": "error", "path": "$",
+                                                                   "message": "the line is empty; expected a JSON "
+                                                                              "object of facts"}]}}
     try:
         facts = read_facts(text, is_text=True)
         if id_field in facts:
@@ -333,6 +340,9 @@ async def post_playground(request: Request) -> Response:
         body = read_facts(text, is_text=True)  # the whole body exactly: the facts inside it too
     except FactError as exc:
         raise from_facts(exc, "the request") from None
+    if getattr(body, "duplicates", None):
+        raise Problem("bad_request", "the body gives " + ", ".join(f"`{k}`" for k in body.duplicates)
+                      + " more than once")
     policy_text = body.get("policy")
     facts = body.get("facts")
     evaluation = body.get("evaluation")

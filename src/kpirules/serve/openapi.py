@@ -154,7 +154,7 @@ def document() -> dict[str, Any]:
                     **_errors(400, 404, 408, 413, 422)}}},
             "/v1/policies/{name}/evaluations/{evaluation}/batch": {"post": {
                 "operationId": "batch",
-                "summary": "JSONL in, JSONL out, streamed: one line per non-blank input line, bad lines isolated",
+                "summary": "JSONL in, JSONL out, streamed: one line per input line, bad lines isolated",
                 "parameters": [_NAME, _EVALUATION, _EXPLAIN, _AS_OF,
                                {"name": "id_field", "in": "query", "required": False,
                                 "description": "a field of each line echoed as `id` (dropped from the facts "
