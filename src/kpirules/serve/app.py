@@ -340,9 +340,9 @@ async def post_playground(request: Request) -> Response:
         body = read_facts(text, is_text=True)  # the whole body exactly: the facts inside it too
     except FactError as exc:
         raise from_facts(exc, "the request") from None
-    if getattr(body, "duplicates", None):
-        raise Problem("bad_request", "the body gives " + ", ".join(f"`{k}`" for k in body.duplicates)
-                      + " more than once")
+    twice = getattr(body, "duplicates", None)  # facts.Pairs: the keys read more than once
+    if twice:
+        raise Problem("bad_request", "the body gives " + ", ".join(f"`{k}`" for k in twice) + " more than once")
     policy_text = body.get("policy")
     facts = body.get("facts")
     evaluation = body.get("evaluation")
