@@ -289,15 +289,15 @@ def _check_text(text: str, path: str) -> dict:
 
 
 def _policy_path(request: Request) -> str:
-    """The path a policy text is checked as: a served policy's file (so its imports resolve), or
-    `<playground>`."""
+    """The path a policy text is checked as: a served policy's file (so that its imports resolve
+    beside it), or `<playground>` in the served folder (imports resolve as for a file there)."""
     name = request.query_params.get("policy")
     if name:
         entry = request.app.state.registry.get(name)
         if entry is None:
             raise Problem("not_found", f"no policy `{name}` is served here")
         return entry.path
-    return "<playground>"
+    return str(request.app.state.registry.folder / "<playground>")
 
 
 async def post_check(request: Request) -> Response:
