@@ -71,6 +71,14 @@ EPILOGS = {
         "example:\n"
         "  kpirules eval POLICY facts.json --format json > result.json\n"
         "  kpirules verify result.json facts.json POLICY"),
+    "serve": (
+        "exit status:\n"
+        "  0   stopped cleanly (Ctrl-C)\n"
+        "  2   bad usage: a missing folder, a bad port, the serve extra not installed\n" + _INTERNAL + "\n"
+        "example:\n"
+        "  kpirules serve --policies policies --port 8000\n"
+        "  curl -s -X POST http://127.0.0.1:8000/v1/policies/team_pool/evaluations/team "
+        "--data-binary @examples/team_pool.json"),
     "keygen": (
         "exit status:\n"
         "  0   the key pair was written\n"
@@ -195,6 +203,9 @@ def _parser() -> argparse.ArgumentParser:
     command("lsp", "run the language server on standard input and output (for editors)", parents=())
     s = command("completion", "print a shell completion script", parents=())
     s.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell the script is for: bash, zsh or fish")
+    from .serve.command import add_arguments as serve_arguments
+    serve_arguments(command("serve", "serve policies over HTTP, with a playground at / (needs the serve extra)",
+                            parents=()))
     return p
 
 
@@ -949,6 +960,9 @@ def main(argv=None) -> int:
             return cmd_lsp(args)
         if args.command == "keygen":
             return cmd_keygen(args)
+        if args.command == "serve":
+            from .serve.command import run as serve
+            return serve(args)
         return cmd_eval(args)
     except KpiRulesError as exc:  # any other error the library raises for bad input
         print(f"kpirules: error: {exc}", file=sys.stderr)

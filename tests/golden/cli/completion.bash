@@ -21,7 +21,7 @@ _kpirules() {
         esac
     done
     if [[ -z "$cmd" ]]; then
-        COMPREPLY=($(compgen -W "check eval verify keygen test fmt lsp completion -h --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "check eval verify keygen test fmt lsp completion serve -h --help --version" -- "$cur"))
         return
     fi
     case "$cmd" in
@@ -145,6 +145,20 @@ _kpirules() {
             case "$n" in
                 0) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
             esac
+            ;;
+        serve)
+            case "$prev" in
+                --policies) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+                --host) COMPREPLY=(); return ;;
+                --port) COMPREPLY=(); return ;;
+                --max-body) COMPREPLY=(); return ;;
+                --body-timeout) COMPREPLY=(); return ;;
+                --reload-interval) COMPREPLY=(); return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "-h --help --policies --host --port --max-body --body-timeout --reload-interval" -- "$cur"))
+                return
+            fi
             ;;
     esac
 }

@@ -2,16 +2,17 @@
 # Save it as ~/.config/fish/completions/kpirules.fish
 
 complete -c kpirules -f
-complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion' -s h -l help -d 'show this help message and exit'
-complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion' -l version -d 'show program\'s version number and exit'
-complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion' -a check -d 'check policies and report every problem'
-complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion' -a eval -d 'evaluate a policy on a fact file'
-complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion' -a verify -d 're-evaluate a JSON result and confirm its stamp and every value'
-complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion' -a keygen -d 'make an Ed25519 key pair for signing results'
-complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion' -a test -d 'run the examples written in policies'
-complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion' -a fmt -d 'rewrite policies in the canonical layout'
-complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion' -a lsp -d 'run the language server on standard input and output'
-complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion' -a completion -d 'print a shell completion script'
+complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion serve' -s h -l help -d 'show this help message and exit'
+complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion serve' -l version -d 'show program\'s version number and exit'
+complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion serve' -a check -d 'check policies and report every problem'
+complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion serve' -a eval -d 'evaluate a policy on a fact file'
+complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion serve' -a verify -d 're-evaluate a JSON result and confirm its stamp and every value'
+complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion serve' -a keygen -d 'make an Ed25519 key pair for signing results'
+complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion serve' -a test -d 'run the examples written in policies'
+complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion serve' -a fmt -d 'rewrite policies in the canonical layout'
+complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion serve' -a lsp -d 'run the language server on standard input and output'
+complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion serve' -a completion -d 'print a shell completion script'
+complete -c kpirules -n 'not __fish_seen_subcommand_from check eval verify keygen test fmt lsp completion serve' -a serve -d 'serve policies over HTTP, with a playground at /'
 
 complete -c kpirules -n '__fish_seen_subcommand_from check' -s h -l help -d 'show this help message and exit'
 complete -c kpirules -n '__fish_seen_subcommand_from check' -s q -l quiet -d 'print only problems and the output asked for'
@@ -62,3 +63,11 @@ complete -c kpirules -n '__fish_seen_subcommand_from lsp' -s h -l help -d 'show 
 
 complete -c kpirules -n '__fish_seen_subcommand_from completion' -s h -l help -d 'show this help message and exit'
 complete -c kpirules -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish' -d 'the shell the script is for: bash, zsh or fish'
+
+complete -c kpirules -n '__fish_seen_subcommand_from serve' -s h -l help -d 'show this help message and exit'
+complete -c kpirules -n '__fish_seen_subcommand_from serve' -l policies -r -a '(__fish_complete_directories)' -d 'folder of .rules files to serve'
+complete -c kpirules -n '__fish_seen_subcommand_from serve' -l host -x -d 'address to listen on'
+complete -c kpirules -n '__fish_seen_subcommand_from serve' -l port -x -d 'port to listen on'
+complete -c kpirules -n '__fish_seen_subcommand_from serve' -l max-body -x -d 'largest request body taken, in bytes'
+complete -c kpirules -n '__fish_seen_subcommand_from serve' -l body-timeout -x -d 'how long a request body may take to arrive'
+complete -c kpirules -n '__fish_seen_subcommand_from serve' -l reload-interval -x -d 'how often to look for changed policy files'

@@ -22,6 +22,7 @@ _kpirules() {
                 'fmt:rewrite policies in the canonical layout'
                 'lsp:run the language server on standard input and output'
                 'completion:print a shell completion script'
+                'serve:serve policies over HTTP, with a playground at /'
             )
             _describe -t commands 'kpirules command' commands
             ;;
@@ -92,6 +93,16 @@ _kpirules() {
                     _arguments \
                         '(-h --help)'{-h,--help}'[show this help message and exit]' \
                         '1:shell:(bash zsh fish)'
+                    ;;
+                serve)
+                    _arguments \
+                        '(-h --help)'{-h,--help}'[show this help message and exit]' \
+                        '--policies[folder of .rules files to serve]:policies:_files -/' \
+                        '--host[address to listen on]:host: ' \
+                        '--port[port to listen on]:port: ' \
+                        '--max-body[largest request body taken, in bytes]:max-body: ' \
+                        '--body-timeout[how long a request body may take to arrive]:body-timeout: ' \
+                        '--reload-interval[how often to look for changed policy files]:reload-interval: '
                     ;;
             esac
             ;;
