@@ -154,6 +154,8 @@ def fact_spec(rule: str) -> dict:
     least = re.search(r"at least (\d+)", tail)
     most = re.search(r"at most (\d+)", tail)
     adding = re.search(rf"with (\w+) adding up to ({_NUMBER})", tail)
+    keyed = re.search(r"keyed by (\w+)", tail)
+    spec["key"] = keyed.group(1) if keyed else None
     spec["at_least"] = int(least.group(1)) if least else 0
     spec["at_most"] = int(most.group(1)) if most else 6
     spec["adding"] = (adding.group(1), literal(adding.group(2))) if adding else None
@@ -256,6 +258,10 @@ def fact_set(draw, facts_of, templates: dict):
                 edges = [Fraction(0), *cuts, total]
                 for line, a, b in zip(lines, edges, edges[1:]):
                     line[field] = _decimal(b - a, 80)
+            if spec["key"] is not None:
+                # `keyed by`: the keys must be unique (a repeated one is fact error F120, tested elsewhere).
+                for i, line in enumerate(lines):
+                    line[spec["key"]] = f"{line[spec['key']]}#{i}"
             out[name] = lines
         else:
             out[name] = draw(scalar(spec, out, templates.get(name)))
