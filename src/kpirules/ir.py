@@ -378,7 +378,7 @@ class Value:
     name: str
     label: str | None
     type: m.Type
-    compute: Formula | Aggregate | Item | ScorecardSum
+    compute: Formula | Aggregate | Item | ScorecardSum | Assert
     deps: tuple[str, ...]
     cites: tuple[str, ...]
     notes: tuple[str, ...] = ()  # the author's own words (`note`), never quoted

@@ -129,7 +129,7 @@ class ValueDef:
     name: str
     label: str | None
     type: Type
-    node: n.Definition | n.Item | n.Scorecard
+    node: n.Definition | n.Item | n.Scorecard | n.Assert
     deps: tuple[str, ...]
     cites: tuple[str, ...]
     span: Span = attrs.field(eq=False, repr=False)

@@ -14,8 +14,7 @@ from .. import dates
 from .. import model as m
 from .. import nodes as n
 from ..source import SourceFile
-from . import bands, dependencies, examples, facts, functions, ladders, names, tables, typecheck, unused, weights
-from . import assertions, tiers  # noqa: F401, I001 - issue 10; assertions registers how `assert` is typed
+from . import bands, dependencies, examples, facts, functions, ladders, names, tables, tiers, typecheck, unused, weights
 from .expressions import FUNCTIONS
 from .names import RESERVED
 from .state import EvaluationState, State

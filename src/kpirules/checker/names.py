@@ -26,9 +26,9 @@ def run(st: State) -> None:
     for b in policy.bands:
         if st.declare(top, b.name, Symbol("bands", m.TEXT, b, b.span), b.span):
             st.band_nodes[b.name] = b
-    for t in policy.tiers:
-        if st.declare(top, t.name, Symbol("tiers", None, t, t.span), t.span):
-            st.tier_nodes[t.name] = t
+    for sched in policy.tiers:
+        if st.declare(top, sched.name, Symbol("tiers", None, sched, sched.span), sched.span):
+            st.tier_nodes[sched.name] = sched
     for lad in policy.ladders:
         if st.declare(top, lad.name, Symbol("ladder", None, lad, lad.span), lad.span):
             st.ladders[lad.name] = lad

@@ -81,7 +81,8 @@ def _schedule(st: State, t: n.Tiers) -> m.TiersModel:
                        if prev else f"start `{tier.name}` at the low end of the domain, {fmt_any(low)}")
             elif prev is None:
                 st.err("E330", f"tier `{tier.name}` of `{t.name}` starts below the domain's low end "
-                       f"{fmt_any(low)}", tier.span, f"start `{tier.name}` at the low end of the domain, {fmt_any(low)}")
+                       f"{fmt_any(low)}", tier.span,
+                       f"start `{tier.name}` at the low end of the domain, {fmt_any(low)}")
             else:
                 witness = at if lo == at else (lo + at) / 2
                 st.err("E330", f"tiers `{t.name}` overlap: {fmt_any(witness)} falls in both "
@@ -118,7 +119,8 @@ def visit_TierApply(st: State, e: n.TierApply, ctx: Ctx):
             st.err("E331", f"`{e.tiers}` is a {sym.kind if sym.kind != 'bands' else 'bands table'}, not tiers",
                    e.name_span, f"`{e.mode}` applies a `tiers` schedule")
         return None
-    schedule: n.Tiers = sym.node
+    schedule = sym.node
+    assert isinstance(schedule, n.Tiers)
     model = st.tiers.get(e.tiers)
     if e.tier is not None and e.tier not in [t.name for t in schedule.tiers]:
         names = [t.name for t in schedule.tiers]
