@@ -16,12 +16,18 @@ from .. import model as m
 from .. import nodes as n
 from . import expressions
 from .expressions import same_unit, type_of
-from .state import Ctx, State, describe, fmt_any, literal, src
+from .state import Ctx, State, describe, literal, src
+from .state import fmt_any as _fmt_any
 
 
 def run(st: State) -> None:
     for name, t in st.tier_nodes.items():
         st.tiers[name] = _schedule(st, t)
+
+
+def fmt_edge(v, unit=None) -> str:
+    """An edge or witness as written in a schedule of `unit`: `100%` for 1 in percentages."""
+    return _fmt_any(v * 100) + "%" if unit == "percent" else _fmt_any(v)
 
 
 def _unit(expr) -> str | None:
@@ -47,6 +53,9 @@ def _schedule(st: State, t: n.Tiers) -> m.TiersModel:
                "write e.g. `tiers commission_rates in 0%..200%:`")
         return m.TiersModel(name=t.name, label=t.label, low=low or Decimal(0), high=high or Decimal(0), tiers=(),
                             unit=unit, span=t.span)
+    def fmt_any(v) -> str:  # a value as the schedule writes its edges: `100%` in a percent schedule
+        return fmt_edge(v, unit)
+
     intervals = []
     for tier in t.tiers:
         rate = literal(tier.rate)
