@@ -445,7 +445,8 @@ def lint(policy: m.PolicyModel, imports=()) -> list:
             read.update(d.deps)
         for d in ev.values:
             if d.kind == "let" and d.name not in read and d.span.path == policy.source.path:
-                linter.warn("W403", f"value `{d.name}` is computed but never used", getattr(d.node, "name_span", d.span),
+                linter.warn("W403", f"value `{d.name}` is computed but never used",
+                            getattr(d.node, "name_span", d.span),
                             "use it, make it an `output` if it is a result, or remove it")
     rates.functions()
     for t in policy.tables:

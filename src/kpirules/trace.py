@@ -604,7 +604,8 @@ def _tiers_node(id_: str, e: ir.TierApply, record, tables) -> TraceNode:
                   "high_included": hi_in, "declared": _declared(dlo, dlo_in, dhi, dhi_in, percent),
                   "part": part, "rate": rate, "amount": tier_amount, "reached": name == reached}
         children.append(_node(f"{id_}/{i}", "tier", name, labels[name], tier_amount, e.span,
-                              _reason("tier.marginal" if e.mode == "marginal" else "tier.retroactive", params, shows), formula=e.span.text, display=unit))
+                              _reason("tier.marginal" if e.mode == "marginal" else "tier.retroactive", params, shows),
+                              formula=e.span.text, display=unit))
     params = {"tiers": schedule.name, "mode": e.mode, "tier": e.tier, "value": value, "base": base,
               "reached": reached, "result": x.canonical(amount)}
     return _node(id_, "tiers_applied", schedule.name, schedule.label, amount, e.span,
