@@ -40,10 +40,11 @@ def apply(schedule, mode: str, tier: str | None, value, base):
 
     low, high = scaled(schedule.low), scaled(schedule.high)
     if value < low or value > high:
-        shown = f"{_show(low)}..{_show(high)}"
-        if base is not None:
-            shown = (f"{_pct(schedule.low)}..{_pct(schedule.high)} of {_show(base)}, that is {shown}")
-        raise OutsideDomain(f"{_show(value)} is outside the domain {shown} of tiers `{schedule.name}`")
+        if base is None:
+            raise OutsideDomain(f"{_show(value)} is outside the domain {_show(low)}..{_show(high)} of tiers "
+                                f"`{schedule.name}`")
+        raise OutsideDomain(f"{_show(value)} is outside the domain {_pct(schedule.low)}..{_pct(schedule.high)} "
+                            f"of tiers `{schedule.name}` ({_show(low)}..{_show(high)} with a base of {_show(base)})")
     rows = []
     reached = None
     total = x.ZERO
