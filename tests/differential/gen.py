@@ -23,6 +23,11 @@ evaluation error in both). Day counts flow into arithmetic, clauses and ladder r
 are drawn on version starts, the day before, `until`s and the day after, range edges, month and
 year ends, and 29 February.
 
+Tiers (issue 10): `tiers` schedules in percentages of a base or in money, their edges `from`/
+`above`/`to`/`below` or left to the domain's ends, applied `marginal` or `retroactive`, whole or one
+tier, to values clamped into the domain (or not, where an evaluation error is allowed); chained
+comparisons `a <= b < c`; `assert` lines that always hold or that the facts may break.
+
 It also generates the shapes of the bugs that once split plain from traced evaluation (issue 8):
 ladder steps from facts that may be negative, rounding in functions that call functions,
 parameters named like functions or like non-number facts, literals of 28 and more whole digits.
