@@ -4,7 +4,9 @@ The branches come from the IR, one decision point ("site") per construct as writ
 (below / at / above, and no rate when it has `if none`), a gate (open / closed), a floor or a
 cap (bit / did not bite), a conditional deduction, addition or `score` line (applied /
 skipped), an `only if` filter (a line included / excluded), an `if ... then ... else` (then /
-else), a bands lookup (each band) and a table lookup (each row). A site is its node's source
+else), a bands lookup (each band), a table lookup (each row), a `marginal`/`retroactive` tier
+schedule (each tier, reached when the value falls in it) and a `min`/`max` (each argument, chosen
+when it is the result; the first of equal ones). A site is its node's source
 position, so a shared ladder used by two items is two sites; a site inside a function is one
 site per call (its floor bites or not depending on the call's arguments).
 
