@@ -281,3 +281,38 @@ def test_a_chained_comparison_is_explained_as_both_comparisons():
     result = kpirules.load_policy_text(CHAIN).evaluate({"attainment": D("0.8")}, explain=True)
     node = next(n for n in result.trace["nodes"] if n["name"] == "on_target")
     assert node["working"] == "60% <= 0.8 and 0.8 <= 100% = true"
+
+
+# ---- coverage of min/max sides and of tiers, and traces inside list lines ------------------------
+
+def test_coverage_names_a_side_of_min_never_chosen_and_a_tier_never_reached(tmp_path, monkeypatch):
+    path = tmp_path / "c.rules"
+    path.write_text(MONEY_TIERS.replace("    output retro_high = retroactive rates.high on sales\n",
+                                        "    output retro_high = retroactive rates.high on sales\n"
+                                        "    output capped = min(sales, 8万)\n")
+                    + '\nexample "low":\n    given sales = 1000\n    expect capped = 1000\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    cov = coverage.measure(kpirules.load_policy("c.rules"))
+    missed = [m.site.message(m.outcome) for m in cov.missed]
+    assert "`min(sales, 8万)` in output capped: `8万` never the smallest" in missed
+    assert "tier high of tiers rates (`marginal rates on sales` in output marginal_total): never reached" in missed
+    # four tier sites of two tiers, one reached each; min: one side of two
+    assert (cov.covered, cov.total) == (5, 10)
+
+
+def test_a_schedule_applied_in_list_lines_is_explained_per_line():
+    import json
+
+    from jsonschema import Draft202012Validator
+    schema = json.loads((ROOT / "docs" / "trace-schema.json").read_text(encoding="utf-8"))
+    text = MONEY_TIERS.replace("    fact sales: money >= 0\n",
+                               "    fact sales: money >= 0\n    fact deals: list of (id: text, amount: money in 0..10万)\n")
+    text += "    output per_deal = sum over deals of marginal rates on amount\n"
+    result = kpirules.load_policy_text(text).evaluate(
+        {"sales": D(0), "deals": [{"id": "a", "amount": D(60000)}, {"id": "b", "amount": D(1000)}]}, explain=True)
+    # a: 50000 x 1% + 10000 x 2% = 700; b: 1000 x 1% = 10
+    assert result.values["per_deal"] == D(710)
+    doc = result.to_json()["trace"]
+    assert list(Draft202012Validator(schema).iter_errors(doc)) == []
+    node = next(n for n in doc["nodes"] if n["name"] == "per_deal")
+    assert [c["children"][0]["kind"] for c in node["children"]] == ["tiers_applied", "tiers_applied"]
