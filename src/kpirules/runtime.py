@@ -186,6 +186,8 @@ def tiers(schedule, mode, tier, value, base, span):
         return _tiers.apply(schedule, mode, tier, value, base)
     except _tiers.OutsideDomain as problem:
         raise Failure(f"`{span.text}`: {problem}", span) from None
+    except (Overflow, InvalidOperation, OverflowError):
+        raise _too_large(span) from None
 
 
 def assertion_failed(message: str, span, reads: dict) -> Failure:
