@@ -316,3 +316,17 @@ def test_a_schedule_applied_in_list_lines_is_explained_per_line():
     assert list(Draft202012Validator(schema).iter_errors(doc)) == []
     node = next(n for n in doc["nodes"] if n["name"] == "per_deal")
     assert [c["children"][0]["kind"] for c in node["children"]] == ["tiers_applied", "tiers_applied"]
+
+
+@pytest.mark.parametrize("block, message, help_part", [
+    ('tiers r in 0%..200%:\n    "第一档" from 0% to 100% -> 3%\n    b above 100% -> 5%\n',
+     "a tier is named by a name, not by a quoted text", 'tier_1 "第一档" from 0% to 100% -> 3%'),
+    ('bands r in 0%..200%:\n    "低" from 0% to 100% -> 3%\n    "高" above 100%\n',
+     "a band has no rate: bands only name the range a value falls in", "write a `tiers` schedule"),
+])
+def test_a_tier_written_like_a_band_and_a_band_with_a_rate(block, message, help_part):
+    text = 'policy t version "1"\n\n' + block + "\nevaluation e:\n    fact x: percent\n    output y = x\n"
+    with pytest.raises(PolicyError) as caught:
+        kpirules.load_policy_text(text)
+    first = caught.value.errors[0]
+    assert (first.code, first.message) == ("E100", message) and help_part in first.help

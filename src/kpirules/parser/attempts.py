@@ -5,6 +5,8 @@ it to look, reported with the construct to use instead (issue 10).
   range is a `tiers` schedule, the name of the range a value falls in is `bands`.
 - E121: `sum over` / `count over` inside a formula (`1 + count over members`): they make a whole
   definition; give them their own `let`, or write `count(members)`.
+- E100, with what to write: a tier named by a quoted text as bands are (`"第一档" from 0% ...`),
+  and a band given a rate (`"低" from 0% to 100% -> 3%`: rates per range are `tiers`).
 
 Consulted by syntax_errors.syntax_diagnostic before its generic wording; None when the error is
 not one of these.
@@ -37,7 +39,8 @@ def natural_attempt(source: SourceFile, exc: Exception) -> Diagnostic | None:
     line = source.line_text(line_no)
     line_start = pos - (source.line_col(pos)[1] - 1)
     code = line[:comment_start(line)]
-    return _range_row(source, line_no, line_start, code) or _aggregate_in_formula(source, pos, line_start, code)
+    return (_range_row(source, line_no, line_start, code) or _aggregate_in_formula(source, pos, line_start, code)
+            or _bands_and_tiers(source, line_no, line_start, code))
 
 
 def _range_row(source: SourceFile, line_no: int, line_start: int, code: str) -> Diagnostic | None:
@@ -51,15 +54,32 @@ def _range_row(source: SourceFile, line_no: int, line_start: int, code: str) -> 
                  "write `bands` (see docs/language.md)")
 
 
-def _in_table(source: SourceFile, line_no: int, indent: int) -> bool:
-    """Whether the line belongs to the block of a `table ...:` header above it."""
+def _bands_and_tiers(source: SourceFile, line_no: int, line_start: int, code: str) -> Diagnostic | None:
+    """A tier written like a band (`"第一档" from 0% ...`), or a band given a rate (`... -> 3%`)."""
+    body = code.lstrip(" \t")
+    indent = len(code) - len(body)
+    if not body or not indent:
+        return None
+    span = Span(source=source, start=line_start + indent, end=line_start + len(code.rstrip()))
+    if body.startswith('"') and _in_table(source, line_no, indent, "tiers "):
+        return error("E100", "a tier is named by a name, not by a quoted text", span,
+                     'write its name, then its label: `tier_1 "第一档" from 0% to 100% -> 3%`')
+    if "->" in body and _in_table(source, line_no, indent, "bands "):
+        return error("E100", "a band has no rate: bands only name the range a value falls in", span,
+                     "for a rate per range, write a `tiers` schedule (`tiers NAME in LOW..HIGH:` with lines "
+                     "such as `tier_1 from 0% to 100% -> 3%`) and apply it with `marginal` or `retroactive`")
+    return None
+
+
+def _in_table(source: SourceFile, line_no: int, indent: int, header: str = "table ") -> bool:
+    """Whether the line belongs to the block of a `table ...:` (or other `header`) line above it."""
     for above in range(line_no - 1, 0, -1):
         text = source.line_text(above)
         body = text.lstrip(" \t")
         if not body.strip() or body.startswith("#"):
             continue
         if len(text) - len(body) < indent:
-            return body.startswith("table ")
+            return body.startswith(header)
     return False
 
 
