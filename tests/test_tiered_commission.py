@@ -329,3 +329,11 @@ def test_a_tier_written_like_a_band_and_a_band_with_a_rate(block, message, help_
         kpirules.load_policy_text(text)
     first = caught.value.errors[0]
     assert (first.code, first.message) == ("E100", message) and help_part in first.help
+
+
+def test_a_base_of_zero_is_an_evaluation_error():
+    policy = kpirules.load_policy_text(PERCENT_OUTSIDE.replace("fact quota: money > 0", "fact quota: money >= 0"))
+    with pytest.raises(EvaluationError) as caught:
+        policy.evaluate({"quota": D(0), "sales": D(0)})
+    assert "the base of tiers `r` is 0; tiers written as percentages of a base need a base greater than zero" \
+        in caught.value.message
