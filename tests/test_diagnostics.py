@@ -430,7 +430,7 @@ evaluation team:
     fact members: list of (id: text, score: number in 0..100)
     output headcount = 1 + count over members
 ''',
-    "E330": '''\
+    "E340": '''\
 policy demo version "1"
 
 tiers commission_rates "提成阶梯" in 0%..200%:
@@ -443,7 +443,7 @@ evaluation quarterly:
     fact sales: money in 0..quota * 2
     output commission = marginal commission_rates on sales of quota
 ''',
-    "E331": '''\
+    "E341": '''\
 policy demo version "1"
 
 tiers commission_rates "提成阶梯" in 0%..200%:
@@ -454,7 +454,7 @@ evaluation quarterly:
     fact sales: money >= 0
     output commission = marginal commission_rates on sales
 ''',
-    "E332": '''\
+    "E342": '''\
 policy demo version "1"
 
 evaluation quarterly:

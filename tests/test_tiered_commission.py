@@ -166,13 +166,13 @@ def test_schedules_are_proven_with_a_witness(lines, message):
               "    output c = marginal r on s of q\n")
     with pytest.raises(PolicyError) as caught:
         kpirules.load_policy_text(text)
-    assert {d.code for d in caught.value.errors} == {"E330"}
+    assert {d.code for d in caught.value.errors} == {"E340"}
     assert caught.value.errors[0].message == message
 
 
 @pytest.mark.parametrize("formula, code, message", [
-    ("marginal r on s", "E331", "tiers `r` are written in percentages; `s` is money"),
-    ("marginal r.z on s of q", "E331", "tiers `r` have no tier `z`"),
+    ("marginal r on s", "E341", "tiers `r` are written in percentages; `s` is money"),
+    ("marginal r.z on s of q", "E341", "tiers `r` have no tier `z`"),
     ("marginal rr on s of q", "E201", "unknown tiers `rr`"),
     ("r", "E301", "`r` is a tier schedule, not a value"),
 ])
