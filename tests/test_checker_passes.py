@@ -10,7 +10,7 @@ import pytest
 
 from kpirules import checker
 from kpirules import nodes as n
-from kpirules.checker import (bands, dependencies, examples, facts, functions, ladders, names, tables,
+from kpirules.checker import (bands, dependencies, examples, facts, functions, ladders, names, tables, tiers,
                               typecheck, unused, weights)
 from kpirules.checker.state import State
 from kpirules.parser import ParseFailure, parse_text
@@ -46,7 +46,7 @@ EVAL = """
 # ---- the order ------------------------------------------------------------------------------------
 
 def test_the_passes_run_from_one_tuple_in_order():
-    assert checker.PASSES == (tables.run, names.run, bands.run, ladders.run, functions.run, facts.run,
+    assert checker.PASSES == (tables.run, names.run, bands.run, tiers.run, ladders.run, functions.run, facts.run,
                               dependencies.run, typecheck.run, weights.run, unused.run, examples.run)
 
 

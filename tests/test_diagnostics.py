@@ -447,6 +447,55 @@ evaluation team:
     output half = pool / 2
     output size = count over members
 ''',
+    # ---- issue 10: tiers, chained comparisons, natural attempts
+    "E120": '''\
+policy demo version "1"
+
+table commission_rate "提成比例" (attainment) -> percent:
+    0%..100% -> 3%
+
+evaluation quarterly:
+    fact attainment: percent in 0%..100%
+    output rate = commission_rate[attainment]
+''',
+    "E121": '''\
+policy demo version "1"
+
+evaluation team:
+    fact members: list of (id: text, score: number in 0..100)
+    output headcount = 1 + count over members
+''',
+    "E340": '''\
+policy demo version "1"
+
+tiers commission_rates "提成阶梯" in 0%..200%:
+    tier_1 from 0% below 100% -> 3%
+    tier_2 above 100% to 150% -> 5%
+    tier_3 above 150% to 200% -> 8%
+
+evaluation quarterly:
+    fact quota: money > 0
+    fact sales: money in 0..quota * 2
+    output commission = marginal commission_rates on sales of quota
+''',
+    "E341": '''\
+policy demo version "1"
+
+tiers commission_rates "提成阶梯" in 0%..200%:
+    tier_1 from 0% to 100% -> 3%
+    tier_2 above 100% to 200% -> 5%
+
+evaluation quarterly:
+    fact sales: money >= 0
+    output commission = marginal commission_rates on sales
+''',
+    "E342": '''\
+policy demo version "1"
+
+evaluation quarterly:
+    fact attainment: percent
+    output on_target = 60% <= attainment > 100%
+''',
     # ---- lints (checker.py)
     "W401": '''\
 policy demo version "1"

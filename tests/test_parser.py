@@ -85,7 +85,7 @@ CASES = [
      "E100", 7, 30, "unexpected `ten`", "expected a number"),
     ("unknown-keyword", _sub(BASE, "output bonus", "outptu bonus"),
      "E100", 9, 5, "unexpected `outptu`",
-     "did you mean `output`? expected `fact`, `for`, `let`, `output`, `scorecard` or the end of the indented block"),
+     "did you mean `output`? expected `assert`, `fact`, `for`, `let`, `output`, `scorecard` or the end of the indented block"),
     ("unknown-type", _sub(BASE, "fact sales: money", "fact sales: monie"),
      "E100", 4, 17, "unexpected `monie`", "did you mean `money`? expected one of `boolean`, `count`, `date`,"),
     ("misspelt-total", _sub(BASE, "score total 10", "score totl 10"),

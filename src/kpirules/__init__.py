@@ -16,7 +16,7 @@ from . import facts as _facts
 from . import trace as _trace
 from .checker import versions as _versions
 from .diagnostics import Diagnostic
-from .errors import EvaluationError, FactError, FactViolation, KpiRulesError, PolicyError, UsageError
+from .errors import AssertionFailed, EvaluationError, FactError, FactViolation, KpiRulesError, PolicyError, UsageError
 from .loader import load as _load
 from .loader import read_source as _read_source
 from .loader import strip_bom as _strip_bom
@@ -72,7 +72,8 @@ def _installed_version() -> str:
 
 
 __all__ = ["load_policy", "load_policy_text", "read_facts", "Policy", "Result", "Trace", "TraceNode", "KpiRulesError",
-           "PolicyError", "FactError", "FactViolation", "EvaluationError", "UsageError"]
+           "PolicyError", "FactError", "FactViolation", "EvaluationError", "UsageError",
+           "AssertionFailed"]
 
 
 class Policy:

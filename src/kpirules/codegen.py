@@ -258,6 +258,12 @@ class _Gen:
     def _extreme(self, e: ir.Extreme, where):
         # Python's max/min keep the first of equal arguments and compare exactly.
         args = [self.expr(a, where) for a in e.args]
+        if self.traced and where.xvar is not None:
+            # Which argument was chosen (the first of equal ones), for coverage of each side.
+            t = self.fresh()
+            self.emit(f"{t} = {e.fn}({', '.join(args)})")
+            self.record(where, f"X[{e.rid}] = [{', '.join(args)}].index({t})")
+            return t
         return f"{e.fn}({', '.join(args)})"
 
     def _blend(self, e: ir.Blend, where):
@@ -690,3 +696,30 @@ def generate(policy: ir.Policy, evaluation: ir.Evaluation, traced: bool) -> Call
     fn = namespace["traced" if traced else "plain"]
     fn.source = source
     return fn
+
+
+# ---- tiers and assertions (issue 10) -------------------------------------------------------------
+
+def _tier_apply(self: _Gen, e: ir.TierApply, where: _Where) -> str:
+    """The schedule applied by runtime.tiers (tiers.py); the record keeps the value, the base,
+    each tier's row and the tier reached, for the explanation and for coverage."""
+    value = self.expr(e.value, where)
+    base = self.expr(e.base, where) if e.base is not None else "None"
+    t = self.fresh()
+    self.emit(f"{t} = TIERS({self.const(e.schedule)}, {e.mode!r}, {e.tier!r}, {value}, {base}, "
+              f"{self.const(e.span)})")
+    self.record(where, f"X[{e.rid}] = ({value}, {base}, {t}[1], {t}[2], {t}[0])")
+    return f"{t}[0]"
+
+
+def _assertion(self: _Gen, a: ir.Assert, var: str, where: _Where) -> None:
+    """A false condition stops the evaluation with the message and the values it read."""
+    cond = self.expr(a.condition, where)
+    self.record(where, f"X[{a.rid}] = bool({cond})")
+    reads = "{" + ", ".join(f"{name!r}: {self.var[name]}" for name in a.reads if name in self.var) + "}"
+    self.emit(f"if not {cond}: raise ASSERT_FAILED({a.message!r}, {self.const(a.span)}, {reads})")
+    self.emit(f"{var} = True")
+
+
+_EXPR[ir.TierApply] = _tier_apply
+_VALUE[ir.Assert] = _assertion

@@ -4,7 +4,9 @@ The branches come from the IR, one decision point ("site") per construct as writ
 (below / at / above, and no rate when it has `if none`), a gate (open / closed), a floor or a
 cap (bit / did not bite), a conditional deduction, addition or `score` line (applied /
 skipped), an `only if` filter (a line included / excluded), an `if ... then ... else` (then /
-else), a bands lookup (each band) and a table lookup (each row). A site is its node's source
+else), a bands lookup (each band), a table lookup (each row), a `marginal`/`retroactive` tier
+schedule (each tier, reached when the value falls in it) and a `min`/`max` (each argument, chosen
+when it is the result; the first of equal ones). A site is its node's source
 position, so a shared ladder used by two items is two sites; a site inside a function is one
 site per call (its floor bites or not depending on the call's arguments).
 
@@ -87,6 +89,10 @@ class Site:
             return f"band {outcome} of {self.head}: never chosen"
         if self.kind == "row":
             return f"row {outcome} of {self.head}: never looked up"
+        if self.kind == "tier":
+            return f"tier {outcome} of {self.head}: never reached"
+        if self.kind in ("min", "max"):
+            return f"{self.head}: `{outcome}` never the {'smallest' if self.kind == 'min' else 'largest'}"
         return f"{self.head}: {_PHRASES[(self.kind, outcome)]}"
 
 
@@ -218,10 +224,13 @@ class _Sites:
         return tuple(sorted(self.sites.values(), key=lambda s: (s.span.path, s.span.start, s.order)))
 
     def _value(self, v: ir.Value):
-        owner = {"let": "value", "output": "output", "item": "item", "scorecard": "scorecard"}[v.kind]
+        owner = {"let": "value", "output": "output", "item": "item", "scorecard": "scorecard",
+                 "assert": "assertion"}[v.kind]
         owner = f"{owner} {v.name}"
         c = v.compute
-        if isinstance(c, ir.Aggregate):
+        if isinstance(c, ir.Assert):  # issue 10: its condition's sites (it holds, or the run stops)
+            self.expr(c.condition, (), owner)
+        elif isinstance(c, ir.Aggregate):
             for f in c.filters:
                 self.add((), f.rid, "filter", OUTCOMES["filter"], f.span, f"`{f.span.text}` of {owner}")
                 self.expr(f.condition, (), owner)
@@ -263,7 +272,7 @@ class _Sites:
             for g in c.gates:
                 self.add((), g.rid, "gate", OUTCOMES["gate"], g.span, f"gate {g.tag}")
                 self.expr(g.condition, (), f"gate {g.tag}")
-        else:
+        elif isinstance(c, ir.ScorecardSum):
             self._clauses(c.clauses, (), owner)
 
     def _clauses(self, clauses, ctx, owner):
@@ -287,6 +296,11 @@ class _Sites:
         elif isinstance(e, ir.BandLookup):
             self.add(ctx, e.rid, "band", tuple(b[0] for b in self.bands[e.bands].bands), e.span,
                      f"{e.bands} (`{e.span.text}`{_inside(e, ctx)} in {owner})")
+        elif isinstance(e, ir.TierApply):  # issue 10: each tier is a branch, reached or not
+            self.add(ctx, e.rid, "tier", tuple(t[0] for t in e.schedule.tiers), e.span,
+                     f"tiers {e.schedule.name} (`{e.span.text}`{_inside(e, ctx)} in {owner})")
+        elif isinstance(e, ir.Extreme):  # issue 10: each side of `min`/`max` is a branch
+            self.add(ctx, e.rid, e.fn, _sides(e), e.span, f"`{e.span.text}`{_inside(e, ctx)} in {owner}")
         elif isinstance(e, ir.TableLookup):
             self.add(ctx, e.rid, "row", tuple(_key_label(r[0]) for r in self.tables[e.table].rows), e.span,
                      f"table {e.table} (`{e.span.text}`{_inside(e, ctx)} in {owner})")
@@ -304,6 +318,12 @@ class _Sites:
             self.expr(c, ctx, owner)
 
 
+def _sides(e: ir.Extreme) -> tuple:
+    """The outcomes of `min(a, b)`: each argument as written (numbered when two read the same)."""
+    texts = [a.span.text for a in e.args]
+    return tuple(t if texts.count(t) == 1 else f"{t} (#{i + 1})" for i, t in enumerate(texts))
+
+
 def _inside(e, ctx) -> str:
     """Where a site inside a function is written (its report line points at the call)."""
     return f" ({e.span.location()})" if ctx else ""
@@ -311,16 +331,16 @@ def _inside(e, ctx) -> str:
 
 # ---- what the examples exercised ---------------------------------------------------------------
 
-def _outcomes(kind: str, got) -> tuple:
+def _outcomes(kind: str, got, site=None) -> tuple:
     """The outcomes a branch record shows (a whole team's allocation or ranking can show several)."""
     if kind == "allocate":
         return (("leftover",) if got["leftover"] else ()) + (("all_zero",) if got["total_weight"] == 0 else ())
     if kind == "rank":
         return ("tied",) if any(t > 1 for t in got["tied"]) else ()
-    return (_outcome(kind, got),)
+    return (_outcome(kind, got, site),)
 
 
-def _outcome(kind: str, got) -> str:
+def _outcome(kind: str, got, site=None) -> str:
     """A branch record as the outcome of its site."""
     if kind == "band":
         return got[1][0]
@@ -329,6 +349,10 @@ def _outcome(kind: str, got) -> str:
         return _key_label(got[2] if len(got) == 3 else got[0])
     if kind == "ladder":
         return got  # below, at, above or no_rate
+    if kind == "tier":
+        return got[3]  # the tier reached
+    if kind in ("min", "max"):
+        return site.outcomes[got]  # the argument chosen (the first of equal ones)
     return OUTCOMES[kind][0 if got else 1]
 
 
@@ -342,7 +366,8 @@ class _Seen:
             key = self.found.by_rid.get((ctx, rid))
             if key is None:
                 continue  # a list sum or a call: not a branch
-            self.seen[key].update(_outcomes(self.found.sites[key].kind, got))
+            site = self.found.sites[key]
+            self.seen[key].update(_outcomes(site.kind, got, site))
 
     def calls(self, calls, ctx: tuple):
         for call in calls:

@@ -83,3 +83,11 @@ def message_for(name: str, message: str) -> str:
 
 class UsageError(KpiRulesError):
     """The library or command line was called in a way that cannot work (e.g. no evaluation named)."""
+
+
+class AssertionFailed(EvaluationError):
+    """An `assert` of the policy is false for these facts: its message, where it is written, and
+    the values its condition read (reported as R001, like every evaluation error)."""
+
+    def render(self) -> str:
+        return render(Diagnostic(code="R001", severity="error", message=self.message, span=self.span))

@@ -13,7 +13,7 @@ from typing import Any
 from . import exact as x
 from . import ir
 from .dates import Period
-from .errors import EvaluationError
+from .errors import AssertionFailed, EvaluationError
 from .program import Program
 from .runtime import Failure
 
@@ -28,6 +28,8 @@ def run(program: Program, facts: dict, explain: bool = False):
             values, records = program.plain(facts), None
     except Failure as f:
         at = program.evaluation.values[f.at].name if f.at >= 0 else program.evaluation.name
+        if f.at >= 0 and program.evaluation.values[f.at].kind == "assert":
+            raise AssertionFailed(f.message, at, f.span) from None
         raise EvaluationError(f.message, at, f.span) from None
     return values, records
 
@@ -39,6 +41,8 @@ def output_plan(evaluation: ir.Evaluation) -> tuple:
     order = sorted(evaluation.values, key=lambda v: (v.span.end if v.kind == "scorecard" else v.span.start))
     plan = []
     for v in order:
+        if v.kind == "assert":
+            continue  # an assertion holds or stops the evaluation: it is no value of the result
         convert: Callable[[Any], Any]
         if v.type.kind != "number":
             convert = public_value

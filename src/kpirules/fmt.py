@@ -297,7 +297,7 @@ class _Printer:
                   self.header_offset())
         previous = None
         for node in _ordered(p.imports, p.tables, p.definitions, p.evaluations, p.bands, p.ladders,
-                             p.functions, p.examples):
+                             p.functions, p.examples, p.tiers):
             blank = REQUIRED
             if previous is not None and type(node) is type(previous) and (
                     isinstance(node, n.Import) or (isinstance(node, n.Definition)
@@ -676,7 +676,35 @@ class _Printer:
             return f"{word} of {value} {node.order} first{ties}", P_CMP
         if kind is n.Aggregate:  # only a value's whole right-hand side; parenthesised elsewhere
             return self.aggregate(node), P_COND
+        if kind in (n.TierApply, n.ChainCompare):  # issue 10
+            return self.form_issue10(node)
         raise TypeError(f"cannot format {kind.__name__}")
+
+    # -- tiers, assertions, chained comparisons (issue 10)
+    def stmt_Tiers(self, node: n.Tiers, depth, blank):
+        self.emit(depth, f"tiers {node.name}{self.label(node.label)} in {self.range(node.low, node.high)}:",
+                  node.span.start, blank, opens=True)
+        for t in node.tiers:
+            text = f"{t.name}{self.label(t.label)}"
+            if t.low is not None:
+                text += f" {'from' if t.low_inclusive else 'above'} {self.expr(t.low, P_SUM)}"
+            if t.high is not None:
+                text += f" {'to' if t.high_inclusive else 'below'} {self.expr(t.high, P_SUM)}"
+            self.emit(depth + 1, f"{text} -> {self.expr(t.rate)}", t.span.start)
+
+    def stmt_Assert(self, node: n.Assert, depth, blank):
+        self.emit(depth, f"assert {self.expr(node.condition)} else {_quote(node.message)}", node.span.start, blank)
+
+    def form_issue10(self, node):
+        if isinstance(node, n.TierApply):
+            # The value and the base are single terms (the grammar's `postfix`): anything looser
+            # is parenthesised. The whole binds like a negation: `marginal t on x * 2` is `(...) * 2`.
+            tier = f".{node.tier}" if node.tier is not None else ""
+            base = f" of {self.expr(node.base, P_POSTFIX)}" if node.base is not None else ""
+            return f"{node.mode} {node.tiers}{tier} on {self.expr(node.value, P_POSTFIX)}{base}", P_NEG
+        a, b, c = node.operands
+        return (f"{self.expr(a, P_SUM)} {node.ops[0]} {self.expr(b, P_SUM)} {node.ops[1]} "
+                f"{self.expr(c, P_SUM)}"), P_CMP
 
     # -- comments and blank lines
     def render(self, comments) -> str:

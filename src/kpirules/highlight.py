@@ -23,7 +23,7 @@ __all__ = ["KpirulesLexer", "KEYWORD_CLASSES", "KEYWORDS", "BUILTINS"]
 NAMESPACE = ("policy", "module", "import")
 #: Words that declare something named (the name after them is highlighted as a declaration).
 DECLARATIONS = ("table", "evaluation", "fact", "let", "output", "scorecard", "item", "gate",
-                "bands", "ladder", "function", "example")
+                "bands", "ladder", "function", "example", "tiers")
 #: The scalar types (`count` is also the aggregate `count(...)`/`count over`, see below).
 TYPES = ("integer", "count", "number", "money", "percent", "boolean", "text", "date", "period")
 #: Literal constants.
@@ -37,7 +37,7 @@ OTHER = ("version", "one", "of", "list", "at", "most", "least", "with", "adding"
          "from", "above", "below", "for", "given", "expect", "error", "blend", "sum", "minus",
          "plus", "full", "started", "prorated", "half", "even", "down", "ceiling", "days", "until", "effective",
          "keyed", "by", "allocate", "ties", "first", "last", "listed", "dense", "highest", "lowest", "shared",
-         "order")
+         "order", "marginal", "retroactive", "on", "assert")
 
 #: Keyword words by the token type they are given (outside the special contexts below).
 KEYWORD_CLASSES = {
@@ -96,7 +96,7 @@ class KpirulesLexer(RegexLexer):
             # item is a statement, not a declaration (it never has a `:` after one word).
             (r"(ladder)(" + _SP + r")(" + _NAME + r")(?=" + _SPQ + r"(?:" + _LABEL + _SPQ
              + r")?:)", bygroups(Keyword.Declaration, Whitespace, Name.Function)),
-            (r"(table|bands|function)(" + _SP + r")(" + _NAME + ")",
+            (r"(table|bands|tiers|function)(" + _SP + r")(" + _NAME + ")",
              bygroups(Keyword.Declaration, Whitespace, Name.Function)),
             (r"(evaluation|scorecard)(" + _SP + r")(" + _NAME + ")",
              bygroups(Keyword.Declaration, Whitespace, Name.Class)),

@@ -270,6 +270,7 @@ class Extreme:
     fn: str
     args: tuple[Expr, ...]
     span: Span = _span()
+    rid: int = _rid()  # traced: which argument was chosen (coverage counts each side)
 
 
 @attrs.frozen(kw_only=True)
@@ -427,7 +428,7 @@ class Value:
     name: str
     label: str | None
     type: m.Type
-    compute: Formula | Aggregate | Item | ScorecardSum
+    compute: Formula | Aggregate | Item | ScorecardSum | Assert
     deps: tuple[str, ...]
     cites: tuple[str, ...]
     notes: tuple[str, ...] = ()  # the author's own words (`note`), never quoted
@@ -516,3 +517,28 @@ def walk(root):
         node = stack.pop()
         yield node
         stack.extend(reversed(children(node)))
+
+
+# ---- tiers and assertions (issue 10) ------------------------------------------------------------
+
+@attrs.frozen(kw_only=True)
+class TierApply:
+    """`marginal commission_rates[.tier_1] on VALUE [of BASE]` / `retroactive ...`: the checked
+    schedule applied to a value (tiers.py states the meaning); records the tier reached."""
+    mode: str                 # marginal or retroactive
+    schedule: m.TiersModel
+    tier: str | None          # one tier's amount, or None for the sum over the tiers
+    value: Expr
+    base: Expr | None         # `of BASE`: the schedule's edges are fractions of BASE
+    span: Span = _span()
+    rid: int = _rid()
+
+
+@attrs.frozen(kw_only=True)
+class Assert:
+    """`assert CONDITION else "message"`: the evaluation stops with the message when it is false."""
+    condition: Expr
+    message: str
+    reads: tuple[str, ...]    # the facts and values the condition reads (shown when it fails)
+    span: Span = _span()
+    rid: int = _rid()

@@ -201,6 +201,11 @@ class Linter:
             self.expr(e.start, env, guards, fields)
             self.expr(e.end, env, guards, fields)
             return (Decimal(0), None)  # an empty span counts 0 days
+        if isinstance(e, (n.TierApply, n.ChainCompare)):  # issue 10: read what they read
+            for part in (e.value, e.base) if isinstance(e, n.TierApply) else e.operands:
+                if part is not None:
+                    self.expr(part, env, guards, fields)
+            return UNKNOWN
         return UNKNOWN
 
     def count_range(self, arg, fields) -> tuple:
@@ -299,6 +304,9 @@ class Linter:
                             isinstance(node.value.args[0], n.Name):
                         self.counts[d.name] = node.value.args[0].name
                 env[d.name] = self.clauses(node.clauses, r, env, what)
+            elif d.kind == "assert":  # issue 10: its condition reads names like any formula
+                assert isinstance(d.node, n.Assert)
+                self.expr(d.node.condition, env)
             elif d.kind == "item":
                 assert isinstance(d.node, n.Item)  # the checker makes an item's ValueDef from one
                 env[d.name] = self.item(d.node, env, what)
@@ -437,7 +445,8 @@ def lint(policy: m.PolicyModel, imports=()) -> list:
             read.update(d.deps)
         for d in ev.values:
             if d.kind == "let" and d.name not in read and d.span.path == policy.source.path:
-                linter.warn("W403", f"value `{d.name}` is computed but never used", d.node.name_span,
+                linter.warn("W403", f"value `{d.name}` is computed but never used",
+                            getattr(d.node, "name_span", d.span),
                             "use it, make it an `output` if it is a result, or remove it")
     rates.functions()
     for t in policy.tables:

@@ -65,7 +65,8 @@ def _with_imports(tree, source: SourceFile, chain: tuple, diags: list, texts: li
 
     A module reached twice (a policy and one of its modules both import it) is merged once.
     """
-    merged: dict[str, list[object]] = {"tables": [], "definitions": [], "bands": [], "ladders": [], "functions": []}
+    merged: dict[str, list[object]] = {"tables": [], "definitions": [], "bands": [], "ladders": [], "functions": [],
+                                       "tiers": []}
     seen = set() if seen is None else seen
     for imp in tree.imports:
         path = find_module(imp.path, source.path)
@@ -114,7 +115,7 @@ def _with_imports(tree, source: SourceFile, chain: tuple, diags: list, texts: li
 
 def _defined_names(module) -> tuple:
     return tuple(d.name for group in (module.tables, module.definitions, module.bands, module.ladders,
-                                      module.functions) for d in group)
+                                      module.functions, module.tiers) for d in group)
 
 
 def merged_tree(source: SourceFile):

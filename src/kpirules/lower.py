@@ -150,7 +150,7 @@ class Lowerer:
             return ir.Abs(arg=args[0], span=e.span)
         if fn in dates.FUNCTIONS:
             return ir.DateFn(fn=fn, args=args, span=e.span)
-        return ir.Extreme(fn=fn, args=args, span=e.span)
+        return ir.Extreme(fn=fn, args=args, span=e.span, rid=self.rid())
 
     def _blend(self, e: n.Blend, scope):
         return ir.Blend(parts=tuple((self.expr(expr, scope), w) for expr, w, _ in e.parts), span=e.span)
@@ -171,8 +171,11 @@ class Lowerer:
 
     # ---- values --------------------------------------------------------------------------------
     def value(self, d: m.ValueDef) -> ir.Value:
-        compute: ir.Formula | ir.Aggregate | ir.Item | ir.ScorecardSum
-        if d.kind == "item":
+        compute: ir.Formula | ir.Aggregate | ir.Item | ir.ScorecardSum | ir.Assert
+        if d.kind == "assert":  # issue 10
+            compute = assertion(self, d)
+            keeps = False
+        elif d.kind == "item":
             compute = self.item(d)
             keeps = False
         elif d.kind == "scorecard":
@@ -283,3 +286,37 @@ def lower(policy: m.PolicyModel) -> ir.Policy:
     out = ir.Policy(name=policy.name, label=policy.label, version=policy.version, tables=policy.tables,
                     bands=policy.bands, functions=functions, evaluations=tuple(evaluations))
     return attrs.evolve(out, records=lowerer.rids)
+
+
+# ---- tiers, chained comparisons, assertions (issue 10) ----------------------------------------
+
+def _tier_apply(self: Lowerer, e: n.TierApply, scope: _Scope):
+    schedule = next(t for t in self.policy.tiers if t.name == e.tiers)
+    return ir.TierApply(mode=e.mode, schedule=schedule, tier=e.tier, value=self.expr(e.value, scope),
+                        base=self.expr(e.base, scope) if e.base is not None else None, span=e.span,
+                        rid=self.rid())
+
+
+def _chain_compare(self: Lowerer, e: n.ChainCompare, scope: _Scope):
+    """`a <= x <= b` is `a <= x and x <= b` (x is computed for each comparison: formulas are pure)."""
+    a, b, c = e.operands
+    first = ir.Compare(op=e.ops[0], left=self.expr(a, scope), right=self.expr(b, scope),
+                       span=_joined(a.span, b.span))
+    second = ir.Compare(op=e.ops[1], left=self.expr(b, scope), right=self.expr(c, scope),
+                        span=_joined(b.span, c.span))
+    return ir.Logic(op="and", left=first, right=second, span=e.span)
+
+
+def _joined(start, end):
+    return attrs.evolve(start, end=end.end)
+
+
+def assertion(self: Lowerer, d: m.ValueDef) -> ir.Assert:
+    node = d.node
+    assert isinstance(node, n.Assert)
+    return ir.Assert(condition=self.expr(node.condition), message=node.message, reads=d.deps, span=node.span,
+                     rid=self.rid())
+
+
+_EXPR[n.TierApply] = _tier_apply
+_EXPR[n.ChainCompare] = _chain_compare

@@ -133,7 +133,7 @@ class ValueDef:
     name: str
     label: str | None
     type: Type
-    node: n.Definition | n.Item | n.Scorecard
+    node: n.Definition | n.Item | n.Scorecard | n.Assert
     deps: tuple[str, ...]
     cites: tuple[str, ...]
     span: Span = attrs.field(eq=False, repr=False)
@@ -166,6 +166,7 @@ class PolicyModel:
     functions: tuple[n.Function, ...] = ()  # checked
     examples: tuple[n.Example, ...] = ()    # checked against the evaluations
     diagnostics: tuple[Diagnostic, ...] = ()  # warnings that did not stop the load
+    tiers: tuple[TiersModel, ...] = ()      # rate schedules (issue 10)
 
     def evaluation(self, name: str) -> EvaluationModel | None:
         for ev in self.evaluations:
@@ -178,3 +179,17 @@ class PolicyModel:
             if t.name == name:
                 return t
         return None
+
+
+@attrs.frozen(kw_only=True)
+class TiersModel:
+    """A checked tier schedule: ((name, label, low, low_included, high, high_included, rate), ...)
+    in order from the domain's low end; `unit` is how its edges are written (money, percent,
+    number; None when every edge is 0); with `of BASE` they are fractions of BASE."""
+    name: str
+    label: str | None
+    low: Decimal
+    high: Decimal
+    tiers: tuple[tuple[str, str | None, Decimal, bool, Decimal, bool, Decimal], ...]
+    unit: str | None
+    span: Span = attrs.field(eq=False, repr=False)

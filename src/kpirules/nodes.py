@@ -460,6 +460,7 @@ class Policy:
     functions: tuple[Function, ...] = ()
     examples: tuple[Example, ...] = ()
     is_module: bool = False
+    tiers: tuple[Tiers, ...] = ()  # rate schedules (issue 10)
     span: Span = _span()
 
 
@@ -576,3 +577,64 @@ Constraint = RangeConstraint | CompareConstraint | PatternConstraint
 FactType = ScalarType | EnumType | ListType | RecordType | PeriodType
 Clause = Floor | Cap | Round | Cite | Note | Filter  # after a definition, a function or a scorecard
 ItemClause = Adjust | Override | Ladder | Floor | Cap | Round | Cite | Note
+
+
+# ---- tiers, assertions, chained comparisons (issue 10) ---------------------------------------
+
+@attrs.frozen(kw_only=True)
+class Tier:
+    """`tier_2 "第二档" above 100% to 150% -> 5%` in a tiers schedule; a missing edge is open."""
+    name: str
+    label: str | None
+    low: Expr | None
+    low_inclusive: bool
+    high: Expr | None
+    high_inclusive: bool
+    rate: Expr
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Tiers:
+    """`tiers commission_rates "提成阶梯" in 0%..200%:` with one tier per line (a rate schedule)."""
+    name: str
+    label: str | None
+    low: Expr
+    high: Expr
+    tiers: tuple[Tier, ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class TierApply:
+    """`marginal commission_rates on credited_sales of quota` (each part at its own tier's rate),
+    `retroactive commission_rates on sales` (the whole value at the rate of the tier it falls in);
+    `marginal commission_rates.tier_1 on ...`: one tier's amount."""
+    mode: str  # "marginal" or "retroactive"
+    tiers: str
+    tier: str | None
+    value: Expr
+    base: Expr | None  # `of BASE`: the tiers' edges are fractions (percentages) of BASE
+    name_span: Span = _span()
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class ChainCompare:
+    """`60% <= attainment <= 100%`: both comparisons hold (`60% <= attainment and attainment <= 100%`)."""
+    ops: tuple[str, str]
+    operands: tuple[Expr, Expr, Expr]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Assert:
+    """`assert allocated == pool else "shares must add up to the pool"` in an evaluation."""
+    condition: Expr
+    message: str
+    span: Span = _span()
+
+    @property
+    def name(self) -> str:
+        """How the evaluation's values name it (never a name a formula can read)."""
+        return f"assert@{self.span.line}:{self.span.column}"

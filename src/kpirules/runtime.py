@@ -12,10 +12,12 @@ rounding.
 from __future__ import annotations
 
 import math
+from datetime import date
 from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow, localcontext
 
 from . import dates, teams
 from . import exact as x
+from . import tiers as _tiers
 
 # Operations whose exact result fits in PRECISION digits stay Decimal; the others become
 # fractions (exact.py settles a fraction back to a Decimal when its expansion terminates).
@@ -208,3 +210,38 @@ NAMESPACE = {
     "AS_OF": AS_OF, "DAYS": dates.days_between, "DATE_FN": date_fn, "VERSION": version,
     "ALLOCATE": allocate, "RANK": rank, "LINE": line, "LINE_INDEX": line_index,
 }
+
+
+# ---- tiers and assertions (issue 10) -----------------------------------------------------------
+
+def tiers(schedule, mode, tier, value, base, span):
+    """`marginal` / `retroactive`: (amount, rows, tier reached), as tiers.py states them."""
+    try:
+        return _tiers.apply(schedule, mode, tier, value, base)
+    except _tiers.OutsideDomain as problem:
+        raise Failure(f"`{span.text}`: {problem}", span) from None
+    except (Overflow, InvalidOperation, OverflowError):
+        raise _too_large(span) from None
+
+
+def assertion_failed(message: str, span, reads: dict) -> Failure:
+    """A false `assert`: its message, its condition and the values the condition read."""
+    shown = ", ".join(f"{name} = {_shown(v)}" for name, v in reads.items())
+    condition = span.text.removeprefix("assert").strip().rsplit(" else ", 1)[0].strip()
+    return Failure(f"assertion failed: {message} (`{condition}` is false" + (f"; {shown}" if shown else "") + ")",
+                   span)
+
+
+def _shown(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (Decimal, x.Ratio)):
+        return x.to_string(x.canonical(v))
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, list):
+        return f"a list of {len(v)}"
+    return dates.show(v) if isinstance(v, (date, dates.Period)) else str(v)
+
+
+NAMESPACE.update({"TIERS": tiers, "ASSERT_FAILED": assertion_failed})

@@ -28,7 +28,8 @@ SCHEMA = "kpirules.trace/1"
 KINDS = ("input", "value", "output", "item", "scorecard", "deduction", "deduction_skipped",
          "score_set", "ladder_step", "floor_applied", "cap_applied", "rounding", "gate_excluded",
          "gate_passed", "filter_excluded", "line", "band_chosen", "table_lookup", "function_call",
-         "member", "allocation", "ranking")
+         "member", "allocation", "ranking",
+         "assertion", "tiers_applied", "tier")
 
 
 def build(program: Program, policy: dict, facts: dict, values: tuple, records: list) -> Trace:
@@ -137,7 +138,7 @@ def _reads(d: ir.Value, tables, shown) -> list:
 
 def _value_node(ev: ir.Evaluation, d: ir.Value, value, events, calls, xs, shown, tables) -> TraceNode:
     id_ = f"{ev.name}/{d.name}"
-    kind = {"let": "value", "output": "output", "item": "item", "scorecard": "scorecard"}[d.kind]
+    kind = {"let": "value", "output": "output", "item": "item", "scorecard": "scorecard", "assert": "assertion"}[d.kind]
     result = public_value(value, d.keeps_digits)
     exact = f"{value.numerator}/{value.denominator}" if isinstance(value, Fraction) else None
     computed = next((e["value"] for e in events if e["kind"] == "computed"), value)
@@ -156,6 +157,11 @@ def _value_node(ev: ir.Evaluation, d: ir.Value, value, events, calls, xs, shown,
         working = f"{substitute(c.expr, shown, tables, xs)} = {_plain(computed)}"
         children.extend(_lookup_nodes(id_, c.expr, xs, tables))
         reason = _reason(f"{kind}.formula", {"formula": formula, "working": working, "result": result})
+    elif isinstance(c, ir.Assert):  # issue 10: an assertion that held (a false one stops the run)
+        formula = c.condition.span.text
+        working = substitute(c.condition, shown, tables, xs)
+        children.extend(_lookup_nodes(id_, c.condition, xs, tables))
+        reason = _reason("assert.held", {"condition": formula, "filled": working, "message": c.message})
     elif isinstance(c, ir.Item):
         reason = _reason("item.start", {"weight": c.weight, "result": result})
     else:
@@ -405,7 +411,7 @@ def _lookups(expr) -> list:
     stack = [expr]
     while stack:
         e = stack.pop()
-        if isinstance(e, (ir.TableLookup, ir.BandLookup)):
+        if isinstance(e, (ir.TableLookup, ir.BandLookup, ir.TierApply)):
             out.append(e)
         stack.extend(ir.children(e))
     return list(reversed(out))
@@ -424,7 +430,9 @@ def _lookup_nodes(parent: str, expr, xs, tables) -> list:
             continue
         key, got = xs[lk.rid][:2]
         id_ = f"{parent}/{len(out)}"
-        if isinstance(lk, ir.BandLookup):
+        if isinstance(lk, ir.TierApply):
+            out.append(_tiers_node(id_, lk, xs[lk.rid], tables))
+        elif isinstance(lk, ir.BandLookup):
             name, lo, lo_in, hi, hi_in = got
             out.append(_node(id_, "band_chosen", lk.bands, None, name, lk.span,
                              _reason("band.chosen", {"bands": lk.bands, "value": key, "band": name,
@@ -646,6 +654,16 @@ def _render(e):
                 return (str(len(env[listed])) if counting else _plain(xs[rid])), 9
             return f"{fname}({', '.join(r(env, tables, xs)[0] for r in arg_rs)})", 9
         return call
+    if t is ir.TierApply:
+        # `marginal commission_rates on 180000 of 100000`: the schedule's children give the amounts.
+        value_r = _render(e.value)
+        base_r = _render(e.base) if e.base is not None else None
+        head = f"{e.mode} {e.schedule.name}" + (f".{e.tier}" if e.tier is not None else "")
+
+        def tiers_applied(env, tables, xs):
+            of = f" of {base_r(env, tables, xs)[0]}" if base_r is not None else ""
+            return f"{head} on {value_r(env, tables, xs)[0]}{of}", 0
+        return tiers_applied
     if t is ir.AsOf:
         return lambda env, tables, xs: (dates.show(env[AS_OF]) if AS_OF in env else "evaluation_date", 9)
     if t is ir.DaysBetween:
@@ -661,3 +679,42 @@ def _render(e):
         return lambda env, tables, xs: (
             "blend(" + ", ".join(f"{r(env, tables, xs)[0]} × {w}%" for r, w in parts) + ")", 9)
     return lambda env, tables, xs: (text, 9)
+
+
+# ---- tiers (issue 10) --------------------------------------------------------------------------
+
+def _tiers_node(id_: str, e: ir.TierApply, record, tables) -> TraceNode:
+    """A tier schedule applied: each tier's range (in the value's unit, and as declared), the part
+    of the value in it, its rate and its amount, as recorded by the run (tiers.py computed them)."""
+    value, base, rows, reached, amount = record
+    schedule = e.schedule
+    declared = {name: (lo, lo_in, hi, hi_in) for name, _l, lo, lo_in, hi, hi_in, _r in schedule.tiers}
+    labels = {name: label for name, label, *_ in schedule.tiers}
+    percent = base is not None or schedule.unit == "percent"
+    # How the value reads (money, ...): the display of the value, or of the base, it names.
+    unit = "money" if schedule.unit == "money" else "number"
+    for part in (e.value, e.base):
+        if isinstance(part, (ir.FactRef, ir.ValueRef)) and part.name in tables.named:
+            unit = tables.named[part.name][2]
+            break
+    shows = {"low": unit, "high": unit, "part": unit, "rate": "percent", "value": unit, "base": unit,
+             "amount": unit, "result": unit}
+    children = []
+    for i, (name, lo, lo_in, hi, hi_in, part, rate, tier_amount) in enumerate(rows):
+        dlo, dlo_in, dhi, dhi_in = declared[name]
+        params = {"tier": name, "label": labels[name], "low": lo, "low_included": lo_in, "high": hi,
+                  "high_included": hi_in, "declared": _declared(dlo, dlo_in, dhi, dhi_in, percent),
+                  "part": part, "rate": rate, "amount": tier_amount, "reached": name == reached}
+        children.append(_node(f"{id_}/{i}", "tier", name, labels[name], tier_amount, e.span,
+                              _reason("tier.marginal" if e.mode == "marginal" else "tier.retroactive", params, shows),
+                              formula=e.span.text, display=unit))
+    params = {"tiers": schedule.name, "mode": e.mode, "tier": e.tier, "value": value, "base": base,
+              "reached": reached, "result": x.canonical(amount)}
+    return _node(id_, "tiers_applied", schedule.name, schedule.label, amount, e.span,
+                 _reason("tiers.applied", params, shows), formula=e.span.text, children=children, display=unit)
+
+
+def _declared(lo, lo_in, hi, hi_in, percent: bool) -> str:
+    def show(v):
+        return _show(v, "percent") if percent else x.to_string(x.canonical(v))
+    return f"{'from' if lo_in else 'above'} {show(lo)} {'to' if hi_in else 'below'} {show(hi)}"

@@ -1786,10 +1786,10 @@ scorecard score total 10:
         minus 1 per errors
 output result = score
 '''), "10:", nth=2, construct="items")
-policy_error("two-comparisons", "E100", evaluation('''\
+policy_error("comparison-then-operator", "E100", evaluation('''\
 fact a: number
-output x = 1 < a < 3
-'''), "< 3", construct="expressions and operators")
+output x = 1 < a +
+'''), "\n", nth=5, construct="expressions and operators")
 policy_error("keyword-in-formula", "E100", evaluation('''\
 fact won: number
 output x = won + count
@@ -2805,6 +2805,119 @@ let counted_from = max(hire_date, 2026-01-01)
 output days_employed = days from counted_from to 2026-12-31
 '''), facts={"monthly_salary": "1", "hire_date": "2020-05-01"}, values={"days_employed": "365"})
 
+# ---- tiers (docs/language.md "Tiers") and assertions ("Assertions") --------------------------------
+TIERED = '''\
+policy t
+
+tiers rates "提成阶梯" in 0%..200%:
+    tier_1 "第一档" from 0% to 100% -> 3%
+    tier_2 "第二档" above 100% to 150% -> 5%
+    tier_3 "第三档" above 150% to 200% -> 8%
+
+evaluation e:
+    fact quota: money > 0
+    fact sales: money >= 0
+    let credited = min(sales, quota * 2)
+    output marginal_total = marginal rates on credited of quota
+    output second = marginal rates.tier_2 on credited of quota
+    output flat = retroactive rates on credited of quota
+'''
+# quota 100000, sales 180000: 100000 x 3% = 3000; 50000 x 5% = 2500; 30000 x 8% = 2400 -> 7900;
+# retroactive: 180000 is in tier_3: 180000 x 8% = 14400
+case("v-tiers-marginal-and-retroactive", construct="shape: marginal tiers", policy=TIERED,
+     facts={"quota": "100000", "sales": "180000"},
+     values={"marginal_total": "7900", "second": "2500", "flat": "14400"})
+# exactly on the 100% edge: tier_1 holds it (`from 0% to 100%`): 100000 x 3% = 3000 both ways
+case("v-tiers-on-an-edge", construct="shape: retroactive tiers", policy=TIERED, facts={"quota": "100000", "sales": "100000"},
+     values={"marginal_total": "3000", "second": "0", "flat": "3000"})
+# above the cap: credited 200000: 3000 + 2500 + 50000 x 8% = 4000 -> 9500; retroactive 16000
+case("v-tiers-above-the-cap", construct="tiers", policy=TIERED, facts={"quota": "100000", "sales": "999999"},
+     values={"marginal_total": "9500", "flat": "16000"})
+MONEY_TIERS = '''\
+policy t
+
+tiers bands_in_money in 0元..10万:
+    low from 0元 to 5万 -> 1%
+    high above 5万 to 10万 -> 2%
+
+evaluation e:
+    fact sales: money in 0元..10万
+    output fee = marginal bands_in_money on sales
+'''
+# 50000 x 1% + 10000 x 2% = 500 + 200 = 700
+case("v-tiers-in-money", construct="tiers", policy=MONEY_TIERS, facts={"sales": "60000"}, values={"fee": "700"})
+r001("tiers-value-outside-the-domain", '''\
+policy t
+
+tiers rates in 0%..200%:
+    tier_1 from 0% to 100% -> 3%
+    tier_2 above 100% to 200% -> 5%
+
+evaluation e:
+    fact quota: money > 0
+    fact sales: money >= 0
+    output c = marginal rates on sales of quota
+''', {"quota": "100", "sales": "300"}, "marginal rates on sales of quota", construct="tiers")
+policy_error("tiers-gap", "E340", '''\
+policy t
+
+tiers rates in 0%..200%:
+    tier_1 from 0% to 90% -> 3%
+    tier_2 above 100% to 200% -> 5%
+
+evaluation e:
+    fact quota: money > 0
+    fact sales: money >= 0
+    output c = marginal rates on sales of quota
+''', "tier_2", construct="tiers")
+policy_error("tiers-percent-on-money-without-base", "E341", '''\
+policy t
+
+tiers rates in 0%..200%:
+    tier_1 from 0% to 100% -> 3%
+    tier_2 above 100% to 200% -> 5%
+
+evaluation e:
+    fact sales: money >= 0
+    output c = marginal rates on sales
+''', "sales\n", construct="tiers")
+policy_error("range-keyed-table", "E120", '''\
+policy t
+
+table rate (attainment) -> percent:
+    0%..100% -> 3%
+
+evaluation e:
+    fact attainment: percent in 0%..100%
+    output r = rate[attainment]
+''', "0%..100%", construct="tiers")
+policy_error("count-over-inside-a-formula", "E121", evaluation('''\
+fact members: list of (id: text)
+output headcount = 1 + count over members
+'''), "count over", construct="aggregates")
+CHAIN = evaluation('''\
+fact a: percent
+output inside = 60% <= a <= 100%
+output outside = not (60% <= a <= 100%)
+''')
+case("v-chained-comparison", construct="expressions and operators", policy=CHAIN, facts={"a": "0.8"},
+     values={"inside": True, "outside": False})
+case("v-chained-comparison-edge", construct="expressions and operators", policy=CHAIN, facts={"a": "1"},
+     values={"inside": True})
+policy_error("chain-both-ways", "E342", evaluation('''\
+fact a: number
+output x = 1 < a > 3
+'''), "1 < a > 3", construct="expressions and operators")
+ASSERTS = evaluation('''\
+fact pool: money >= 0
+fact paid: money >= 0
+output left = pool - paid
+assert paid <= pool else "the payout exceeds the pool"
+''')
+case("v-assert-holds", construct="assertions", policy=ASSERTS, facts={"pool": "100", "paid": "60"},
+     values={"left": "40"})
+r001("assert-fails", ASSERTS, {"pool": "100", "paid": "160"}, "assert", construct="assertions")
+
 
 # The sections of docs/language.md the short labels above stand for (a case's `construct` is the
 # section's title; "Diagnostics" is docs/diagnostics.md: files too large, missing, too many problems).
@@ -2851,6 +2964,10 @@ CONSTRUCTS = {
     "versions of an evaluation": "Versions of a whole evaluation: `effective from`",
     "the result": "What the result contains",
     "teams": "Teams: values per member",
+    "tiers": "Tiers",
+    "shape: marginal tiers": "Marginal tiers (超额累进提成)",
+    "shape: retroactive tiers": "Retroactive tiers (全额累进提成)",
+    "assertions": "Assertions",
     "plan shapes": "Common plan shapes",
     "shape: pool": "A pool shared by a team (团队奖金池)",
     "shape: ranking": "Ranking and a forced distribution (强制分布)",

@@ -23,6 +23,11 @@ evaluation error in both). Day counts flow into arithmetic, clauses and ladder r
 are drawn on version starts, the day before, `until`s and the day after, range edges, month and
 year ends, and 29 February.
 
+Tiers (issue 10): `tiers` schedules in percentages of a base or in money, their edges `from`/
+`above`/`to`/`below` or left to the domain's ends, applied `marginal` or `retroactive`, whole or one
+tier, to values clamped into the domain (or not, where an evaluation error is allowed); chained
+comparisons `a <= b < c`; `assert` lines that always hold or that the facts may break.
+
 It also generates the shapes of the bugs that once split plain from traced evaluation (issue 8):
 ladder steps from facts that may be negative, rounding in functions that call functions,
 parameters named like functions or like non-number facts, literals of 28 and more whole digits.
@@ -40,6 +45,7 @@ from hypothesis import strategies as st
 from .tree import (Adjust, Aggregate, Band, Bands, Bin, Blend, Call, Cap, Cmp, DatedTable, DateLit, Days, Fact,
                    Field, Floor, Function, Gate, If, Item, ItemKey, Ladder, Logic, Lookup, Neg, Not, Num, Policy,
                    Ref, Round, ScoreSet, Scorecard, Step, Table, Text, Value)
+from .tree import Assert, Chain, Tier, TierApply, Tiers
 
 MODES = ("half up", "half even", "half down", "up", "down", "ceiling", "floor")
 QUANTA = ("0.01", "1", "0.05", "10", "0.5", "0.001", "100", "0.1")
@@ -91,6 +97,7 @@ class _Builder:
         self.int_facts: list = []           # (name, lo, hi): integer facts with small literal ranges
         self.tables: list = []
         self.bands: list = []
+        self.tiers: list = []               # Tiers schedules (issue 10)
         self.functions: list = []
         self.params = None                  # inside a function body: {name: unit}
         self.fields = None                  # inside an aggregate: {name: unit or "bool"/"enum"}
@@ -150,6 +157,8 @@ class _Builder:
         # Inside `sum over xs`, `xs` is the current element, not the list (E301).
         numlists = [(n, u) for n, u in self.numlists if not (self.fields and n in self.fields)]
         if self.params is None:
+            if self.tiers:
+                options += ["tiers", "tiers"]
             if any(u == unit for _, u in numlists):
                 options.append("sum")
             if unit == "p" and (numlists or self.reclists):
@@ -211,7 +220,65 @@ class _Builder:
         if op == "call":
             fn = self.choice([f for f in self.functions if f.ret == unit])
             return Call(fn.name, tuple(self.num_expr(u, d) for _, u in fn.params))
+        if op == "tiers":
+            return self.tier_apply(unit, d)
         raise AssertionError(op)
+
+    # ---- tiers (issue 10) ------------------------------------------------------------------------
+    def declare_tiers(self):
+        for i in range(self.d(st.sampled_from([0, 1, 1, 2]))):
+            unit = self.choice(["percent", "percent", "money"])
+            if unit == "percent":
+                lo_t, hi_t, edges = self.choice([("0", "200", ["100", "150"]), ("0", "150", ["60", "100", "120"]),
+                                                 ("50", "100", ["80"]), ("0", "100", ["33.3"])])
+                make = percent
+            else:
+                lo_t, hi_t, edges = self.choice([("0", "10", ["5"]), ("0", "50", ["10", "20", "30"]),
+                                                 ("1", "2", ["1.5"])])
+
+                def make(text):
+                    return money(text, wan=True)
+            lo, hi = make(lo_t), make(hi_t)
+            tiers = []
+            lower = (lo.value, lo.text, True) if self.d(st.booleans()) else None
+            names = [f"r{i}_{k}" for k in range(len(edges) + 1)]
+            for k, edge in enumerate(edges):
+                e = make(edge)
+                incl_up = self.d(st.booleans())  # the edge belongs to the tier below it
+                rate = percent(self.choice(["3", "5", "8", "0", "12.5", "1.5", "100"]))
+                tiers.append(Tier(names[k], lower, (e.value, e.text, incl_up), rate.value, rate.text))
+                lower = (e.value, e.text, not incl_up)
+                if unit == "money":
+                    self.consts += [e.value]
+            upper = (hi.value, hi.text, True) if self.d(st.booleans()) else None
+            rate = percent(self.choice(["3", "5", "8", "0", "12.5", "1.5", "100"]))
+            tiers.append(Tier(names[-1], lower, upper, rate.value, rate.text))
+            if unit == "money":
+                self.consts += [lo.value, hi.value]
+            self.tiers.append(Tiers(f"ts{i}", lo.value, hi.value, lo.text, hi.text,
+                                    tuple(self.d(st.permutations(tiers))), unit))
+
+    def tier_apply(self, unit, d):
+        usable = [t for t in self.tiers if t.unit == "percent" or unit == "m"]
+        if not usable:
+            return self.lit(unit)
+        t = self.choice(usable)
+        value = self.num_expr(unit, d)
+        positive = [money("800"), money("1.5", wan=True), money("99.99")] if unit == "m" else \
+            [plain("100"), plain("2.5"), plain("0.125")]
+        if t.unit == "money":
+            base = None
+            low, high = Num(t.lo, t.lo_text), Num(t.hi, t.hi_text)
+        else:
+            base = self.choice(positive)
+            if self.d(st.booleans()):
+                base = Call("max", (self.num_expr(unit, d), self.choice(positive)))
+            low, high = Bin("*", base, Num(t.lo, t.lo_text)), Bin("*", base, Num(t.hi, t.hi_text))
+        if not (self.allow_error and self.d(st.integers(0, 4)) == 0):
+            # Clamped into the domain so that the application cannot fail.
+            value = Call("min", (Call("max", (value, low)), high))
+        tier = self.choice([None, None] + [x.name for x in t.tiers])
+        return TierApply(self.choice(["marginal", "retroactive"]), t.name, tier, value, base)
 
     def divide(self, top, bottom_unit, d, unit):
         how = self.d(st.integers(0, 9))
@@ -346,10 +413,15 @@ class _Builder:
                 options.append("fieldcond")
             if self.dates:
                 options += ["date", "date"]
+        options.append("chain")
         op = self.choice(options)
         d = max(depth - 1, 0)
         if op == "date":
             return Cmp(self.choice([">=", "<=", "==", "!=", ">", "<"]), self.date_expr(d), self.date_expr(d))
+        if op == "chain":
+            unit = self.choice(["p", "p", "m"])
+            ops = self.choice([("<=", "<="), ("<", "<="), ("<=", "<"), (">=", ">="), (">", ">="), (">=", ">")])
+            return Chain(ops, self.num_expr(unit, d), self.num_expr(unit, d), self.num_expr(unit, d))
         if op == "cmp":
             unit = self.choice(["p", "p", "p", "m"])
             return Cmp(self.choice([">=", "<=", "==", "!=", ">", "<"]), self.num_expr(unit, d), self.num_expr(unit, d))
@@ -669,6 +741,10 @@ class _Builder:
                 expr = Bin("*", self.dated_lookup(self.choice(dated), 1), self.num_expr("p", self.d(st.integers(0, 2))))
                 v = Value(kind, name, expr, self.clauses(what), what)
                 self.num[what].append(name)
+            elif what in ("p", "m") and self.tiers and self.d(st.booleans()):
+                # A commission on tiers: the schedule applied to a value, marginally or retroactively.
+                v = Value(kind, name, self.tier_apply(what, self.d(st.integers(0, 2))), self.clauses(what), what)
+                self.num[what].append(name)
             elif what in ("p", "m"):
                 v = Value(kind, name, self.num_expr(what, self.d(st.integers(1, 4))), self.clauses(what), what)
                 self.num[what].append(name)
@@ -690,6 +766,13 @@ class _Builder:
                 self.num["p"].extend([it.name for it in v.items] + [v.name])
             self.allow_error = False
             out.append(v)
+            if self.d(st.integers(0, 7)) == 0:
+                # An assertion: often one that always holds, sometimes one the facts may break.
+                if self.d(st.booleans()):
+                    cond = Cmp(">=", Call("abs", (self.num_expr("p", 1),)), ZERO)
+                else:
+                    cond = self.bool_expr(1)
+                out.append(Assert(cond, "the check must hold"))
         return tuple(out)
 
 
@@ -700,9 +783,10 @@ def policies(draw) -> Policy:
     b.declare_tables()
     b.declare_dated_tables()
     b.declare_bands()
+    b.declare_tiers()
     b.declare_functions()
     values = b.values()
-    p = Policy(tuple(b.facts), values, tuple(b.tables), tuple(b.bands), tuple(b.functions))
+    p = Policy(tuple(b.facts), values, tuple(b.tables), tuple(b.bands), tuple(b.functions), tiers=tuple(b.tiers))
     p.notes["consts"] = sorted(set(b.consts))
     p.notes["date_consts"] = sorted(set(b.date_consts).union(*b.version_edges.values()))
     p.notes["version_edges"] = {k: sorted(set(v)) for k, v in b.version_edges.items()}

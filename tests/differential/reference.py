@@ -26,6 +26,7 @@ from fractions import Fraction
 from .tree import (Aggregate, Blend, Bool, Call, Cap, Cmp, DatedTable, DateLit, Days, Field, Floor, If, ItemKey,
                    Ladder, Logic, Lookup, Neg, Not, Num, Policy, Ref, Round, ScoreSet, Scorecard, Text, Value,
                    Adjust, Bin)
+from .tree import Assert, Chain, TierApply
 
 
 class RefError(Exception):
@@ -151,6 +152,7 @@ class Interpreter:
         self.tables = {t.name: t for t in policy.tables}
         self.bands = {b.name: b for b in policy.bands}
         self.functions = {f.name: f for f in policy.functions}
+        self.tiers = {t.name: t for t in policy.tiers}
 
     # ---- expressions ---------------------------------------------------------------------------
     def ev(self, e, env, item=None):
@@ -207,7 +209,48 @@ class Interpreter:
             return env[e.record][e.key]
         if isinstance(e, ItemKey):
             return env[e.record][item]
+        if isinstance(e, TierApply):
+            return self.tier_apply(e, env, item)
+        if isinstance(e, Chain):
+            ops = {">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
+                   "<": lambda a, b: a < b}
+            a, b = self.ev(e.a, env, item), self.ev(e.b, env, item)
+            if not ops[e.ops[0]](a, b):
+                return False
+            return ops[e.ops[1]](self.ev(e.b, env, item), self.ev(e.c, env, item))
         raise TypeError(e)
+
+    def tier_apply(self, e: TierApply, env, item):
+        """Each tier's part: its edges times the base (or as they are); marginal: the part of the
+        value between its edges at its rate; retroactive: the whole value at the rate of the first
+        tier that holds it (edges as declared)."""
+        t = self.tiers[e.tiers]
+        v = self.ev(e.value, env, item)
+        scale = Fraction(1)
+        if e.base is not None:
+            scale = self.ev(e.base, env, item)
+            if scale <= 0:
+                raise RefError("tiers need a base above zero")
+        low, high = t.lo * scale, t.hi * scale
+        if v < low or v > high:
+            raise RefError("outside the tiers' domain")
+        amounts = {}
+        reached = None
+        for tier in t.tiers:
+            lo = low if tier.lo is None else tier.lo[0] * scale
+            hi = high if tier.hi is None else tier.hi[0] * scale
+            lo_in = True if tier.lo is None else tier.lo[2]
+            hi_in = True if tier.hi is None else tier.hi[2]
+            holds = (v > lo or (lo_in and v == lo)) and (v < hi or (hi_in and v == hi))
+            if e.mode == "marginal":
+                amounts[tier.name] = max(Fraction(0), min(v, hi) - lo) * tier.rate
+            else:
+                if holds and reached is None:
+                    reached = tier.name
+                amounts[tier.name] = v * tier.rate if reached == tier.name and holds else Fraction(0)
+        if e.tier is not None:
+            return amounts[e.tier]
+        return sum(amounts.values(), Fraction(0))
 
     def call(self, e: Call, env, item):
         # A name in call position is the declared function, even where a parameter has its name.
@@ -326,6 +369,10 @@ class Interpreter:
         env = dict(facts)
         out = {}
         for v in self.p.values:
+            if isinstance(v, Assert):
+                if not self.ev(v.cond, env):
+                    raise RefError(f"assertion failed: {v.message}")
+                continue
             if isinstance(v, Value):
                 if isinstance(v.expr, Aggregate):
                     x = self.aggregate(v.expr, env)

@@ -299,6 +299,7 @@ class Policy:
     bands: tuple = ()
     functions: tuple = ()
     notes: dict = field(default_factory=dict, compare=False, hash=False)
+    tiers: tuple = ()     # Tiers schedules (issue 10)
 
 
 # ---- printing ----------------------------------------------------------------------------------
@@ -337,6 +338,13 @@ def expr_text(e) -> str:
         return e.value.isoformat()
     if isinstance(e, Days):
         return f"(days from {expr_text(e.start)} to {expr_text(e.end)})"
+    if isinstance(e, TierApply):
+        # The value and the base are single terms: a name, a literal, a call or a parenthesised part.
+        tier = f".{e.tier}" if e.tier is not None else ""
+        base = f" of {expr_text(e.base)}" if e.base is not None else ""
+        return f"({e.mode} {e.tiers}{tier} on {expr_text(e.value)}{base})"
+    if isinstance(e, Chain):
+        return f"({expr_text(e.a)} {e.ops[0]} {expr_text(e.b)} {e.ops[1]} {expr_text(e.c)})"
     raise TypeError(e)
 
 
@@ -442,6 +450,15 @@ def render(p: Policy) -> str:
         out.append(f"bands {b.name} in {b.lo_text}..{b.hi_text}:")
         for band in b.bands:
             out.append("    " + _band_line(band))
+    for t in p.tiers:
+        out.append(f"tiers {t.name} in {t.lo_text}..{t.hi_text}:")
+        for tier in t.tiers:
+            line = tier.name
+            if tier.lo is not None:
+                line += (" from " if tier.lo[2] else " above ") + tier.lo[1]
+            if tier.hi is not None:
+                line += (" to " if tier.hi[2] else " below ") + tier.hi[1]
+            out.append(f"    {line} -> {tier.rate_text}")
     for fn in p.functions:
         params = ", ".join(f"{name}: {'money' if unit == 'm' else 'number'}" for name, unit in fn.params)
         out.append(f"function {fn.name}({params}) = {expr_text(fn.body)}")
@@ -452,7 +469,9 @@ def render(p: Policy) -> str:
     for f in p.facts:
         out.append("    " + fact_text(f))
     for v in p.values:
-        if isinstance(v, Value):
+        if isinstance(v, Assert):
+            out.append(f"    assert {expr_text(v.cond)} else \"{v.message}\"")
+        elif isinstance(v, Value):
             if isinstance(v.expr, Aggregate):
                 a = v.expr
                 head = f"{a.fn} over {a.list_name}"
@@ -483,3 +502,54 @@ def render(p: Policy) -> str:
             for c in sc.clauses:
                 out.append("        " + clause_text(c))
     return "\n".join(out) + "\n"
+
+
+# ---- tiers, assertions, chained comparisons (issue 10) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Tier:
+    """`NAME [from|above X] [to|below Y] -> RATE`; a missing edge is the schedule's end."""
+    name: str
+    lo: tuple | None      # (Fraction, text, inclusive) or None
+    hi: tuple | None
+    rate: Fraction
+    rate_text: str
+
+
+@dataclass(frozen=True)
+class Tiers:
+    """`tiers NAME in LOW..HIGH:`; unit "percent" (applied `of BASE`) or "money" (applied to money)."""
+    name: str
+    lo: Fraction
+    hi: Fraction
+    lo_text: str
+    hi_text: str
+    tiers: tuple
+    unit: str
+
+
+@dataclass(frozen=True)
+class TierApply:
+    """`marginal NAME[.TIER] on VALUE [of BASE]` or `retroactive ...`."""
+    mode: str
+    tiers: str
+    tier: str | None
+    value: object
+    base: object | None
+
+
+@dataclass(frozen=True)
+class Chain:
+    """`A op1 B op2 C`: both comparisons (`A op1 B and B op2 C`)."""
+    ops: tuple
+    a: object
+    b: object
+    c: object
+
+
+@dataclass(frozen=True)
+class Assert:
+    """`assert COND else "message"` among the values; it is not a value."""
+    cond: object
+    message: str

@@ -14,7 +14,7 @@ from .. import dates
 from .. import model as m
 from .. import nodes as n
 from ..source import SourceFile
-from . import bands, dependencies, examples, facts, functions, ladders, names, tables, typecheck, unused, weights
+from . import bands, dependencies, examples, facts, functions, ladders, names, tables, tiers, typecheck, unused, weights
 from .expressions import FUNCTIONS
 from .names import RESERVED
 from .state import EvaluationState, State
@@ -25,6 +25,7 @@ PASSES = (
     tables.run,        # table rows and cells; the names pass declares the tables kept here
     names.run,         # every scope and what is declared in it: all later passes look names up
     bands.run,         # bands cover their range exactly once
+    tiers.run,         # tier schedules cover their domain exactly once (issue 10)
     ladders.run,       # shared ladders' lines; `using` resolved before items are typed
     functions.run,     # function result types, read at their calls by the types pass
     facts.run,         # fact declarations (their bounds are typed with the values)
@@ -53,7 +54,8 @@ def _model(st: State) -> m.PolicyModel:
                          tables=tuple(st.tables.values()),
                          evaluations=tuple(_evaluation(es) for es in st.evaluations),
                          bands=tuple(st.bands.values()), functions=tuple(st.functions.values()),
-                         examples=tuple(policy.examples), diagnostics=tuple(st.diags))
+                         examples=tuple(policy.examples), diagnostics=tuple(st.diags),
+                         tiers=tuple(st.tiers.values()))
 
 
 def _evaluation(es: EvaluationState) -> m.EvaluationModel:

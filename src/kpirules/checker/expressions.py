@@ -110,6 +110,10 @@ def visit_Name(st, e: n.Name, ctx: Ctx):
         st.err("E301", f"{sym.kind[:-1] if sym.kind == 'bands' else 'table'} `{e.name}` must be "
                f"looked up with a key", e.span, f"write `{e.name}[KEY]`")
         return None
+    if sym.kind == "tiers":  # issue 10
+        st.err("E301", f"`{e.name}` is a tier schedule, not a value", e.span,
+               f"apply it: `marginal {e.name} on VALUE` or `retroactive {e.name} on VALUE`")
+        return None
     if sym.kind in ("ladder", "function"):
         st.err("E301", f"`{e.name}` is a {sym.kind}, not a value", e.span,
                f"use it as `using {e.name}`" if sym.kind == "ladder" else f"call it: `{e.name}(...)`")

@@ -15,7 +15,8 @@ from .state import EvaluationState, State, Symbol, fact_type
 # Words that can start or join an expression: a fact or value so named could never be read back
 # in a formula (elsewhere the parser tells keywords and names apart by position).
 RESERVED = frozenset({"if", "then", "else", "not", "and", "or", "true", "false", "item", "sum", "count",
-                      "blend", "days", "allocate", "dense"})
+                      "blend", "days", "allocate", "dense",
+                      "marginal", "retroactive"})
 
 
 def run(st: State) -> None:
@@ -26,6 +27,9 @@ def run(st: State) -> None:
     for b in policy.bands:
         if st.declare(top, b.name, Symbol("bands", m.TEXT, b, b.span), b.span):
             st.band_nodes[b.name] = b
+    for sched in policy.tiers:
+        if st.declare(top, sched.name, Symbol("tiers", None, sched, sched.span), sched.span):
+            st.tier_nodes[sched.name] = sched
     for lad in policy.ladders:
         if st.declare(top, lad.name, Symbol("ladder", None, lad, lad.span), lad.span):
             st.ladders[lad.name] = lad
@@ -71,7 +75,9 @@ def _evaluation(st: State, ev: n.Evaluation, index: int) -> EvaluationState:
         if st.declare(es.scope, f.name, Symbol("fact", fact_type(f.type), f, f.span), f.span):
             es.facts.append(f)
     for stmt in ev.body:
-        if isinstance(stmt, n.Definition):
+        if isinstance(stmt, n.Assert):  # named by its position: no formula can read it
+            es.local_defs.append(stmt)
+        elif isinstance(stmt, n.Definition):
             if st.declare(es.scope, stmt.name, Symbol("value", None, stmt, stmt.name_span), stmt.name_span):
                 es.local_defs.append(stmt)
         else:  # scorecard

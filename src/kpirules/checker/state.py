@@ -65,6 +65,8 @@ class State:
     top_defs: list = attrs.Factory(list)           # names: top-level definitions, first of each name
     band_nodes: dict = attrs.Factory(dict)         # names: bands tables, first of each name
     bands: dict[str, m.BandsModel] = attrs.Factory(dict)
+    tier_nodes: dict = attrs.Factory(dict)         # names: tier schedules, first of each name
+    tiers: dict = attrs.Factory(dict)              # tiers: name -> m.TiersModel
     ladders: dict = attrs.Factory(dict)            # names: shared ladders
     functions: dict = attrs.Factory(dict)          # names: functions, first of each name
     function_types: dict = attrs.Factory(dict)     # functions: name -> result type

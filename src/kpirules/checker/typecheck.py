@@ -122,6 +122,9 @@ def _value(st: State, es: EvaluationState, d, top: bool, used: set) -> list:
     scope = es.scope
     if isinstance(d, n.Scorecard):
         return _scorecard(st, es, d, used)
+    if isinstance(d, n.Assert):  # issue 10: checker/assertions.py
+        from . import assertions
+        return assertions.value(st, es, d, used)
     ctx = Ctx(scope=scope if not top else {k: v for k, v in scope.items() if v.kind in ("table", "value")})
     value = d.value
     written = d.clauses

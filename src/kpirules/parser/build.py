@@ -76,7 +76,7 @@ class Build(Transformer_NonRecursive):
         return n.Policy(name=name, label=label, version=version, imports=of(n.Import), tables=of(n.Table),
                         definitions=of(n.Definition), evaluations=of(n.Evaluation), bands=of(n.Bands),
                         ladders=of(n.LadderDef), functions=of(n.Function), examples=of(n.Example),
-                        is_module=is_module, span=self._span(meta))
+                        is_module=is_module, tiers=of(n.Tiers), span=self._span(meta))
 
     def header(self, meta, children, is_module=False):
         name, label, version = str(children[0]), None, None
@@ -632,6 +632,39 @@ class Build(Transformer_NonRecursive):
 
     def item_ref(self, meta, c):
         return n.ItemRef(span=self._span(meta))
+
+
+    # -- tiers, assertions, chained comparisons (issue 10)
+    def tiers(self, meta, children):
+        name_tok, *rest = children
+        label = rest.pop(0).text if isinstance(rest[0], _Label) else None
+        low, high, *lines = rest
+        return n.Tiers(name=str(name_tok), label=label, low=low, high=high, tiers=tuple(lines),
+                       span=self._span(meta))
+
+    def tier_line(self, meta, children):
+        name_tok, *rest = children
+        label = rest.pop(0).text if isinstance(rest[0], _Label) else None
+        low, high, rate = rest
+        return n.Tier(name=str(name_tok), label=label, low=low[1] if low else None,
+                      low_inclusive=bool(low and low[0]), high=high[1] if high else None,
+                      high_inclusive=bool(high and high[0]), rate=rate, span=self._span(meta))
+
+    def tier_apply(self, meta, c):
+        mode, name_tok, tier_tok, value, base = c
+        node = n.TierApply(mode=mode, tiers=str(name_tok), tier=str(tier_tok) if tier_tok is not None else None,
+                           value=value, base=base, name_span=self._tok_span(name_tok), span=self._span(meta))
+        return self._depth(node, value, *([base] if base is not None else []))
+
+    def tier_mode(self, meta, c):
+        return str(c[0])
+
+    def assertion(self, meta, c):
+        return n.Assert(condition=c[0], message=_unquote(c[1]), span=self._span(meta))
+
+    def chain_compare(self, meta, c):
+        a, op1, b, op2, d = c
+        return self._depth(n.ChainCompare(ops=(op1, op2), operands=(a, b, d), span=self._span(meta)), a, b, d)
 
 
 class _Label:

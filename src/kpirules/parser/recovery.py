@@ -98,7 +98,7 @@ def _diagnostic_for(parser: Lark, source: SourceFile, exc):
 
 def _confined(exc, diag) -> bool:
     """Whether an error is one statement's own: a wrong word, character or quoted text in a line."""
-    if diag.code not in ("E100", "E101", "E107"):
+    if diag.code not in ("E100", "E101", "E107", "E120", "E121"):
         return False
     if isinstance(exc, UnexpectedCharacters):
         return exc.pos_in_stream is not None

@@ -36,7 +36,8 @@ _TERMINAL_WORDS = {
 # Terminals that can start an expression; when most are allowed, say "an expression".
 _EXPRESSION_STARTERS = frozenset({"NAME", "NUMBER", "PERCENT", "WAN", "YUAN", "STRING", "LPAR",
                                   "MINUS", "NOT", "IF", "TRUE", "FALSE", "ITEM", "SUM", "COUNT",
-                                  "BLEND", "DATE", "DAYS", "ALLOCATE", "DENSE", "RANK_OF", "PERCENTILE_OF"})
+                                  "BLEND", "DATE", "DAYS", "ALLOCATE", "DENSE", "RANK_OF", "PERCENTILE_OF",
+                                  "MARGINAL", "RETROACTIVE"})
 # Terminals that continue an expression; when several are allowed, say "an operator".
 _OPERATOR_TEXTS = frozenset({"+", "-", "*", "/", "×", "÷", ">=", "<=", "==", "!=", ">", "<",
                              "and", "or", "[", "."})
@@ -347,6 +348,10 @@ def _close_keyword(word: str, keywords) -> str | None:
 
 
 def syntax_diagnostic(parser: Lark, source: SourceFile, exc: Exception):
+    from .attempts import natural_attempt  # issue 10: another construct written the natural way
+    attempt = natural_attempt(source, exc)
+    if attempt is not None:
+        return attempt
     if isinstance(exc, UnexpectedCharacters):
         return _character_diagnostic(parser, source, exc)
     if isinstance(exc, (UnexpectedToken, UnexpectedEOF)):

@@ -274,6 +274,8 @@ def sentence(reason: dict, lang: str = "en", display: str = "number") -> str:
             out["reason"] = params.get("condition")
     if code == "gate.excluded" and not params.get("reason"):
         out["reason"] = params.get("condition")
+    if code in _MORE_HOOKS:  # issue 10: tiers and assertions
+        _MORE_HOOKS[code](params, out, lang)
     if code == "table.version":
         until = params.get("until")
         out["until"] = (f" until {until}" if lang == "en" else f"(至 {until})") if until else ""
@@ -317,3 +319,47 @@ def _param(key, value, display, lang, exact=None):
 class _Missing(dict):
     def __missing__(self, key):
         return "{" + key + "}"
+
+
+# ---- tiers and assertions (issue 10) ------------------------------------------------------------
+
+TEMPLATES.update({
+    "assert.held": {
+        "en": "holds: {filled}",
+        "zh": "断言成立:{filled}",
+    },
+    "tiers.applied": {
+        "en": "{tiers} applied {mode} to {value}{of}: {result} (the value falls in {reached})",
+        "zh": "{tiers}({mode})作用于 {value}{of}:{result}(落在 {reached})",
+    },
+    "tier.marginal": {
+        "en": "{tier}{label}, {range} (declared {declared}): {part} × {rate} = {amount}",
+        "zh": "{tier}{label},{range}(声明为 {declared}):{part} × {rate} = {amount}",
+    },
+    "tier.retroactive": {
+        "en": "{tier}{label}, {range} (declared {declared}): {part} × {rate} = {amount}",
+        "zh": "{tier}{label},{range}(声明为 {declared}):{part} × {rate} = {amount}",
+    },
+})
+_WORDS["en"].update({"marginal": "marginally (each part at its own tier's rate)",
+                     "retroactive": "retroactively (the whole value at the rate of the tier it reaches)"})
+_WORDS["zh"].update({"marginal": "超额累进", "retroactive": "全额累进"})
+
+
+def _tiers_hook(params, out, lang):
+    base = params.get("base")
+    if base is None:
+        out["of"] = ""
+    else:
+        out["of"] = (f", its ranges percentages of {out['base']}" if lang == "en"
+                     else f",区间为 {out['base']} 的百分比")
+
+
+def _tier_hook(params, out, lang):
+    out["label"] = f" “{params['label']}”" if params.get("label") else ""
+    lo = f"{word('from' if params.get('low_included') else 'over', lang)} {out['low']}"
+    hi = f"{word('to' if params.get('high_included') else 'under', lang)} {out['high']}"
+    out["range"] = f"{lo} {hi}"
+
+
+_MORE_HOOKS = {"tiers.applied": _tiers_hook, "tier.marginal": _tier_hook, "tier.retroactive": _tier_hook}
