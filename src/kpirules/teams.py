@@ -18,7 +18,9 @@ class TeamProblem(ValueError):
 
 
 def _fraction(v) -> Fraction:
-    return v if isinstance(v, Fraction) else Fraction(v)
+    # A plain Fraction, never exact.py's Ratio: a Ratio's product that ends is a Decimal, and
+    # `Decimal / Fraction` has no meaning (an amount of 0.5元 / 7 on a weight of 0 crashed).
+    return v if type(v) is Fraction else Fraction(v)
 
 
 def allocate(amount, weights: list, quantum: Decimal, ties: str) -> tuple[list, dict]:

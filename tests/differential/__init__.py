@@ -2,5 +2,5 @@
 
 tree.py (our own policy tree and its printer), gen.py (hypothesis strategies), reference.py (the
 Fraction interpreter), compare.py (the one comparison rule and the known-bug waivers), and the
-tests: test_differential.py, test_regressions.py, test_shipped_agreement.py.
+tests: test_differential.py, test_regressions.py, test_team_regressions.py, test_shipped_agreement.py.
 """

@@ -14,7 +14,8 @@ from fractions import Fraction
 
 import kpirules
 
-from .reference import terminates
+from .reference import RefFactError, Shown, terminates
+
 
 def agrees(d: Decimal, f: Fraction) -> bool:
     """Whether the engine's number `d` stands for the exact value `f`.
@@ -63,18 +64,34 @@ def same_values(a: dict, b: dict) -> list:
 
 
 def vs_reference(values: dict, ref: dict) -> list:
-    """Differences between engine values and the reference's."""
+    """Differences between engine values and the reference's (a per-member value is a dict from
+    key to value in list order, compared member by member)."""
     problems = []
     if list(values) != list(ref):
         problems.append(f"names differ: engine {list(values)} vs reference {list(ref)}")
     for name, want in ref.items():
         got = values.get(name)
-        if isinstance(want, Fraction):
-            if not agrees(got, want):
-                problems.append(f"`{name}`: engine {got!r}, reference {want} (= {float(want)!r})")
-        elif got != want or type(got) is not type(want):
-            problems.append(f"`{name}`: engine {got!r}, reference {want!r}")
+        if isinstance(want, dict):
+            if not isinstance(got, dict) or list(got) != list(want):
+                problems.append(f"`{name}`: engine {got!r}, reference {want!r} (members differ)")
+                continue
+            for key, w in want.items():
+                problems.extend(one_value(f"{name}[{key!r}]", got[key], w))
+        else:
+            problems.extend(one_value(name, got, want))
     return problems
+
+
+def one_value(name: str, got, want) -> list:
+    if isinstance(want, Fraction):
+        if not agrees(got, want):
+            return [f"`{name}`: engine {got!r}, reference {want} (= {float(want)!r})"]
+        if isinstance(want, Shown) and got.as_tuple().exponent != -want.places:
+            return [f"`{name}`: engine {got!r} has not {want.places} decimal places"]
+        return []
+    if got != want or type(got) is not type(want):
+        return [f"`{name}`: engine {got!r}, reference {want!r}"]
+    return []
 
 
 def report(text: str, facts, lines) -> str:
@@ -108,9 +125,16 @@ def check_case(policy_tree, text, facts, passed) -> None:
         problems.extend("plain vs traced: " + line for line in same_values(plain[1], traced[1]))
     if "crash" in (plain[0], traced[0]):
         problems.append(f"engine crash: plain {plain[1]!r:.300}, traced {traced[1]!r:.300}")
-    if plain[0] == "FactError" or traced[0] == "FactError":
+    if isinstance(ref_error, RefFactError):
+        # Refused facts (a repeated key): both modes refuse them, with exactly these violations.
+        for mode, (kind, exc) in (("plain", plain), ("traced", traced)):
+            got = [(v.code, v.path) for v in exc.violations] if kind == "FactError" else None
+            if got != ref_error.violations:
+                problems.append(f"{mode}: the reference refuses the facts ({ref_error}), the engine gives "
+                                f"{kind}: {got or exc!s:.300}")
+    elif plain[0] == "FactError" or traced[0] == "FactError":
         problems.append(f"the facts were refused, but the generator made them valid: {plain[1] or traced[1]}")
-    if ref_error is not None:
+    elif ref_error is not None:
         if traced[0] != "EvaluationError":
             problems.append(f"the reference stops ({ref_error}), the engine gives {traced[0]}")
     elif traced[0] != "ok":

@@ -14,6 +14,14 @@ filters keep.
 Dates are `datetime.date`s and the calendar is written out here (leap years, month lengths, day
 counts with both ends included); an effective-dated table answers the last version starting on or
 before the date, within its `until`, and a date no version covers is a `RefError`.
+
+Teams follow docs/language.md "Teams: values per member": a `for each` block is computed one value
+at a time for every member in list order (a per-member value is a dict from key to value); an
+allocation or a place needs the whole team, so its weights or values are computed for every member
+first (innermost first, whatever branch a member then takes), and an allocation's amount once,
+even for an empty team. Allocation is the largest-remainder method written out here; places are
+counted from their definitions (1 + how many are better, ...). A repeated key refuses the facts
+(`RefFactError`, F120 at every later line that has it); a missing key is a `RefError`.
 """
 
 from __future__ import annotations
@@ -23,14 +31,68 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from .tree import (Aggregate, Blend, Bool, Call, Cap, Cmp, DatedTable, DateLit, Days, Field, Floor, If, ItemKey,
-                   Ladder, Logic, Lookup, Neg, Not, Num, Policy, Ref, Round, ScoreSet, Scorecard, Text, Value,
-                   Adjust, Bin)
-from .tree import Assert, Chain, TierApply
+from .tree import (
+    Adjust,
+    Aggregate,
+    Allocate,
+    Assert,
+    Bin,
+    Blend,
+    Bool,
+    Call,
+    Cap,
+    Chain,
+    Cmp,
+    DatedTable,
+    DateLit,
+    Days,
+    Each,
+    Field,
+    Floor,
+    If,
+    ItemKey,
+    KeyField,
+    Ladder,
+    Logic,
+    Lookup,
+    Neg,
+    Not,
+    Num,
+    Policy,
+    Rank,
+    Ref,
+    Round,
+    Scorecard,
+    ScoreSet,
+    Text,
+    TierApply,
+    Value,
+)
 
 
 class RefError(Exception):
     """The value cannot be computed (division by zero, a step <= 0, a band outside its range)."""
+
+
+class RefFactError(Exception):
+    """The facts are refused before anything is computed: `violations` is [(code, path)], in order."""
+
+    def __init__(self, violations):
+        super().__init__(", ".join(f"{code} at {path}" for code, path in violations))
+        self.violations = violations
+
+
+class Shown(Fraction):
+    """An exact value that the engine must also show with exactly `places` decimal places: an
+    allocated part keeps its quantum's digits (`33.30`, `0.00`), a place is a whole number."""
+
+    places: int
+
+    @classmethod
+    def of(cls, value: Fraction, places: int) -> Shown:
+        out = cls(value)
+        out.places = places
+        return out
 
 
 def to_fraction(v) -> Fraction:
@@ -146,6 +208,85 @@ DATE_FUNCTIONS = {
 }
 
 
+# ---- teams: allocation and places, written out from docs/language.md ------------------------------
+
+def allocate_parts(amount: Fraction, weights: list, quantum: Fraction, ties: str) -> list:
+    """Each member's part of `amount`, in proportion to `weights`, paid in whole quanta.
+
+    Largest remainder: every exact share amount * w / sum(w) is cut down to a multiple of the
+    quantum; the whole quanta still left of the amount are handed out one at a time, each to the
+    member with the largest remainder not served yet (equal remainders: the one listed first, or
+    last with `ties to last listed`). All weights 0: every part is 0. A negative amount or weight
+    cannot be shared.
+    """
+    if amount < 0:
+        raise RefError(f"a negative amount to allocate: {amount}")
+    if any(w < 0 for w in weights):
+        raise RefError("a negative weight")
+    total = sum(weights, Fraction(0))
+    if total == 0:
+        return [Fraction(0) for _ in weights]
+    quanta = []
+    remainders = []
+    for w in weights:
+        share = amount * w / total
+        k = math.floor(share / quantum)
+        quanta.append(k)
+        remainders.append(share - k * quantum)
+    left = math.floor((amount - sum(quanta) * quantum) / quantum)
+    assert 0 <= left <= len(weights), (left, weights)
+    served: set = set()
+    scan = list(range(len(weights))) if ties == "first" else list(reversed(range(len(weights))))
+    for _ in range(left):
+        best = None
+        for i in scan:      # strictly larger only: of equal remainders the first scanned wins
+            if i not in served and (best is None or remainders[i] > remainders[best]):
+                best = i
+        served.add(best)
+        quanta[best] += 1
+    return [k * quantum for k in quanta]
+
+
+def places(values: list, kind: str, order: str, ties: str | None) -> list:
+    """Each member's place: competition (1, 2, 2, 4), in list order (1, 2, 3, 4), dense (1, 2, 2, 3),
+    or the percentile (how many others are strictly lower, over n - 1; 0 for a team of one)."""
+    n = len(values)
+    out = []
+    for i, v in enumerate(values):
+        if kind == "percentile":
+            lower = sum(1 for u in values if u < v)
+            out.append(Fraction(0) if n == 1 else Fraction(lower, n - 1))
+            continue
+        better = [u for u in values if (u > v if order == "highest" else u < v)]
+        if kind == "dense":
+            out.append(Fraction(1 + len(set(better))))
+        elif ties == "list":
+            out.append(Fraction(1 + len(better) + sum(1 for u in values[:i] if u == v)))
+        else:
+            out.append(Fraction(1 + len(better)))
+    return out
+
+
+def postorder(node):
+    """Every node of an expression tree, children before their parent."""
+    if isinstance(node, tuple):
+        for x in node:
+            yield from postorder(x)
+        return
+    if not hasattr(node, "__dataclass_fields__"):
+        return
+    for name in node.__dataclass_fields__:
+        yield from postorder(getattr(node, name))
+    yield node
+
+
+def decimal_places(text: str) -> int:
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+TEAM = "__team__"   # in a member's environment: (the block value's team columns, the member's index)
+
+
 class Interpreter:
     def __init__(self, policy: Policy):
         self.p = policy
@@ -153,6 +294,10 @@ class Interpreter:
         self.bands = {b.name: b for b in policy.bands}
         self.functions = {f.name: f for f in policy.functions}
         self.tiers = {t.name: t for t in policy.tiers}
+        self.key_of = {f.name: f.key for f in policy.facts if f.kind == "reclist" and f.key}
+        self.lines: dict = {}    # keyed list -> its lines
+        self.per: dict = {}      # per-member value -> its list
+        self.cols: dict = {}     # per-member value -> its values in list order
 
     # ---- expressions ---------------------------------------------------------------------------
     def ev(self, e, env, item=None):
@@ -162,6 +307,14 @@ class Interpreter:
             return e.value
         if isinstance(e, Days):
             return days_from(self.ev(e.start, env, item), self.ev(e.end, env, item))
+        if isinstance(e, (Allocate, Rank)):
+            columns, i = env[TEAM]
+            return columns[id(e)][i]
+        if isinstance(e, KeyField):
+            return self.lines[e.list_name][self.index(e.list_name, e.key)][e.field]
+        if isinstance(e, Lookup) and e.target in self.per:
+            key = self.ev(e.key, env, item)
+            return self.cols[e.target][self.index(self.per[e.target], key)]
         if isinstance(e, Ref):
             return env[e.name]
         if isinstance(e, Neg):
@@ -257,7 +410,7 @@ class Interpreter:
         if e.fn in self.functions:
             fn = self.functions[e.fn]
             args = [self.ev(a, env, item) for a in e.args]
-            fenv = dict(zip((name for name, _ in fn.params), args))
+            fenv = dict(zip((name for name, _ in fn.params), args, strict=True))
             return self.clauses(fn.clauses, self.ev(fn.body, fenv), fenv)
         args = [self.ev(a, env, item) for a in e.args]
         if e.fn == "max":
@@ -299,12 +452,24 @@ class Interpreter:
                 v = round_to(v, c.quantum, c.mode)
         return v
 
+    def index(self, list_name: str, key) -> int:
+        keys = [line[self.key_of[list_name]] for line in self.lines[list_name]]
+        if key not in keys:
+            raise RefError(f"no line of {list_name} has the key {key!r}")
+        return keys.index(key)
+
+    def member_values(self, list_name: str, i: int) -> dict:
+        """The per-member values of line `i` of `list_name` computed so far, by name."""
+        return {name: self.cols[name][i] for name, owner in self.per.items() if owner == list_name}
+
     def aggregate(self, a: Aggregate, env):
         total = Fraction(0)
-        for line in env[a.list_name]:
+        for i, line in enumerate(env[a.list_name]):
             lenv = dict(env)
             if isinstance(line, dict):
                 lenv.update(line)
+                if a.list_name in self.key_of:
+                    lenv.update(self.member_values(a.list_name, i))
             else:
                 lenv[a.list_name] = line
             if not all(self.ev(cond, lenv) for cond, _ in a.filters):
@@ -364,16 +529,57 @@ class Interpreter:
             score = score - delta if s.sign == "minus" else score + delta
         return score
 
+    def each(self, blk: Each, env: dict, out: dict) -> None:
+        """A `for each` block, one value at a time for the whole team (list order). An allocation or
+        a place needs every member's weight or value: those columns are computed first, innermost
+        first, for every member (and an allocation's amount once), whatever branch a member takes."""
+        lines = self.lines[blk.list_name]
+        keys = [line[self.key_of[blk.list_name]] for line in lines]
+
+        def member_env(i, columns):
+            menv = dict(env)
+            menv.update(self.member_values(blk.list_name, i))
+            menv[blk.var] = lines[i]
+            menv[TEAM] = (columns, i)
+            return menv
+
+        for v in blk.values:
+            columns: dict = {}
+            for node in postorder((v.expr, v.clauses)):
+                if isinstance(node, Allocate) and id(node) not in columns:
+                    amount = self.ev(node.amount, env)
+                    weights = [self.ev(node.weight, member_env(i, columns)) for i in range(len(lines))]
+                    columns[id(node)] = allocate_parts(amount, weights, node.quantum, node.ties or "first")
+                elif isinstance(node, Rank) and id(node) not in columns:
+                    values = [self.ev(node.value, member_env(i, columns)) for i in range(len(lines))]
+                    columns[id(node)] = places(values, node.kind, node.order, node.ties)
+            col = []
+            for i in range(len(lines)):
+                menv = member_env(i, columns)
+                x = self.clauses(v.clauses, self.ev(v.expr, menv), menv)
+                col.append(x)
+            self.per[v.name] = blk.list_name
+            self.cols[v.name] = col
+            if isinstance(v.expr, Allocate) and not v.clauses:
+                col = [Shown.of(x, decimal_places(v.expr.text)) for x in col]
+            elif isinstance(v.expr, Rank) and v.expr.kind != "percentile" and not v.clauses:
+                col = [Shown.of(x, 0) for x in col]
+            out[v.name] = dict(zip(keys, col, strict=True))
+
     def run(self, facts: dict) -> dict:
-        """Values by name in written order (items, then their scorecard), or RefError."""
+        """Values by name in written order (items, then their scorecard; a per-member value as a
+        dict from key to value in list order), or RefError."""
         env = dict(facts)
+        self.lines = {name: facts[name] for name in self.key_of}
         out = {}
         for v in self.p.values:
             if isinstance(v, Assert):
                 if not self.ev(v.cond, env):
                     raise RefError(f"assertion failed: {v.message}")
                 continue
-            if isinstance(v, Value):
+            if isinstance(v, Each):
+                self.each(v, env, out)
+            elif isinstance(v, Value):
                 if isinstance(v.expr, Aggregate):
                     x = self.aggregate(v.expr, env)
                 else:
@@ -394,8 +600,10 @@ class Interpreter:
 
 
 def facts_as_fractions(policy: Policy, facts: dict) -> dict:
-    """The fact set as the reference reads it: numbers exact, everything else as given."""
+    """The fact set as the reference reads it: numbers exact, everything else as given; facts the
+    declarations refuse (a repeated key) raise RefFactError."""
     out = {}
+    refused: list = []
     for f in policy.facts:
         v = facts[f.name]
         if f.kind in ("number", "money", "integer", "count", "percent"):
@@ -404,12 +612,21 @@ def facts_as_fractions(policy: Policy, facts: dict) -> dict:
             out[f.name] = [to_fraction(x) for x in v]
         elif f.kind == "reclist":
             kinds = {sub.name: sub.kind for sub in f.fields}
-            out[f.name] = [{k: (to_fraction(x) if kinds[k] not in ("boolean", "enum") else x) for k, x in line.items()}
-                           for line in v]
+            out[f.name] = [{k: (to_fraction(x) if kinds[k] not in ("boolean", "enum", "text") else x)
+                            for k, x in line.items()} for line in v]
+            if f.key:
+                # `keyed by`: each key once; a repeat is refused at every later line that has it.
+                seen: set = set()
+                for i, line in enumerate(v):
+                    if line[f.key] in seen:
+                        refused.append(("F120", f"{f.name}[{i}].{f.key}"))
+                    seen.add(line[f.key])
         elif f.kind == "date":
             out[f.name] = v if isinstance(v, date) else parse_iso(v)
         else:
             out[f.name] = v
+    if refused:
+        raise RefFactError(refused)
     return out
 
 
@@ -419,8 +636,8 @@ def parse_iso(text: str) -> date:
 
 
 def evaluate(policy: Policy, facts: dict):
-    """(values, None) or (None, RefError)."""
+    """(values, None) or (None, RefError or RefFactError)."""
     try:
         return Interpreter(policy).run(facts_as_fractions(policy, facts)), None
-    except RefError as exc:
+    except (RefError, RefFactError) as exc:
         return None, exc

@@ -12,7 +12,8 @@ test_regressions.py) are generated like any other.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kpirules
 
@@ -45,12 +46,49 @@ def test_plain_traced_and_reference_agree_at_length(case):
     run(case)
 
 
+def many_fact_sets(data, team: bool, n: int):
+    tree = data.draw(gen.policies(team))
+    for _ in range(n):
+        facts = data.draw(gen.fact_sets(tree))
+        how, passed = gen.as_passed(data.draw, facts)
+        run((tree, facts, how, passed))
+
+
 @given(st.data())
 @settings(max_examples=60, **COMMON)
 def test_one_policy_many_fact_sets(data):
     """The same policy on several fact sets: shapes that only some facts reach (boundaries)."""
-    tree = data.draw(gen.policies())
-    for _ in range(8):
-        facts = data.draw(gen.fact_sets(tree))
-        how, passed = gen.as_passed(data.draw, facts)
-        run((tree, facts, how, passed))
+    many_fact_sets(data, team=False, n=8)
+
+
+# ---- teams: every policy has a keyed list of members and a `for each` block over it --------------
+# (`policies()` above draws one a third of the time too.) Per-member values, `allocate`, `rank of`,
+# `dense rank of`, `percentile of`, `sum over`/`count over` the members with `only if` on
+# per-member values, `NAME["id"]` and `LIST["id"].FIELD` (a missing key: an evaluation error), and
+# now and then a repeated id (F120 at every later line that has it).
+
+@settings(max_examples=120, **COMMON)
+@given(gen.cases(team=True))
+def test_teams_plain_traced_and_reference_agree(case):
+    run(case)
+
+
+@given(st.data())
+@settings(max_examples=20, **COMMON)
+def test_one_team_policy_many_teams(data):
+    """One team policy on several teams: ties, equal remainders and all-zero weights come and go."""
+    many_fact_sets(data, team=True, n=8)
+
+
+@pytest.mark.slow
+@settings(max_examples=3000, **COMMON)
+@given(gen.cases(team=True))
+def test_teams_agree_at_length(case):
+    run(case)
+
+
+@pytest.mark.slow
+@given(st.data())
+@settings(max_examples=300, **COMMON)
+def test_one_team_policy_many_teams_at_length(data):
+    many_fact_sets(data, team=True, n=12)

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, Context, Decimal as D
+from decimal import ROUND_DOWN, Context
+from decimal import Decimal as D
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kpirules
 
@@ -128,7 +130,8 @@ def fact_spec(rule: str) -> dict:
     rule = rule.strip()
     if rule.startswith("record of"):
         m = re.fullmatch(r"record of (.+?) \(([^()]*)\)", rule)
-        return {"kind": "record", "element": scalar_rule(m.group(1)), "keys": [k.strip() for k in m.group(2).split(",")]}
+        return {"kind": "record", "element": scalar_rule(m.group(1)),
+                "keys": [k.strip() for k in m.group(2).split(",")]}
     if rule.startswith("list of ("):
         depth, end = 0, 0
         for i, ch in enumerate(rule[len("list of "):], start=len("list of ")):
@@ -234,6 +237,18 @@ def scalar(draw, spec: dict, facts: dict, template=None):
     return draw(number(spec, hi))
 
 
+KEY_TEXTS = ("E01", "张三", "x", "客户A", "P-1", "M 06", "M07", "M08", "M09", "M10", "M11", "M12")
+
+
+@st.composite
+def unique_keys(draw, spec: dict, size: int) -> list:
+    if spec["kind"] == "enum":
+        return list(draw(st.permutations(spec["options"])))[:size]
+    if spec["kind"] == "text":
+        return list(draw(st.permutations(KEY_TEXTS)))[:size]
+    return draw(st.lists(number(spec), min_size=size, max_size=size, unique=True))
+
+
 @st.composite
 def fact_set(draw, facts_of, templates: dict):
     out = {}
@@ -248,6 +263,11 @@ def fact_set(draw, facts_of, templates: dict):
             size = draw(st.integers(max(spec["at_least"], 1 if spec["adding"] else 0),
                                     max(spec["at_least"], spec["at_most"])))
             lines = [{f: draw(scalar(s, out)) for f, s in spec["fields"].items()} for _ in range(size)]
+            if spec["key"]:
+                # `keyed by`: each line's key unique (a repeat is F120, tested in test_differential.py).
+                keys = draw(unique_keys(spec["fields"][spec["key"]], size))
+                # (A `one of` key has as many lines at most as it has names.)
+                lines = [dict(line, **{spec["key"]: k}) for line, k in zip(lines, keys, strict=False)]
             if spec["adding"]:
                 # Cut [0, total] at size - 1 points: the pieces add up to the total exactly.
                 field, total = spec["adding"]
@@ -256,7 +276,7 @@ def fact_set(draw, facts_of, templates: dict):
                                                    max_digits=38)))
                               for _ in range(size - 1))
                 edges = [Fraction(0), *cuts, total]
-                for line, a, b in zip(lines, edges, edges[1:]):
+                for line, a, b in zip(lines, edges, edges[1:], strict=False):
                     line[field] = _decimal(b - a, 80)
             if spec["key"] is not None:
                 # `keyed by`: the keys must be unique (a repeated one is fact error F120, tested elsewhere).

@@ -121,6 +121,34 @@ class DateLit:
 
 
 @dataclass(frozen=True)
+class KeyField:
+    """`LIST["id"].FIELD`: a field of the line of a keyed list with that key."""
+    list_name: str
+    key: str
+    field: str
+
+
+@dataclass(frozen=True)
+class Allocate:
+    """`allocate AMOUNT by WEIGHT to QUANTUM [ties to first|last listed]`, in a `for each` block."""
+    amount: object
+    weight: object
+    quantum: Fraction
+    text: str
+    ties: str | None = None   # None (the default: first), "first" or "last"
+
+
+@dataclass(frozen=True)
+class Rank:
+    """`rank of V highest|lowest first [ties shared|ties in list order]`, `dense rank of V ...`,
+    `percentile of V`; kind "rank", "dense" or "percentile"; ties None, "shared" or "list"."""
+    kind: str
+    value: object
+    order: str = "highest"
+    ties: str | None = None
+
+
+@dataclass(frozen=True)
 class Days:
     """`days from START to END`: both ends included, 0 when END is before START."""
     start: object
@@ -165,6 +193,7 @@ class Fact:
     at_most: int | None = None
     adding_up: tuple | None = None   # (field name, Fraction, text)
     after: str = ""
+    key: str = ""         # reclist: `keyed by KEY`
 
 
 @dataclass(frozen=True)
@@ -236,6 +265,14 @@ class Value:
 
 
 @dataclass(frozen=True)
+class Each:
+    """`for each VAR in LIST:` and its per-member `let`/`output` values (Value), in order."""
+    var: str
+    list_name: str
+    values: tuple
+
+
+@dataclass(frozen=True)
 class Adjust:
     sign: str             # "minus" / "plus"
     amount: object
@@ -294,7 +331,7 @@ class Scorecard:
 @dataclass(frozen=True)
 class Policy:
     facts: tuple
-    values: tuple         # Value and Scorecard, in written (= dependency) order
+    values: tuple         # Value, Scorecard and Each, in written (= dependency) order
     tables: tuple = ()
     bands: tuple = ()
     functions: tuple = ()
@@ -345,6 +382,17 @@ def expr_text(e) -> str:
         return f"({e.mode} {e.tiers}{tier} on {expr_text(e.value)}{base})"
     if isinstance(e, Chain):
         return f"({expr_text(e.a)} {e.ops[0]} {expr_text(e.b)} {e.ops[1]} {expr_text(e.c)})"
+    if isinstance(e, KeyField):
+        return f"{e.list_name}[{expr_text(Text(e.key))}].{e.field}"
+    if isinstance(e, Allocate):
+        ties = f" ties to {e.ties} listed" if e.ties else ""
+        return f"(allocate {expr_text(e.amount)} by {expr_text(e.weight)} to {e.text}{ties})"
+    if isinstance(e, Rank):
+        if e.kind == "percentile":
+            return f"(percentile of {expr_text(e.value)})"
+        ties = {None: "", "shared": " ties shared", "list": " ties in list order"}[e.ties]
+        word = "dense rank" if e.kind == "dense" else "rank"
+        return f"({word} of {expr_text(e.value)} {e.order} first{ties})"
     raise TypeError(e)
 
 
@@ -390,6 +438,8 @@ def fact_text(f: Fact) -> str:
         decl += f" at most {f.at_most}"
     if f.adding_up is not None:
         decl += f" with {f.adding_up[0]} adding up to {f.adding_up[2]}"
+    if f.key:
+        decl += f" keyed by {f.key}"
     return f"fact {f.name}: {decl}"
 
 
@@ -433,6 +483,25 @@ def _item_lines(line, ind: str) -> list:
     raise TypeError(line)
 
 
+def _value_lines(v: Value, ind: str) -> list:
+    out = []
+    if isinstance(v.expr, Aggregate):
+        a = v.expr
+        head = f"{a.fn} over {a.list_name}"
+        if a.body is not None:
+            head += f" of {expr_text(a.body)}"
+        out.append(f"{ind}{v.kind} {v.name} = {head}")
+        for cond, reason in a.filters:
+            out.append(f"{ind}    only if {expr_text(cond)}" + (f' else "{reason}"' if reason else ""))
+        if a.each is not None:
+            out.append(f"{ind}    round each {a.each.mode} to {a.each.text}")
+    else:
+        out.append(f"{ind}{v.kind} {v.name} = {expr_text(v.expr)}")
+    for c in v.clauses:
+        out.append(f"{ind}    " + clause_text(c))
+    return out
+
+
 def render(p: Policy) -> str:
     """The policy as `.rules` text, one evaluation named `e`."""
     out = ["policy differential", ""]
@@ -472,20 +541,11 @@ def render(p: Policy) -> str:
         if isinstance(v, Assert):
             out.append(f"    assert {expr_text(v.cond)} else \"{v.message}\"")
         elif isinstance(v, Value):
-            if isinstance(v.expr, Aggregate):
-                a = v.expr
-                head = f"{a.fn} over {a.list_name}"
-                if a.body is not None:
-                    head += f" of {expr_text(a.body)}"
-                out.append(f"    {v.kind} {v.name} = {head}")
-                for cond, reason in a.filters:
-                    out.append(f"        only if {expr_text(cond)}" + (f' else "{reason}"' if reason else ""))
-                if a.each is not None:
-                    out.append(f"        round each {a.each.mode} to {a.each.text}")
-            else:
-                out.append(f"    {v.kind} {v.name} = {expr_text(v.expr)}")
-            for c in v.clauses:
-                out.append("        " + clause_text(c))
+            out.extend(_value_lines(v, "    "))
+        elif isinstance(v, Each):
+            out.append(f"    for each {v.var} in {v.list_name}:")
+            for pv in v.values:
+                out.extend(_value_lines(pv, "        "))
         else:
             sc: Scorecard = v
             out.append(f"    scorecard {sc.name}" + (f" total {sc.total}" if sc.total else "") + ":")
