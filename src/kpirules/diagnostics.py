@@ -6,6 +6,7 @@ import unicodedata
 
 import attrs
 
+from .limits import MAX_SUGGEST_CANDIDATES, MAX_SUGGEST_CHARS
 from .source import Span
 
 ERROR = "error"
@@ -154,6 +155,22 @@ def prepare(diags) -> list[Diagnostic]:
 
 
 def did_you_mean(name: str, candidates) -> str | None:
+    """`did you mean ...?` for a misspelled name, or None. Bounded whatever the input: a long word
+    resembles no name, long candidates are skipped, and only the candidates closest in length are
+    compared (difflib's ratio of a and b is at most 2*min(|a|,|b|)/(|a|+|b|))."""
     import difflib
-    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    match = difflib.get_close_matches(name, close_in_length(name, candidates), n=1, cutoff=0.6)
     return f"did you mean `{match[0]}`?" if match else None
+
+
+def close_in_length(word: str, candidates) -> list[str]:
+    """The candidates worth comparing with `word` (none when it is too long to be a misspelling)."""
+    if len(word) > MAX_SUGGEST_CHARS:
+        return []
+    size = len(word)
+    # ratio >= 0.6 needs the shorter length to be at least 3/7 of the longer.
+    near = [c for c in candidates if len(c) <= MAX_SUGGEST_CHARS and 7 * min(len(c), size) >= 3 * max(len(c), size)]
+    if len(near) > MAX_SUGGEST_CANDIDATES:
+        near.sort(key=lambda c: abs(len(c) - size))
+        near = near[:MAX_SUGGEST_CANDIDATES]
+    return near

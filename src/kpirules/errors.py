@@ -65,14 +65,15 @@ class FactError(KpiRulesError):
 class EvaluationError(KpiRulesError):
     """Valid facts for which the policy cannot compute a value (e.g. a division by zero)."""
 
-    def __init__(self, message: str, name: str, span: Span | None = None):
+    def __init__(self, message: str, name: str, span: Span | None = None, code: str = "R001"):
         self.name = name
         self.span = span
         self.message = message
+        self.code = code  # R001, or R002 for a value too large to round (limits.py)
         super().__init__(self.render())
 
     def render(self) -> str:
-        diag = Diagnostic(code="R001", severity="error", message=message_for(self.name, self.message),
+        diag = Diagnostic(code=self.code, severity="error", message=message_for(self.name, self.message),
                           span=self.span)
         return render(diag)
 

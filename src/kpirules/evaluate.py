@@ -28,7 +28,7 @@ def run(program: Program, facts: dict, explain: bool = False):
             values, records = program.plain(facts), None
     except Failure as f:
         at = program.evaluation.values[f.at].name if f.at >= 0 else program.evaluation.name
-        raise EvaluationError(f.message, at, f.span) from None
+        raise EvaluationError(f.message, at, f.span, code=f.code) from None
     return values, records
 
 

@@ -13,11 +13,14 @@ Lark is seen only in this package. Its modules:
 
 from __future__ import annotations
 
+import re
+
 from lark.exceptions import UnexpectedEOF, UnexpectedInput
 from lark.indenter import DedentError
 
 from .. import nodes as n
 from ..diagnostics import error
+from ..limits import MAX_TABLE_ROWS
 from ..source import SourceFile, Span
 from .build import MAX_LITERAL_DIGITS, Build
 from .lalr import MAX_DEPTH, BadDedent, TooDeep
@@ -62,6 +65,9 @@ def parse(source: SourceFile) -> n.Policy:
     hidden = first_control_character(text)
     if hidden is not None:
         raise ParseFailure([invisible(source, hidden)])
+    large = _large_table(source)
+    if large is not None:
+        raise ParseFailure([large])
     mixed = mixed_indentation(source)
     if mixed is not None:
         raise ParseFailure([mixed])
@@ -93,6 +99,34 @@ def parse(source: SourceFile) -> n.Policy:
     if build.literal_problems:
         raise ParseFailure(build.literal_problems)
     return policy
+
+
+_TABLE_HEAD = re.compile(r"^table[ \t]+([^\W\d]\w*)[^\n]*$", re.M)
+_BLOCK_END = re.compile(r"^(?=[^\s#])", re.M)
+_QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
+
+
+def _large_table(source: SourceFile):
+    """E322 for a table of more than MAX_TABLE_ROWS rows, found before the text is parsed: parsing
+    a row costs far more than counting its `->`, so a huge table is refused in milliseconds. (The
+    tables pass counts the parsed rows again.)"""
+    text = source.text
+    for head in _TABLE_HEAD.finditer(text):
+        end_m = _BLOCK_END.search(text, head.end() + 1)
+        end = end_m.start() if end_m else len(text)
+        body = text[head.end():end]
+        if body.count("->") <= MAX_TABLE_ROWS:
+            continue
+        rows = _QUOTED.sub("", body).count("->")  # an arrow in a quoted text or a comment is no row
+        if rows > MAX_TABLE_ROWS:
+            return table_too_large(source, head.start(1), head.end(1), head.group(1), rows)
+    return None
+
+
+def table_too_large(source: SourceFile, start: int, end: int, name: str, rows: int):
+    return error("E322", f"table `{name}` has {rows} rows; at most {MAX_TABLE_ROWS} are allowed",
+                 Span(source=source, start=start, end=end),
+                 "split it into several tables, or compute the value with a formula or `bands`")
 
 
 def parse_text(text: str, path: str = "<policy>") -> n.Policy:

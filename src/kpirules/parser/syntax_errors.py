@@ -224,6 +224,10 @@ def _character_diagnostic(parser: Lark, source: SourceFile, exc: UnexpectedChara
 
 def invisible(source: SourceFile, offset: int):
     ch = source.text[offset]
+    if "\ud800" <= ch <= "\udfff":
+        return error("E101", f"lone surrogate U+{ord(ch):04X} is not a character",
+                     Span(source=source, start=offset, end=offset + 1),
+                     "the text was not decoded from valid UTF-8; save the policy as UTF-8 and load it again")
     name = unicodedata.name(ch, "").lower()
     return error("E101", f"invisible character U+{ord(ch):04X}" + (f" ({name})" if name else "")
                  + " is not allowed",
@@ -412,7 +416,8 @@ _HIDDEN = frozenset("\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202
                     "\u2069\u200e\u200f\u061c\u00ad\u180e")
 
 
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f" + "".join(sorted(_HIDDEN)) + "]")
+# Lone surrogates (U+D800-U+DFFF) are no characters at all: text that was not valid UTF-8.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff" + "".join(sorted(_HIDDEN)) + "]")
 
 
 def first_control_character(text: str):
