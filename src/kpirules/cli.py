@@ -291,6 +291,8 @@ def _read_result(path):
         problem = f"is not JSON ({exc.msg[:1].lower() + exc.msg[1:]} at line {exc.lineno}, column {exc.colno})"
     except OSError as exc:
         problem = f"cannot be read ({exc.strerror or exc})"
+    except RecursionError:
+        problem = "nests too deeply to be a kpirules result"
     else:
         if not (isinstance(data, dict) and isinstance(data.get("evaluation"), str)
                 and isinstance(data.get("values"), dict)):

@@ -40,6 +40,7 @@ SHOW_CHARS = 60
 # already escapes C0 controls).
 _UNSAFE = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_RAW_UNSAFE = re.compile("[\x00-\x1f" + _UNSAFE.pattern[1:])  # the same, and C0 controls (raw text)
 
 _DECIMAL_STRING = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
@@ -123,7 +124,38 @@ def read_json(text: str):
     if not isinstance(data, dict):
         raise FactError([FactViolation(path="$", code="F101",
                                        message=f"expected a JSON object of facts (`{{...}}`), got {_show(data)}")])
+    if _SURROGATE.search(text) or _ESCAPED_SURROGATE.search(text):
+        # A lone surrogate (`"\\ud800"`) is no character: no key or text holding one can be hashed
+        # for a stamp or written out. Rare, so the walk happens only when the text may hold one.
+        found = _surrogates(data)
+        if found:
+            raise FactError(found[:MAX_VIOLATIONS])
     return data
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _surrogates(data) -> list:
+    """F119 for every key or text of a read fact file holding a lone surrogate, with its path."""
+    out: list = []
+    stack: list = [("$", data)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, str):
+            p = _text_problem(v)
+            if p is not None and p.code == "F119":
+                out.append(FactViolation(path=path, code="F119", message=p.message))
+        elif isinstance(v, dict):
+            for k, e in v.items():
+                here = _key(path, k)
+                if _SURROGATE.search(k):
+                    out.append(FactViolation(path=here, code="F119", message="the key holds a lone surrogate, "
+                                             "which is not a character (the text was not decoded from valid UTF-8)"))
+                stack.append((here, e))
+        elif isinstance(v, list):
+            stack.extend((f"{path}[{i}]", e) for i, e in enumerate(v))
+    return sorted(out, key=lambda f: f.path)
 
 
 def _near(exc: json.JSONDecodeError) -> str:
@@ -131,7 +163,7 @@ def _near(exc: json.JSONDecodeError) -> str:
     lines = exc.doc.split("\n")  # the decoder counts lines by "\n" only
     line = lines[exc.lineno - 1].rstrip("\r") if exc.lineno <= len(lines) else ""
     start = max(0, exc.colno - 1 - SHOW_CHARS // 2)
-    snippet = line[start:start + SHOW_CHARS].strip()
+    snippet = _RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", line[start:start + SHOW_CHARS].strip())
     if not snippet:
         return ""
     return f" (near `{'…' if start else ''}{snippet}`)"

@@ -20,6 +20,7 @@ from lark.indenter import DedentError
 
 from .. import nodes as n
 from ..diagnostics import error
+from ..errors import PolicyError
 from ..limits import MAX_TABLE_ROWS
 from ..source import SourceFile, Span
 from .build import MAX_LITERAL_DIGITS, Build
@@ -49,10 +50,16 @@ __all__ = ["parse", "parse_text", "parse_with_comments", "comments", "Comment", 
 MAX_SOURCE_CHARS = 2_000_000
 
 
-class ParseFailure(Exception):
+class ParseFailure(PolicyError):
+    """A policy text that does not parse: a PolicyError (for callers of `parse` and `fmt`),
+    rendered only when shown."""
+
     def __init__(self, diagnostics):
-        self.diagnostics = diagnostics
-        super().__init__("syntax error")
+        self.diagnostics = tuple(diagnostics)
+        Exception.__init__(self, "syntax error")
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 def parse(source: SourceFile) -> n.Policy:
