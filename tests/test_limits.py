@@ -354,3 +354,14 @@ def test_a_fact_message_never_echoes_control_characters(facts_policy):
     assert not re.search("[\x00-\x1f\x7f-\x9f\u2028\u202e]", text), text
     assert "\\u001b" in text and "\\u009b" in text
     json.dumps([v.as_json() for v in info.value.violations])
+
+
+@pytest.mark.parametrize("where", ["keyword", "name", "type"])
+def test_a_megabyte_long_word_in_a_policy(where):
+    word = "x" * 1_500_000
+    text = {"keyword": _policy("fact a: number", "outptu" + word + " = a"),
+            "name": _policy("fact a: number", "output r = a" + word),
+            "type": _policy("fact a: " + word, "output r = a")}[where]
+    exc = refused(lambda: load_policy_text(text, "p.rules"), PolicyError, "E100" if where != "name" else "E201",
+                  f"1.5 MB word ({where})", megabytes=64)
+    assert len(exc.render()) < 5000  # the message and the line are cut; no did-you-mean is looked for

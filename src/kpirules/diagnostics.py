@@ -6,7 +6,7 @@ import unicodedata
 
 import attrs
 
-from .limits import MAX_SUGGEST_CANDIDATES, MAX_SUGGEST_CHARS
+from .limits import MAX_MESSAGE_CHARS, MAX_SUGGEST_CANDIDATES, MAX_SUGGEST_CHARS
 from .source import Span
 
 ERROR = "error"
@@ -48,11 +48,16 @@ class Diagnostic:
 
 
 def error(code: str, message: str, span: Span | None = None, help: str | None = None) -> Diagnostic:
-    return Diagnostic(code=code, severity=ERROR, message=message, span=span, help=help)
+    return Diagnostic(code=code, severity=ERROR, message=_clip(message), span=span, help=help and _clip(help))
 
 
 def warning(code: str, message: str, span: Span | None = None, help: str | None = None) -> Diagnostic:
-    return Diagnostic(code=code, severity=WARNING, message=message, span=span, help=help)
+    return Diagnostic(code=code, severity=WARNING, message=_clip(message), span=span, help=help and _clip(help))
+
+
+def _clip(text: str) -> str:
+    """A message quotes the policy (a name, a pattern): a megabyte-long name is cut, not echoed."""
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS - 1] + "…"
 
 
 # A source line longer than this (in terminal columns) is shown as a window around the caret.
@@ -88,8 +93,22 @@ def _display(text: str) -> str:
     return "".join(_shown(ch) for ch in text)
 
 
+_CLIP = 4 * MAX_LINE_WIDTH
+
+
 def _window(text: str, start: int, end: int) -> tuple[str, int, int]:
     """The part of a long line to show, and the caret's column and length within it."""
+    if len(text) > _CLIP:
+        # A line of a megabyte is cut to the characters around the caret first: measuring the
+        # width of the whole line for every step below would cost its length squared.
+        lo = max(0, start - _CLIP // 2)
+        hi = min(len(text), lo + _CLIP)
+        shown, column, length = _window(text[lo:hi], start - lo, min(end, hi) - lo)
+        if lo > 0 and not shown.startswith("..."):
+            shown, column = "..." + shown, column + 3
+        if hi < len(text) and not shown.endswith("..."):
+            shown += "..."
+        return shown, column, length
     if _width(text) <= MAX_LINE_WIDTH:
         return _display(text), _width(text[:start]), max(1, _width(text[start:end]))
     lo = start

@@ -34,6 +34,11 @@ MAX_SUGGEST_CANDIDATES = 500
 # Suggestions looked for in one check of a policy (only MAX_DIAGNOSTICS diagnostics are shown).
 MAX_SUGGESTIONS = 50
 
+# ---- messages ----------------------------------------------------------------------------------
+
+# A diagnostic's message or help is cut to this many characters (it may quote a huge name).
+MAX_MESSAGE_CHARS = 1000
+
 # ---- policies (codes E320..E322) ---------------------------------------------------------------
 
 # E320: a `{n}`, `{n,}` or `{n,m}` count in a `matching` pattern (RE2's own ceiling is 1000),

@@ -13,6 +13,7 @@ import unicodedata
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
+from ..limits import MAX_SUGGEST_CHARS
 from ..diagnostics import error
 from ..source import SourceFile, Span
 from .lalr import MAX_DEPTH, BadDedent, TooDeep
@@ -115,7 +116,8 @@ def _found(tok: Token) -> str:
         return "end of the indented block"
     if tok.type == "$END":
         return "end of the file"
-    return f"`{tok}`"
+    text = str(tok)
+    return f"`{text if len(text) <= 60 else text[:59] + '…'}`"  # a token may be a megabyte long
 
 
 def _expected(parser: Lark, text: str, exc) -> tuple[set, Token | None]:
@@ -346,6 +348,8 @@ def _declared_keyword(parser: Lark, source: SourceFile, tok: Token | None):
 
 def _close_keyword(word: str, keywords) -> str | None:
     import difflib
+    if len(word) > MAX_SUGGEST_CHARS:  # a long word resembles no keyword
+        return None
     match = difflib.get_close_matches(word, keywords, n=1, cutoff=0.7)
     return match[0] if match else None
 
