@@ -48,7 +48,7 @@ PATTERN_MEMORY = 8 << 20
 # E321: functions calling functions, counted along the longest chain of calls.
 MAX_CALL_DEPTH = 32
 # E322: rows of one table.
-MAX_TABLE_ROWS = 10_000
+MAX_TABLE_ROWS = 100_000
 
 # ---- evaluation (code R002) --------------------------------------------------------------------
 

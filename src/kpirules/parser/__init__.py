@@ -23,6 +23,7 @@ from ..diagnostics import error
 from ..errors import PolicyError
 from ..limits import MAX_TABLE_ROWS
 from ..source import SourceFile, Span
+from . import fast_tables
 from .build import MAX_LITERAL_DIGITS, Build
 from .lalr import MAX_DEPTH, BadDedent, TooDeep
 
@@ -80,11 +81,14 @@ def parse(source: SourceFile) -> n.Policy:
         raise ParseFailure([mixed])
     parser = _lark()
     build = Build(source)
+    # Large tables of plain rows: all rows but the first are read by fast_tables, not Lark.
+    lark_text, fast = fast_tables.split(text)
     if not text.endswith("\n"):
         text = text + "\n"
+        lark_text = lark_text + "\n"
     try:
-        tree = parser.parse(text)
-        policy = build.transform(tree)
+        tree = parser.parse(lark_text)
+        policy = fast_tables.merge(build.transform(tree), build, fast)
     except TooDeep as exc:
         raise ParseFailure([too_deep_diagnostic(source, exc)]) from None
     except BadDedent as exc:

@@ -13,8 +13,8 @@ import unicodedata
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
-from ..limits import MAX_SUGGEST_CHARS
 from ..diagnostics import error
+from ..limits import MAX_SUGGEST_CHARS
 from ..source import SourceFile, Span
 from .lalr import MAX_DEPTH, BadDedent, TooDeep
 from .scanner import bad_escape, brackets, comment_start, is_comment_line, lines, skip_blank
