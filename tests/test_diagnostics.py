@@ -673,7 +673,17 @@ def _e322(tmp_path, monkeypatch):
     return info.value.diagnostics, info.value.render()
 
 
-SPECIAL = {"E001": _e001, "E002": _e002, "E003": _e003, "E106": _e106, "E501": _e501, "E321": _e321, "E322": _e322,
+def _e323(tmp_path, monkeypatch):
+    """An output of MAX_TOKENS terms added up: more words and symbols than the parser reads."""
+    from kpirules.limits import MAX_TOKENS
+    text = ('policy demo version "1"\n\nevaluation monthly:\n    fact sales: money\n    output total = '
+            + " + ".join(["sales"] * MAX_TOKENS) + "\n")
+    with pytest.raises(PolicyError) as info:
+        load_policy_text(text, "e323.rules")
+    return info.value.diagnostics, info.value.render()
+
+
+SPECIAL = {"E001": _e001, "E002": _e002, "E003": _e003, "E106": _e106, "E501": _e501, "E321": _e321, "E322": _e322, "E323": _e323,
            **{code: _files(code) for code in FILES}}
 ALL_CODES = sorted(set(EXAMPLES) | set(SPECIAL))
 

@@ -371,3 +371,15 @@ def test_a_megabyte_long_word_in_a_policy(where):
     exc = refused(lambda: load_policy_text(text, "p.rules"), PolicyError, "E100" if where != "name" else "E201",
                   f"1.5 MB word ({where})", megabytes=64)
     assert len(exc.render()) < 5000  # the message and the line are cut; no did-you-mean is looked for
+
+
+def test_e323_a_megabyte_of_terms():
+    """`a + a + ...` over a megabyte took ~25 s to parse before its nesting (E104) was seen."""
+    text = _policy("fact a: number", "output r = " + "a + " * 400_000 + "a")
+    refused(lambda: load_policy_text(text, "p.rules"), PolicyError, "E323", "a 1.6 MB formula")
+
+
+def test_the_shipped_policies_are_far_below_the_token_limit():
+    from kpirules.parser import _TOKEN
+    for path in sorted((ROOT / "policies").glob("*.rules")):
+        assert len(_TOKEN.findall(path.read_text(encoding="utf-8"))) < L.MAX_TOKENS // 10, path.name

@@ -39,7 +39,7 @@ MAX_SUGGESTIONS = 50
 # A diagnostic's message or help is cut to this many characters (it may quote a huge name).
 MAX_MESSAGE_CHARS = 1000
 
-# ---- policies (codes E320..E322) ---------------------------------------------------------------
+# ---- policies (codes E320..E323) ---------------------------------------------------------------
 
 # E320: a `{n}`, `{n,}` or `{n,m}` count in a `matching` pattern (RE2's own ceiling is 1000),
 # and a pattern whose compiled program exceeds PATTERN_MEMORY bytes.
@@ -49,6 +49,9 @@ PATTERN_MEMORY = 8 << 20
 MAX_CALL_DEPTH = 32
 # E322: rows of one table.
 MAX_TABLE_ROWS = 100_000
+# E323: words and symbols the parser reads in one policy file (plain rows of large tables, read
+# beside it, do not count); the largest shipped policy has 1,500.
+MAX_TOKENS = 50_000
 
 # ---- evaluation (code R002) --------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from lark.indenter import DedentError
 from .. import nodes as n
 from ..diagnostics import error
 from ..errors import PolicyError
-from ..limits import MAX_TABLE_ROWS
+from ..limits import MAX_TABLE_ROWS, MAX_TOKENS
 from ..source import SourceFile, Span
 from . import fast_tables
 from .build import MAX_LITERAL_DIGITS, Build
@@ -83,6 +83,9 @@ def parse(source: SourceFile) -> n.Policy:
     build = Build(source)
     # Large tables of plain rows: all rows but the first are read by fast_tables, not Lark.
     lark_text, fast = fast_tables.split(text)
+    many = _too_many_tokens(source, lark_text)
+    if many is not None:
+        raise ParseFailure([many])
     if not text.endswith("\n"):
         text = text + "\n"
         lark_text = lark_text + "\n"
@@ -131,6 +134,25 @@ def _large_table(source: SourceFile):
         rows = _QUOTED.sub("", body).count("->")  # an arrow in a quoted text or a comment is no row
         if rows > MAX_TABLE_ROWS:
             return table_too_large(source, head.start(1), head.end(1), head.group(1), rows)
+    return None
+
+
+# A word, a number, a quoted text, a comment, an operator: roughly what Lark reads as a token.
+_TOKEN = re.compile(r'#[^\n]*|"(?:[^"\\\n]|\\.)*"|[^\W\d]\w*|[0-9][0-9.]*[%万元]?|->|[<>=!]=|\S')
+
+
+def _too_many_tokens(source: SourceFile, text: str):
+    """E323 for a text of more than MAX_TOKENS words and symbols for Lark (the plain rows of large
+    tables, read beside it, do not count): Lark reads some 30,000 a second, so a policy of a
+    million would take half a minute. Counted up to the limit only."""
+    count = 0
+    for m in _TOKEN.finditer(text):
+        count += 1
+        if count > MAX_TOKENS:
+            return error("E323", f"the policy has more than {MAX_TOKENS} words and symbols to parse",
+                         Span(source=source, start=m.start(), end=m.end()),
+                         "split it into modules (`import`), or write long tables as plain rows "
+                         "(`KEY -> VALUE`, one a line), which do not count")
     return None
 
 
