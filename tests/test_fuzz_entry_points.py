@@ -179,6 +179,14 @@ def exercise_fact_text(text: str, policy=None, folder: Path | None = None) -> No
             kpirules.read_facts(path)
     if policy is not None and facts is not None:
         exercise_facts(policy, facts, folder, fact_text=text)
+    if policy is not None and folder is not None:
+        # Batch mode: the text as the lines of a .jsonl fact file, each line's files written.
+        lines = folder / "facts.jsonl"
+        _write(lines, text + "\n" + text.replace("\n", " ") + "\n")
+        policy_path = folder / "batch.rules"
+        policy_path.write_text(policy._model.source.text, encoding="utf-8")
+        evaluation = policy.evaluations[0]
+        cli(["eval", policy_path, lines, "--evaluation", evaluation, "--out", folder / "out"])
 
 
 # ---- the corpus --------------------------------------------------------------------------------
