@@ -496,6 +496,14 @@ evaluation quarterly:
     fact attainment: percent
     output on_target = 60% <= attainment > 100%
 ''',
+    # ---- limits (limits.py, docs/limits.md)
+    "E320": '''\
+policy demo version "1"
+
+evaluation monthly:
+    fact code: text matching "[A-Z]{2}-[0-9]{5000}"
+    output c = code
+''',
     # ---- lints (checker.py)
     "W401": '''\
 policy demo version "1"
@@ -725,7 +733,41 @@ def _e501(tmp_path, monkeypatch):
     return diags, _render(diags)
 
 
-SPECIAL = {"E001": _e001, "E002": _e002, "E003": _e003, "E106": _e106, "E501": _e501,
+def _e321(tmp_path, monkeypatch):
+    """A chain of MAX_CALL_DEPTH + 2 functions, each calling the next."""
+    from kpirules.limits import MAX_CALL_DEPTH
+    last = MAX_CALL_DEPTH + 1
+    lines = ['policy demo version "1"', ""]
+    lines += [f"function step{i}(x: number) = step{i + 1}(x) + 1" for i in range(last)]
+    lines += [f"function step{last}(x: number) = x", "", "evaluation monthly:", "    fact base: number",
+              "    output total = step0(base)"]
+    with pytest.raises(PolicyError) as info:
+        load_policy_text("\n".join(lines) + "\n", "e321.rules")
+    return info.value.diagnostics, info.value.render()
+
+
+def _e322(tmp_path, monkeypatch):
+    """A table of MAX_TABLE_ROWS + 1 rows, refused before it is parsed."""
+    from kpirules.limits import MAX_TABLE_ROWS
+    rows = "".join(f"    {i} -> {i}\n" for i in range(MAX_TABLE_ROWS + 1))
+    text = ('policy demo version "1"\n\ntable commission (deal) -> money:\n' + rows
+            + "\nevaluation monthly:\n    fact deal: integer\n    output pay = commission[deal]\n")
+    with pytest.raises(PolicyError) as info:
+        load_policy_text(text, "e322.rules")
+    return info.value.diagnostics, info.value.render()
+
+
+def _e323(tmp_path, monkeypatch):
+    """An output of MAX_TOKENS terms added up: more words and symbols than the parser reads."""
+    from kpirules.limits import MAX_TOKENS
+    text = ('policy demo version "1"\n\nevaluation monthly:\n    fact sales: money\n    output total = '
+            + " + ".join(["sales"] * MAX_TOKENS) + "\n")
+    with pytest.raises(PolicyError) as info:
+        load_policy_text(text, "e323.rules")
+    return info.value.diagnostics, info.value.render()
+
+
+SPECIAL = {"E001": _e001, "E002": _e002, "E003": _e003, "E106": _e106, "E501": _e501, "E321": _e321, "E322": _e322, "E323": _e323,
            **{code: _files(code) for code in FILES}}
 ALL_CODES = sorted(set(EXAMPLES) | set(SPECIAL))
 
@@ -892,11 +934,18 @@ FACT_CASES = {
     "F111": dict(GOOD_FACTS, month="2026-5"),
     "F113": dict(GOOD_FACTS, goals=[{"name": "收入", "weight": "0.6"}, {"name": "回款", "weight": "0.3"}]),
     "F120": dict(GOOD_FACTS, goals=[{"name": "收入", "weight": "0.6"}, {"name": "收入", "weight": "0.4"}]),
+    # limits (limits.py, docs/limits.md)
+    "F115": dict(GOOD_FACTS, month="2026-05" * 2000),
+    "F116": dict(GOOD_FACTS, goals=[{"name": "收入", "weight": "0.6"}] * 20000),
+    "F117": dict(GOOD_FACTS, **{f"extra_{i}": i for i in range(1000)}),
+    "F118": dict(GOOD_FACTS, quarter="q2", goals=[{"name": i, "weight": "60%"} for i in range(60)]),
+    "F119": dict(GOOD_FACTS, month="2026-\ud805"),
 }
 FACT_TEXTS = {
     "F001": '{"quarter": 2,}',
     "F101": '[2, "senior"]',
     "F109": '{"quarter": 2, "quarter": 3}',
+    "F003": '{"note": "' + "x" * 5_000_000 + '"}',
 }
 
 

@@ -211,7 +211,7 @@ def read_facts(path_or_text: str | os.PathLike[str], *, is_text: bool = False) -
         return _facts.read_json(str(path_or_text))
     try:
         with open(path_or_text, encoding="utf-8") as fh:
-            text = fh.read()
+            text = fh.read(_facts.MAX_FACT_CHARS + 1)  # read_json refuses a longer text (F003)
     except FileNotFoundError:
         raise FactError([FactViolation(path="$", code="F002",
                                        message=f"fact file `{path_or_text}` does not exist")]) from None

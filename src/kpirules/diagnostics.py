@@ -6,6 +6,7 @@ import unicodedata
 
 import attrs
 
+from .limits import MAX_MESSAGE_CHARS, MAX_SUGGEST_CANDIDATES, MAX_SUGGEST_CHARS
 from .source import Span
 
 ERROR = "error"
@@ -47,11 +48,16 @@ class Diagnostic:
 
 
 def error(code: str, message: str, span: Span | None = None, help: str | None = None) -> Diagnostic:
-    return Diagnostic(code=code, severity=ERROR, message=message, span=span, help=help)
+    return Diagnostic(code=code, severity=ERROR, message=_clip(message), span=span, help=help and _clip(help))
 
 
 def warning(code: str, message: str, span: Span | None = None, help: str | None = None) -> Diagnostic:
-    return Diagnostic(code=code, severity=WARNING, message=message, span=span, help=help)
+    return Diagnostic(code=code, severity=WARNING, message=_clip(message), span=span, help=help and _clip(help))
+
+
+def _clip(text: str) -> str:
+    """A message quotes the policy (a name, a pattern): a megabyte-long name is cut, not echoed."""
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS - 1] + "…"
 
 
 # A source line longer than this (in terminal columns) is shown as a window around the caret.
@@ -87,8 +93,22 @@ def _display(text: str) -> str:
     return "".join(_shown(ch) for ch in text)
 
 
+_CLIP = 4 * MAX_LINE_WIDTH
+
+
 def _window(text: str, start: int, end: int) -> tuple[str, int, int]:
     """The part of a long line to show, and the caret's column and length within it."""
+    if len(text) > _CLIP:
+        # A line of a megabyte is cut to the characters around the caret first: measuring the
+        # width of the whole line for every step below would cost its length squared.
+        lo = max(0, start - _CLIP // 2)
+        hi = min(len(text), lo + _CLIP)
+        shown, column, length = _window(text[lo:hi], start - lo, min(end, hi) - lo)
+        if lo > 0 and not shown.startswith("..."):
+            shown, column = "..." + shown, column + 3
+        if hi < len(text) and not shown.endswith("..."):
+            shown += "..."
+        return shown, column, length
     if _width(text) <= MAX_LINE_WIDTH:
         return _display(text), _width(text[:start]), max(1, _width(text[start:end]))
     lo = start
@@ -154,6 +174,22 @@ def prepare(diags) -> list[Diagnostic]:
 
 
 def did_you_mean(name: str, candidates) -> str | None:
+    """`did you mean ...?` for a misspelled name, or None. Bounded whatever the input: a long word
+    resembles no name, long candidates are skipped, and only the candidates closest in length are
+    compared (difflib's ratio of a and b is at most 2*min(|a|,|b|)/(|a|+|b|))."""
     import difflib
-    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    match = difflib.get_close_matches(name, close_in_length(name, candidates), n=1, cutoff=0.6)
     return f"did you mean `{match[0]}`?" if match else None
+
+
+def close_in_length(word: str, candidates) -> list[str]:
+    """The candidates worth comparing with `word` (none when it is too long to be a misspelling)."""
+    if len(word) > MAX_SUGGEST_CHARS:
+        return []
+    size = len(word)
+    # ratio >= 0.6 needs the shorter length to be at least 3/7 of the longer.
+    near = [c for c in candidates if len(c) <= MAX_SUGGEST_CHARS and 7 * min(len(c), size) >= 3 * max(len(c), size)]
+    if len(near) > MAX_SUGGEST_CANDIDATES:
+        near.sort(key=lambda c: abs(len(c) - size))
+        near = near[:MAX_SUGGEST_CANDIDATES]
+    return near

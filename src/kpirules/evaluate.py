@@ -30,7 +30,7 @@ def run(program: Program, facts: dict, explain: bool = False):
         at = program.evaluation.values[f.at].name if f.at >= 0 else program.evaluation.name
         if f.at >= 0 and program.evaluation.values[f.at].kind == "assert":
             raise AssertionFailed(f.message, at, f.span) from None
-        raise EvaluationError(f.message, at, f.span) from None
+        raise EvaluationError(f.message, at, f.span, code=f.code) from None
     return values, records
 
 

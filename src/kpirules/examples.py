@@ -161,7 +161,7 @@ def _run_one(policy, ex: n.Example, evaluation, facts, path, line) -> CaseResult
     mismatches = []
     for name, expected in differing:
         node = nodes.get(name)
-        explanation = "\n".join(text_renderer.render_node(node)) if node is not None else ""
+        explanation = text_renderer.visible_lines(text_renderer.render_node(node)) if node is not None else ""
         mismatches.append(Mismatch(name=name, expected=expected, actual=res.values.get(name),
                                    explanation=explanation))
     return result(False, mismatches)

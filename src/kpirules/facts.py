@@ -21,17 +21,26 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from . import dates
+from . import dates, patterns
 from . import exact as x
 from . import model as m
 from . import nodes as n
+from .diagnostics import close_in_length
 from .errors import FactError, FactViolation
+from .limits import KEEP_VIOLATIONS, MAX_FACT_CHARS, MAX_KEYS, MAX_LIST_ENTRIES, MAX_TEXT_CHARS, MAX_VIOLATIONS
 
 # Numbers past these are refused rather than computed with (they are never a real amount).
 MAX_DIGITS = 40
 MAX_EXPONENT = 40
 # A value shown in a message is cut to this many characters (a fact file may hold anything).
 SHOW_CHARS = 60
+
+# Characters a message about a fact never echoes as they are: C1 controls (U+009B starts a
+# terminal escape), bidi overrides, line and paragraph separators, lone surrogates (json.dumps
+# already escapes C0 controls).
+_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_RAW_UNSAFE = re.compile("[\x00-\x1f" + _UNSAFE.pattern[1:])  # the same, and C0 controls (raw text)
 
 _DECIMAL_STRING = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
@@ -94,6 +103,10 @@ def read_json(text: str):
     values so that validation can name the fact that holds them. Raises FactError for text that
     is not JSON, or whose top level is not an object.
     """
+    if len(text) > MAX_FACT_CHARS:
+        raise FactError([FactViolation(path="$", code="F003",
+                                       message=f"the fact text has more than {MAX_FACT_CHARS} characters; "
+                                               f"split the fact set")])
     text = text.removeprefix("\ufeff")  # a byte-order mark, as Windows editors write it
     if not text.strip():
         raise FactError([FactViolation(path="$", code="F001",
@@ -111,7 +124,38 @@ def read_json(text: str):
     if not isinstance(data, dict):
         raise FactError([FactViolation(path="$", code="F101",
                                        message=f"expected a JSON object of facts (`{{...}}`), got {_show(data)}")])
+    if _SURROGATE.search(text) or _ESCAPED_SURROGATE.search(text):
+        # A lone surrogate (`"\\ud800"`) is no character: no key or text holding one can be hashed
+        # for a stamp or written out. Rare, so the walk happens only when the text may hold one.
+        found = _surrogates(data)
+        if found:
+            raise FactError(found[:MAX_VIOLATIONS])
     return data
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _surrogates(data) -> list:
+    """F119 for every key or text of a read fact file holding a lone surrogate, with its path."""
+    out: list = []
+    stack: list = [("$", data)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, str):
+            p = _text_problem(v)
+            if p is not None and p.code == "F119":
+                out.append(FactViolation(path=path, code="F119", message=p.message))
+        elif isinstance(v, dict):
+            for k, e in v.items():
+                here = _key(path, k)
+                if _SURROGATE.search(k):
+                    out.append(FactViolation(path=here, code="F119", message="the key holds a lone surrogate, "
+                                             "which is not a character (the text was not decoded from valid UTF-8)"))
+                stack.append((here, e))
+        elif isinstance(v, list):
+            stack.extend((f"{path}[{i}]", e) for i, e in enumerate(v))
+    return sorted(out, key=lambda f: f.path)
 
 
 def _near(exc: json.JSONDecodeError) -> str:
@@ -119,7 +163,7 @@ def _near(exc: json.JSONDecodeError) -> str:
     lines = exc.doc.split("\n")  # the decoder counts lines by "\n" only
     line = lines[exc.lineno - 1].rstrip("\r") if exc.lineno <= len(lines) else ""
     start = max(0, exc.colno - 1 - SHOW_CHARS // 2)
-    snippet = line[start:start + SHOW_CHARS].strip()
+    snippet = _RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", line[start:start + SHOW_CHARS].strip())
     if not snippet:
         return ""
     return f" (near `{'…' if start else ''}{snippet}`)"
@@ -146,7 +190,7 @@ def _show(v) -> str:
     if isinstance(v, str):
         # Only the start is encoded: the text may be megabytes long, and the clipped JSON of
         # the start is the clipped JSON of the whole.
-        return f"`{_clip(json.dumps(str.__str__(v)[:SHOW_CHARS], ensure_ascii=False))}`"
+        return f"`{_clip(_safe(json.dumps(str.__str__(v)[:SHOW_CHARS], ensure_ascii=False)))}`"
     if isinstance(v, int) and v.bit_length() > _SHOW_BITS:
         return f"an integer of about {int(v.bit_length() * 0.30103):,} digits"
     if isinstance(v, (list, tuple)):
@@ -156,12 +200,18 @@ def _show(v) -> str:
     return f"`{_clip(str(v))}`"
 
 
+def _safe(shown: str) -> str:
+    """JSON text with the characters _UNSAFE escaped as JSON escapes them (`\\u009b`)."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", shown)
+
+
 def _key(path: str, key) -> str:
     """The path of `key` inside the object at `path`: `rollout.sales_tools`, `x["odd key"]`."""
     k = str(key)
-    if _IDENTIFIER.fullmatch(k):
+    if len(k) <= SHOW_CHARS and _IDENTIFIER.fullmatch(k):
         return k if path == "$" else f"{path}.{k}"
-    quoted = f"[{json.dumps(k, ensure_ascii=False)}]"
+    # A key is any text: clipped, and escaped so that a message never echoes a control character.
+    quoted = f"[{_safe(json.dumps(k[:SHOW_CHARS], ensure_ascii=False))}{'…' if len(k) > SHOW_CHARS else ''}]"
     return quoted if path == "$" else f"{path}{quoted}"
 
 
@@ -170,9 +220,10 @@ def _names(names) -> str:
 
 
 def _suggest(word, choices) -> str:
-    if not isinstance(word, str) or len(word) > 200:  # a huge text resembles no name
+    if not isinstance(word, str):
         return ""
-    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1)
+    # A long text resembles no name, and only names close in length are compared (limits.py).
+    close = difflib.get_close_matches(word, close_in_length(word, [str(c) for c in choices]), n=1)
     return f"; did you mean `{close[0]}`?" if close else ""
 
 
@@ -365,11 +416,22 @@ def _boolean_check(v):
     return Problem("F101", f"expected `true` or `false`, got {_show(v)}{hint}")
 
 
+def _text_problem(s: str):
+    """F115 for a text past MAX_TEXT_CHARS, F119 for one holding a lone surrogate, else None."""
+    if len(s) > MAX_TEXT_CHARS:
+        return Problem("F115", f"has {len(s)} characters; a fact's text may have at most {MAX_TEXT_CHARS}")
+    if not s.isascii() and _SURROGATE.search(s):
+        i = _SURROGATE.search(s).start()  # type: ignore[union-attr]
+        return Problem("F119", f"holds a lone surrogate U+{ord(s[i]):04X} at character {i + 1}, which is not "
+                               f"a character (the text was not decoded from valid UTF-8)")
+    return None
+
+
 def _text_check(v):
-    if type(v) is str:
-        return v
-    if isinstance(v, str):
-        return str.__str__(v)
+    if type(v) is str or isinstance(v, str):
+        s = v if type(v) is str else str.__str__(v)
+        p = _text_problem(s)
+        return s if p is None else p
     hint = " (write it in quotes)" if _is_number(v) else ""
     return Problem("F101", f"expected a text, got {_show(v)}{hint}")
 
@@ -384,6 +446,9 @@ def _enum_check(values: tuple):
             s = str.__str__(v)
             if s in allowed:
                 return s
+            p = _text_problem(s)
+            if p is not None:
+                return p
             return Problem("F106", f"expected one of {_names(values)}, got {_show(v)}{_suggest(v, values)}")
         return Problem("F101", f"expected one of {_names(values)}, got {_show(v)}")
     return check
@@ -531,7 +596,7 @@ class _Pattern:
 
     def __init__(self, b: m.Bound):
         self.pattern = str(b.value)  # `matching`: the bound is the pattern's text
-        self.compiled = re.compile(self.pattern)
+        self.compiled = patterns.compile(self.pattern)  # RE2: linear in the text's length
 
 
 def _limits(bounds) -> tuple:
@@ -598,6 +663,43 @@ def _bounded_check(check, limits, rule: str):
     return bounded
 
 
+def _too_many_keys(size: int) -> Problem:
+    return Problem("F117", f"has {size} keys; an object of a fact set may have at most {MAX_KEYS}")
+
+
+class Collected:
+    """Violations (or warnings) as they are found: all are counted, the first KEEP_VIOLATIONS kept
+    (a million bad entries must not make a million objects live at once)."""
+
+    __slots__ = ("kept", "total")
+
+    def __init__(self) -> None:
+        self.kept: list = []
+        self.total = 0
+
+    def append(self, v) -> None:
+        self.total += 1
+        if len(self.kept) < KEEP_VIOLATIONS:
+            self.kept.append(v)
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self):
+        return iter(self.kept)
+
+
+def _reported(found: Collected, declared, severity: str) -> list:
+    """The first MAX_VIOLATIONS in declaration order, and F118 with the count of the rest."""
+    out = _in_order(found.kept, declared) if severity == "error" else list(found.kept)
+    if found.total <= MAX_VIOLATIONS:
+        return out
+    what = "violations" if severity == "error" else "warnings"
+    return out[:MAX_VIOLATIONS] + [FactViolation(
+        path="$", code="F118", severity=severity,
+        message=f"{found.total - MAX_VIOLATIONS} more {what} not shown ({found.total} in all)")]
+
+
 # ---- containers -----------------------------------------------------------------------------
 # A container check is `check(v, path, errors, warnings) -> value | None`: it appends
 # FactViolations (it knows the path) and returns None when the value itself is unusable.
@@ -630,6 +732,9 @@ def _record_check(t: m.Type):
         tv = type(v)
         if tv is not dict and tv is not Pairs and not isinstance(v, Mapping):
             _bad(errors, path, Problem("F101", f"expected an object with keys {_names(keys)}, got {_show(v)}"))
+            return None
+        if len(v) > MAX_KEYS:
+            _bad(errors, path, _too_many_keys(len(v)))
             return None
         if tv is not dict and getattr(v, "duplicates", None):
             _duplicates(path, v, errors)
@@ -670,6 +775,9 @@ def _line_check(t: m.Type, field_bounds: dict):
         if tv is not dict and tv is not Pairs and not isinstance(v, Mapping):
             _bad(errors, f"{path}[{i}]", Problem("F101", f"expected an object with the fields "
                                                          f"{_names(names)}, got {_show(v)}"))
+            return None
+        if len(v) > MAX_KEYS:
+            _bad(errors, f"{path}[{i}]", _too_many_keys(len(v)))
             return None
         here = None  # the line's path, made on the first problem only
         if tv is not dict and getattr(v, "duplicates", None):
@@ -718,6 +826,10 @@ def _list_check(decl: m.FactDecl, element_limits=()):
             _bad(errors, path, Problem("F101", f"expected a list, got {_show(v)}"))
             return None
         size = len(v)
+        if size > MAX_LIST_ENTRIES:  # refused before any entry is read
+            _bad(errors, path, Problem("F116", f"has {size} entries; a fact's list may have at most "
+                                               f"{MAX_LIST_ENTRIES}"))
+            return None
         if limit is not None and size > limit:
             _bad(errors, path, Problem("F108", f"has {size} entries; at most {limit} are allowed (rule: `{rule}`)"))
         if minimum is not None and size < minimum:
@@ -806,8 +918,10 @@ class FactValidator:
         if tf is not dict and tf is not Pairs and not isinstance(facts, Mapping):
             raise FactError([FactViolation(path="$", code="F101",
                                            message=f"expected an object of facts (`{{...}}`), got {_show(facts)}")])
-        errors: list = []
-        warnings: list = []
+        if len(facts) > MAX_KEYS:
+            raise FactError([FactViolation(path="$", code="F117", message=_too_many_keys(len(facts)).message)])
+        errors = Collected()
+        warnings = Collected()
         if tf is not dict and getattr(facts, "duplicates", None):
             _duplicates("$", facts, errors)
         read = {}
@@ -842,9 +956,9 @@ class FactValidator:
         if self._bounded:
             env = read if not broken else {k: v for k, v in read.items() if k not in broken}
             self._check_bounds(read, env, errors)
-        if errors:
-            raise FactError(_in_order(errors, self.declared), warnings)
-        return read, tuple(warnings)
+        if errors.total:
+            raise FactError(_reported(errors, self.declared, "error"), _reported(warnings, self.declared, "warning"))
+        return read, tuple(_reported(warnings, self.declared, "warning"))
 
     def _unknown(self, facts, warnings):
         absent = None

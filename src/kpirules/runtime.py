@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, Inexact, 
 from . import dates, teams
 from . import exact as x
 from . import tiers as _tiers
+from .limits import MAX_COMPUTE_EXPONENT, MAX_ROUND_EXPONENT
 
 # Operations whose exact result fits in PRECISION digits stay Decimal; the others become
 # fractions (exact.py settles a fraction back to a Decimal when its expansion terminates).
@@ -56,6 +57,11 @@ settle = x.settle  # a computed number in its canonical type: Decimal, or Ratio 
 
 
 def _exact(fn, a, b, span):
+    # The exact fallback's cost grows with the square of its operands' digits: past
+    # MAX_COMPUTE_EXPONENT (limits.py) an operand is refused (R003) before anything is computed.
+    if _huge(a) or _huge(b):
+        raise Failure(f"a number in `{span.text}` has more than {MAX_COMPUTE_EXPONENT} digits; values are "
+                      f"limited to smaller ones (check the facts and the formula)", span, code="R003")
     try:
         return fn(a, b)
     except x.DivideByZero:
@@ -116,10 +122,40 @@ def ceil_steps(q) -> Decimal:
 
 
 def round_to(v, quantum: Decimal, mode: str, span):
+    if _too_large_to_round(v):
+        raise Failure(f"the value reaching `{span.text}` is 10^{MAX_ROUND_EXPONENT} or more; rounding is "
+                      f"limited to smaller values (check the facts and the formula)", span, code="R002")
     try:
         return x.round_to(v, quantum, mode)
     except (Overflow, InvalidOperation, OverflowError):
         raise _too_large(span) from None
+
+
+_ROUND_LIMIT = 10**MAX_ROUND_EXPONENT
+_COMPUTE_BITS = int(MAX_COMPUTE_EXPONENT * 3.3219280948873626) + 1  # log2(10)
+
+
+def _huge(v) -> bool:
+    """Whether an operand is past MAX_COMPUTE_EXPONENT digits (on its exponent or its integers'
+    bit lengths: nothing is computed with it)."""
+    if type(v) is Decimal:
+        return v.is_finite() and bool(v) and abs(v.adjusted()) > MAX_COMPUTE_EXPONENT
+    try:
+        return v.numerator.bit_length() + v.denominator.bit_length() > _COMPUTE_BITS
+    except AttributeError:
+        return False
+
+
+def _too_large_to_round(v) -> bool:
+    """Whether |v| >= 10^MAX_ROUND_EXPONENT (R002): checked on the exponent or the integers,
+    never by computing with the value."""
+    if type(v) is Decimal:
+        return v.is_finite() and bool(v) and v.adjusted() >= MAX_ROUND_EXPONENT
+    try:
+        num, den = v.numerator, v.denominator
+    except AttributeError:
+        return False
+    return abs(num) >= _ROUND_LIMIT * den
 
 
 def no_row(table: str, key, span):

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import bisect
+import re
 
 import attrs
+
+_NEWLINE = re.compile("\n")
+# Texts longer than this (twice the largest policy, E106) are not indexed by line.
+_INDEXED_CHARS = 4_000_000
 
 
 @attrs.frozen(kw_only=True)
@@ -15,21 +20,32 @@ class SourceFile:
     text: str
     _line_starts: tuple[int, ...] = attrs.field(eq=False, repr=False, default=None)
 
-    def __attrs_post_init__(self) -> None:
-        starts = [0]
-        for i, ch in enumerate(self.text):
-            if ch == "\n":
-                starts.append(i + 1)
-        object.__setattr__(self, "_line_starts", tuple(starts))
+    def _starts(self) -> tuple[int, ...]:
+        # Built on first use, not when the file is read: a text refused for its size (E106) is
+        # never indexed, and an index is one pass of the regex engine, not a Python loop.
+        if self._line_starts is None:
+            starts = [0]
+            starts.extend(m.end() for m in _NEWLINE.finditer(self.text))
+            object.__setattr__(self, "_line_starts", tuple(starts))
+        return self._line_starts
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based line and column (in characters) of an offset."""
         offset = max(0, min(offset, len(self.text)))
-        line = bisect.bisect_right(self._line_starts, offset) - 1
-        return line + 1, offset - self._line_starts[line] + 1
+        if self._line_starts is None and len(self.text) > _INDEXED_CHARS:
+            # A text too large to be a policy (E106) is never indexed: counted up to the offset.
+            return self.text.count("\n", 0, offset) + 1, offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        starts = self._starts()
+        line = bisect.bisect_right(starts, offset) - 1
+        return line + 1, offset - starts[line] + 1
 
     def line_text(self, line: int) -> str:
-        start = self._line_starts[line - 1]
+        if self._line_starts is None and len(self.text) > _INDEXED_CHARS:
+            start = 0
+            for _ in range(line - 1):
+                start = self.text.index("\n", start) + 1
+        else:
+            start = self._starts()[line - 1]
         end = self.text.find("\n", start)
         return self.text[start:] if end < 0 else self.text[start:end]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -113,7 +114,9 @@ def compare(claimed: dict, fresh: dict) -> tuple[list, list, int]:
     claimed_stamp = claimed.get("stamp")
     said_stamp = claimed_stamp if isinstance(claimed_stamp, dict) else {}
     for key in ("name", "version", "sha256"):
-        said, got = (claimed.get("policy") or {}).get(key), fresh["policy"].get(key)
+        said_policy = claimed.get("policy")
+        said = said_policy.get(key) if isinstance(said_policy, dict) else None
+        got = fresh["policy"].get(key)
         if key == "sha256" and said == said_stamp.get("policy_sha256") and said != got:
             continue  # the same difference as the stamp's, said once
         if said != got:
@@ -122,7 +125,8 @@ def compare(claimed: dict, fresh: dict) -> tuple[list, list, int]:
         said, got = claimed.get(key, _ABSENT), fresh.get(key, _ABSENT)
         if said != got:
             problems.append(f"{key}: result says {show(said)}, re-evaluation gives {show(got)}")
-    said_values = claimed.get("values") or {}
+    values = claimed.get("values")
+    said_values: dict = values if isinstance(values, dict) else {}
     names = list(fresh["values"]) + [k for k in said_values if k not in fresh["values"]]
     for name in names:
         said, got = said_values.get(name, _ABSENT), fresh["values"].get(name, _ABSENT)
@@ -139,6 +143,10 @@ def compare(claimed: dict, fresh: dict) -> tuple[list, list, int]:
         if len(found) > MAX_TRACE_DIFFERENCES:
             problems.append(f"trace: {len(found) - MAX_TRACE_DIFFERENCES} more differences not shown")
     return problems, notes, len(names)
+
+
+# Never written out as they are: controls, bidi overrides, separators, lone surrogates.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
 
 
 class _Absent:
@@ -158,7 +166,10 @@ def show(v) -> str:
     from .audit import visible  # a forged text cannot write escape sequences to the terminal
     if isinstance(v, str):
         return visible(v) if v else '""'
-    text = visible(json.dumps(v, ensure_ascii=False, sort_keys=True))
+    try:
+        text = visible(json.dumps(v, ensure_ascii=False, sort_keys=True))
+    except (TypeError, ValueError, RecursionError):  # keys of mixed types, or nesting too deep
+        text = repr(type(v).__name__)
     return text if len(text) <= 80 else text[:77] + "..."
 
 

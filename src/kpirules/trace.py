@@ -196,16 +196,17 @@ def _per_member_node(ev: ir.Evaluation, d: ir.Value, events, xs, shown, tables) 
             got = xs[e.rid]
             children.append(_node(f"{id_}/{len(children)}", "allocation", d.name, d.label, got["amount"], e.span,
                                   _reason("allocation.total", {
-                                      "amount": got["amount"], "count": len(got["members"]),
+                                      "amount": got["amount"], "count": Decimal(len(got["members"])),
                                       "weight_formula": e.weight.span.text, "total_weight": got["total_weight"],
-                                      "quantum": got["quantum"], "leftover": got["leftover"], "ties": got["ties"],
+                                      "quantum": got["quantum"], "leftover": Decimal(got["leftover"]), "ties": got["ties"],
                                       "unallocated": got["unallocated"]}, {"total_weight": "number"}),
                                   formula=e.span.text, display=d.type.display))
     members = [e for e in events if e["kind"] == "member"]
     for e in members:
         children.append(_member_node(f"{id_}/{len(children)}", d, c, e, team, xs, shown, tables))
     result = shown[d.name]
-    reason = _reason(f"{kind}.per_member", {"formula": c.expr.span.text, "count": len(members), "list": d.per})
+    reason = _reason(f"{kind}.per_member", {"formula": c.expr.span.text, "count": Decimal(len(members)),
+                                              "list": d.per})
     node = _node(id_, kind, d.name, d.label, result, d.span, reason, formula=c.expr.span.text,
                  reads=_reads(d, tables, shown), cites=d.cites, notes=d.notes, children=children,
                  display=d.type.display)
@@ -244,13 +245,13 @@ def _member_node(id_: str, d: ir.Value, c: ir.Formula, e: dict, team, team_xs, s
             value = got["values"][i]
             place = public_value(got["places"][i])
             if t.kind == "percentile":
-                reason = _reason("percentile.placed", {"value": value, "lower": got["lower"][i],
-                                                       "others": got["count"] - 1, "place": place},
+                reason = _reason("percentile.placed", {"value": value, "lower": Decimal(got["lower"][i]),
+                                                       "others": Decimal(got["count"] - 1), "place": place},
                                  {"value": "number", "place": "percent"})
             else:
                 tied = got["tied"][i] if t.kind != "ordinal" else 1
-                reason = _reason("rank.placed", {"value": value, "place": place, "count": got["count"],
-                                                 "order": t.order, "tied": tied}, {"value": "number"})
+                reason = _reason("rank.placed", {"value": value, "place": place, "count": Decimal(got["count"]),
+                                                 "order": t.order, "tied": Decimal(tied)}, {"value": "number"})
             children.append(_node(cid, "ranking", d.name, _key_text(key), place, t.span, reason,
                                   formula=t.span.text, display="percent" if t.kind == "percentile" else "integer"))
     children.extend(_call_node(id_, len(children), call, tables) for call in e["calls"])

@@ -2918,6 +2918,36 @@ case("v-assert-holds", construct="assertions", policy=ASSERTS, facts={"pool": "1
      values={"left": "40"})
 r001("assert-fails", ASSERTS, {"pool": "100", "paid": "160"}, "assert", construct="assertions")
 
+# ---- limits (docs/limits.md); E322, E323 and F003 need inputs of megabytes: tests/test_limits.py ----
+policy_error("pattern-repeats-too-often", "E320", evaluation('''\
+fact code: text matching "[A-Z]{2}-[0-9]{5000}"
+output c = code
+'''), 'matching "', construct="facts: constraints")
+_CHAIN = ['policy demo version "1"', ""] + [f"function step{i}(x: number) = step{i + 1}(x) + 1" for i in range(33)]
+_CHAIN += ["function step33(x: number) = x", "", "evaluation monthly:", "    fact base: number",
+           "    output total = step0(base)"]
+# 34 functions, each calling the next: more than 32
+policy_error("function-chain-too-long", "E321", "\n".join(_CHAIN) + "\n", "step0(x", construct="declared functions")
+LIMITS = evaluation('''\
+fact note: text
+fact scores: list of number
+fact extra: record of number (a, b)
+output n = count(scores)
+''')
+case("f-F115-text-too-long", construct="facts", policy=LIMITS,
+     facts={"note": "x" * 10_001, "scores": [], "extra": {"a": 1, "b": 2}}, fact_errors=[("F115", "note")])
+case("f-F116-list-too-long", construct="list rules", policy=LIMITS,
+     facts={"note": "", "scores": [0] * 10_001, "extra": {"a": 1, "b": 2}}, fact_errors=[("F116", "scores")])
+case("f-F117-too-many-keys", construct="facts", policy=LIMITS,
+     facts={"note": "", "scores": [], "extra": {"a": 1, "b": 2, **{f"k{i}": 0 for i in range(1000)}}},
+     fact_errors=[("F117", "extra")])
+# 101 bad entries: the first 100 are reported, then F118 counts the rest
+case("f-F118-violations-past-the-first-hundred", construct="facts", policy=LIMITS,
+     facts={"note": "", "scores": ["x"] * 101, "extra": {"a": 1, "b": 2}},
+     fact_errors=[("F103", f"scores[{i}]") for i in range(100)] + [("F118", "$")])
+case("f-F119-lone-surrogate", construct="facts", policy=LIMITS,
+     raw_facts='{"note": "ab\\ud800", "scores": [], "extra": {"a": 1, "b": 2}}', fact_errors=[("F119", "note")])
+
 
 # The sections of docs/language.md the short labels above stand for (a case's `construct` is the
 # section's title; "Diagnostics" is docs/diagnostics.md: files too large, missing, too many problems).

@@ -7,6 +7,7 @@ why there is none (so one mistake is reported once, not again by every expressio
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 from .. import dates
@@ -103,7 +104,7 @@ def visit_Name(st, e: n.Name, ctx: Ctx):
     if sym is None and e.name == dates.EVALUATION_DATE:
         return m.DATE  # the as-of date of the evaluation (`--as-of`, `as_of=`)
     if sym is None:
-        candidates = list(ctx.scope) + list(ctx.fields)
+        candidates = itertools.chain(ctx.scope, ctx.fields)  # listed only if a suggestion is looked for
         st.err("E201", f"unknown name `{e.name}`", e.span, st.did_you_mean(e.name, candidates))
         return None
     if sym.kind in ("table", "bands"):

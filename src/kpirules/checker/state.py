@@ -10,6 +10,7 @@ import attrs
 from .. import model as m
 from .. import nodes as n
 from ..diagnostics import Diagnostic, did_you_mean, error, warning
+from ..limits import MAX_SUGGESTIONS
 from ..source import SourceFile, Span
 
 # Passes that run before any evaluation is checked record their suggestions under this index;
@@ -70,6 +71,7 @@ class State:
     ladders: dict = attrs.Factory(dict)            # names: shared ladders
     functions: dict = attrs.Factory(dict)          # names: functions, first of each name
     function_types: dict = attrs.Factory(dict)     # functions: name -> result type
+    suggestions: int = 0                           # did-you-mean looked for so far (limits.py)
     calling: tuple = ()                            # functions: those being typed, to find recursion
     evaluations: list = attrs.Factory(list)        # names: EvaluationState, duplicates left out
     # "did you mean" offers, by the evaluation being checked when they were made (see `unused`).
@@ -95,6 +97,11 @@ class State:
 
     def did_you_mean(self, name, candidates) -> str | None:
         """The help for a misspelled name; the name offered is remembered as meant to be used."""
+        # Only MAX_DIAGNOSTICS diagnostics are shown: past MAX_SUGGESTIONS, none is looked for,
+        # so that a policy of thousands of unknown names is checked in time linear in its size.
+        self.suggestions += 1
+        if self.suggestions > MAX_SUGGESTIONS:
+            return None
         candidates = list(candidates)
         help = did_you_mean(name, candidates)
         if help is not None:

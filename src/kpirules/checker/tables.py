@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from .. import model as m
 from .. import nodes as n
+from ..limits import MAX_TABLE_ROWS
+from ..parser import table_too_large
 from ..source import Span
 from . import versions
 from .state import State, describe, scalar_type, show_key
@@ -18,6 +20,9 @@ def run(st: State) -> None:
         if t.name in st.tables:
             st.err("E202", f"duplicate table `{t.name}`", t.span,
                    f"the first is at line {st.tables[t.name].span.line}")
+            continue
+        if len(t.rows) > MAX_TABLE_ROWS:  # the parser refuses most such tables before parsing them
+            st.diags.append(table_too_large(st.source, t.span.start, t.span.end, t.name, len(t.rows)))
             continue
         value_type = scalar_type(t.value_type)
         if t.rows and all(isinstance(r.key, n.Version) for r in t.rows):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +9,9 @@ import attrs
 
 from .. import model as m
 from .. import nodes as n
+from .. import patterns
 from ..diagnostics import did_you_mean
+from ..limits import MAX_PATTERN_REPEAT
 from .expressions import boolean, clauses, points, same_unit, type_of
 from .ladders import steps as ladder_steps
 from .state import Ctx, EvaluationState, State, describe, fact_type
@@ -66,10 +67,16 @@ def _bounds(st: State, t: n.ScalarType, ftype: m.Type, scope, used, owner) -> tu
                 st.err("E301", f"`matching` applies to text facts, not {t.kind}", c.span,
                        "declare the fact as `text matching \"...\"`")
             try:
-                re.compile(c.pattern)
-            except re.error as exc:
-                st.err("E312", f"invalid pattern `{c.pattern}`: {exc}", c.span,
-                       "a pattern is a regular expression, e.g. `\"[0-9]{4}-[0-9]{2}\"`")
+                patterns.compile(c.pattern)
+            except patterns.PatternError as exc:
+                if exc.code == "E320":
+                    st.err("E320", f"pattern `{c.pattern}` is too costly: {exc.message}", c.span,
+                           f"a part of a pattern may repeat at most {MAX_PATTERN_REPEAT} times; "
+                           f"write `+` or `*` for longer runs")
+                else:
+                    st.err("E312", f"invalid pattern `{c.pattern}`: {exc.message}", c.span,
+                           "a pattern is a regular expression (RE2 syntax: no backreferences or "
+                           "lookaround), e.g. `\"[0-9]{4}-[0-9]{2}\"`")
             out.append(m.Bound(op="matching", value=c.pattern, span=c.span))
             continue
         if t.kind in ("text", "boolean"):

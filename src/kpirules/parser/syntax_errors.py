@@ -14,6 +14,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
 from ..diagnostics import error
+from ..limits import MAX_SUGGEST_CHARS
 from ..source import SourceFile, Span
 from .lalr import MAX_DEPTH, BadDedent, TooDeep
 from .scanner import bad_escape, brackets, comment_start, is_comment_line, lines, skip_blank
@@ -116,7 +117,8 @@ def _found(tok: Token) -> str:
         return "end of the indented block"
     if tok.type == "$END":
         return "end of the file"
-    return f"`{tok}`"
+    text = str(tok)
+    return f"`{text if len(text) <= 60 else text[:59] + '…'}`"  # a token may be a megabyte long
 
 
 def _expected(parser: Lark, text: str, exc) -> tuple[set, Token | None]:
@@ -225,6 +227,10 @@ def _character_diagnostic(parser: Lark, source: SourceFile, exc: UnexpectedChara
 
 def invisible(source: SourceFile, offset: int):
     ch = source.text[offset]
+    if "\ud800" <= ch <= "\udfff":
+        return error("E101", f"lone surrogate U+{ord(ch):04X} is not a character",
+                     Span(source=source, start=offset, end=offset + 1),
+                     "the text was not decoded from valid UTF-8; save the policy as UTF-8 and load it again")
     name = unicodedata.name(ch, "").lower()
     return error("E101", f"invisible character U+{ord(ch):04X}" + (f" ({name})" if name else "")
                  + " is not allowed",
@@ -343,6 +349,8 @@ def _declared_keyword(parser: Lark, source: SourceFile, tok: Token | None):
 
 def _close_keyword(word: str, keywords) -> str | None:
     import difflib
+    if len(word) > MAX_SUGGEST_CHARS:  # a long word resembles no keyword
+        return None
     match = difflib.get_close_matches(word, keywords, n=1, cutoff=0.7)
     return match[0] if match else None
 
@@ -417,7 +425,8 @@ _HIDDEN = frozenset("\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202
                     "\u2069\u200e\u200f\u061c\u00ad\u180e")
 
 
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f" + "".join(sorted(_HIDDEN)) + "]")
+# Lone surrogates (U+D800-U+DFFF) are no characters at all: text that was not valid UTF-8.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff" + "".join(sorted(_HIDDEN)) + "]")
 
 
 def first_control_character(text: str):

@@ -402,10 +402,29 @@ def _records(value, lang):
 _MD_SPECIAL = re.compile(r"[\\`*\[\]<>|~&]|(?<!\w)_|_(?!\w)")
 
 
+# Every line break Markdown or a viewer may honour (CR, LF, CRLF, VT, FF, the file/group/record
+# separators, NEL, U+2028, U+2029), with the spaces around it: folded into one space, so that a
+# fact's text can never start a line of its own (a forged heading, rule, quote or list).
+_LINE_BREAK = re.compile("\\s*[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]\\s*")
+# Other controls and invisible characters (ESC, C1, bidi overrides): shown as `<U+001B>`.
+_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
+                        "\ud800-\udfff]")
+# What would start a block if the text began a line (a heading, a list item, a setext underline):
+# the text never does, but a renderer that put it first must not make it markup.
+_BLOCK_START = re.compile(r"^(?:#{1,6}|[-+*]|[0-9]{1,9}[.)])(?=[ \t]|$)|^(?:=+|-+)[ \t]*$")
+
+
 def md(text) -> str:
-    """Policy text escaped for Markdown (inline, and safe in a table cell)."""
-    text = re.sub(r"\s*\n\s*", " ", str(text))
-    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
+    """Policy or fact text escaped for Markdown (inline, and safe in a table cell): line breaks
+    folded, controls made visible, markup characters escaped, a block marker at its start too."""
+    text = _LINE_BREAK.sub(" ", str(text))
+    text = _INVISIBLE.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", text).lstrip(" \t")
+    text = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
+    m = _BLOCK_START.match(text)
+    if m:
+        # `1.` is escaped at its dot (`1\.`); any other marker at its first character.
+        text = (text[:m.end() - 1] + "\\" + text[m.end() - 1:]) if text[:1].isdigit() else "\\" + text
+    return text
 
 
 def render(result: dict, explain: bool = False, lang: str = "en") -> str:

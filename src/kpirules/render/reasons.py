@@ -283,7 +283,7 @@ def sentence(reason: dict, lang: str = "en", display: str = "number") -> str:
         out["leftover_text"] = ((f"; received one leftover {out['quantum']}" if lang == "en"
                                  else f";获得一个余下的 {out['quantum']}") if params.get("leftover") else "")
     if code == "rank.placed":
-        tied = params.get("tied") or 1
+        tied = int(Decimal(str(params.get("tied") or 1)))  # a Decimal, or its JSON decimal string
         out["tied_text"] = ((f"; {tied} members share this value" if lang == "en" else f";{tied} 人并列")
                             if tied > 1 else "")
     if code == "function.called":

@@ -6,7 +6,31 @@ document. Labels are the policy's own; sentences come from render/reasons.py in 
 
 from __future__ import annotations
 
+import re
+
 from .reasons import number, sentence
+
+# What a terminal would act on or hide, from any text a result holds (a fact's text reaches the
+# statement as it was given): C0 and C1 controls (ESC and CSI start escape sequences; CR and LF
+# would start forged lines), bidi overrides and isolates, zero-width and line/paragraph
+# separators, lone surrogates. Each is shown as `<U+001B>`, as diagnostics show them.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff"
+                        "\ud800-\udfff]")
+
+
+def visible(line: str) -> str:
+    """One line of output with every control or invisible character shown as `<U+XXXX>`."""
+    return _INVISIBLE.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", line)
+
+
+def visible_lines(lines) -> str:
+    """Lines joined, each made visible (no final line break)."""
+    return "\n".join(visible(line) for line in lines)
+
+
+def _join(lines) -> str:
+    # Each element is one line by construction: a line break inside one came from the result.
+    return "\n".join(visible(line) for line in lines) + "\n"
 
 _HEAD = {
     "en": {"policy": "policy", "version": "version", "evaluation": "evaluation", "facts": "Facts",
@@ -40,7 +64,7 @@ def render(result: dict, explain: bool = False, lang: str = "en") -> str:
         for name, value in result["values"].items():
             lines.append(f"  {name.ljust(width)}  {_plain(value)}")
         _warnings(result, lines)
-        return "\n".join(lines) + "\n"
+        return _join(lines)
     lines.append(f"{h['sha']} {policy['sha256']}")
     lines.append("")
     lines.append(h["facts"])
@@ -54,7 +78,7 @@ def render(result: dict, explain: bool = False, lang: str = "en") -> str:
         lines.append("")
         lines.extend(render_node(node, lang))
     _warnings(result, lines)
-    return "\n".join(lines) + "\n"
+    return _join(lines)
 
 
 def render_node(node: dict, lang: str = "en") -> list:
