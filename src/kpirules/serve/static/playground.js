@@ -440,6 +440,16 @@ function markProblems(problems) {
   }
 }
 
+// A value as the table shows it; a per-member value (an object from member key to value, in list
+// order) as `E01: 2694.78, E02: 2987.70`.
+function shownValue(value) {
+  if (typeof value === "boolean") return String(value);
+  if (value && typeof value === "object") {
+    return Object.entries(value).map(([k, v]) => `${k}: ${shownValue(v)}`).join(", ");
+  }
+  return value;
+}
+
 function showResult(result, outputs, labelled) {
   const body = $("values").tBodies[0];
   body.replaceChildren();
@@ -451,7 +461,7 @@ function showResult(result, outputs, labelled) {
     const value = result.values[name];
     const row = el("tr", { class: outputs.includes(name) ? "output" : "", "data-value": name },
       el("td", { text: labels.get(name) ? `${labels.get(name)} (${name})` : name }),
-      el("td", { class: "num", text: typeof value === "boolean" ? String(value) : value }));
+      el("td", { class: "num", text: shownValue(value) }));
     body.append(row);
   }
 }
@@ -473,7 +483,7 @@ async function evaluate() {
     markProblems(data.result.warnings || []);
     showResult(data.result, ev.outputs, data.labels || {});
     $("statement").srcdoc = data.statement;
-    const shown = ev.outputs.map((o) => `${o} = ${data.result.values[o]}`).join(", ");
+    const shown = ev.outputs.map((o) => `${o} = ${shownValue(data.result.values[o])}`).join("; ");
     status(`evaluated: ${shown.length > 160 ? shown.slice(0, 159) + "…" : shown}`);
   } else {
     markProblems(data.error === "bad_facts" ? data.problems : []);
