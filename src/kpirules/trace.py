@@ -198,7 +198,8 @@ def _per_member_node(ev: ir.Evaluation, d: ir.Value, events, xs, shown, tables) 
                                   _reason("allocation.total", {
                                       "amount": got["amount"], "count": Decimal(len(got["members"])),
                                       "weight_formula": e.weight.span.text, "total_weight": got["total_weight"],
-                                      "quantum": got["quantum"], "leftover": Decimal(got["leftover"]), "ties": got["ties"],
+                                      "quantum": got["quantum"], "leftover": Decimal(got["leftover"]),
+                                      "ties": got["ties"],
                                       "unallocated": got["unallocated"]}, {"total_weight": "number"}),
                                   formula=e.span.text, display=d.type.display))
     members = [e for e in events if e["kind"] == "member"]
