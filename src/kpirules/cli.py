@@ -69,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--min-coverage", metavar="PERCENT",
                    help="exit 1 when the examples of a policy take fewer than PERCENT of its branches "
                         "(implies --coverage)")
+    from . import batch
+    batch.add_parser(sub)
     f = sub.add_parser("fmt", help="rewrite policies in the canonical layout (comments kept)")
     f.add_argument("paths", nargs="+", metavar="PATH", help="policy files or folders of .rules files")
     f.add_argument("--check", action="store_true",
@@ -545,6 +547,9 @@ def main(argv=None) -> int:
             return cmd_test(args)
         if args.command == "verify":
             return cmd_verify(args)
+        if args.command == "run":
+            from .batch import cmd_run
+            return cmd_run(args)
         return cmd_eval(args)
     except KpiRulesError as exc:  # any other error the library raises for bad input
         print(f"kpirules: error: {exc}", file=sys.stderr)
