@@ -41,7 +41,15 @@ from .errors import EvaluationError, FactError, PolicyError, UsageError
 
 EXIT_OK, EXIT_ROWS, EXIT_USAGE = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143
-CHUNK_ROWS = 256
+CHUNK_ROWS = 256  # rows per task sent to a worker (and per journal entry)
+
+
+def _chunk_rows() -> int:
+    """Rows per chunk: 256, or KPIRULES_CHUNK_ROWS (smaller chunks make a finer journal)."""
+    try:
+        return max(1, int(os.environ.get("KPIRULES_CHUNK_ROWS", CHUNK_ROWS)))
+    except ValueError:
+        return CHUNK_ROWS
 JOURNAL_SCHEMA = "kpirules.run-journal/1"
 FIXED_COLUMNS = ("row", "status", "error_code", "error_path", "error_message")
 _SAFE_NAME = re.compile(r"\w[\w.\-]{0,63}")
@@ -213,6 +221,7 @@ class Job:
         renderer = html_renderer if fmt == "html" else markdown_renderer
         text = renderer.render(data, explain=self.options["explain"], lang=self.options.get("lang") or "en")
         name = statement_name(number, ident) + (".html" if fmt == "html" else ".md")
+        assert self.statements is not None
         atomic_write(os.path.join(self.statements, name), text.encode("utf-8"))
 
     # -- a chunk of rows, formatted for the partial file
@@ -223,7 +232,7 @@ class Job:
         if self.out_kind == "csv":
             buf = io.StringIO()
             import csv
-            writer = csv.writer(buf, lineterminator="\n")
+            writer = csv.writer(buf, lineterminator=tabular.CSV_EOL)
             cols, kinds = self.layout.columns, self.layout.kinds
             writer.writerows(tabular.csv_cells(r, cols, kinds) for r in recs)
             text = buf.getvalue()
@@ -346,6 +355,8 @@ def _usage(message: str) -> Stop:
 def _run(args) -> int:
     in_kind = tabular.format_of(args.input)
     out_kind = tabular.format_of(args.out)
+    if os.path.isdir(args.out):
+        raise _usage(f"--out `{args.out}` is a folder; name the results file")
     if in_kind is None:
         raise _usage(f"INPUT `{args.input}` must be a .jsonl, .csv, .xlsx or .parquet file")
     if out_kind is None:
@@ -354,8 +365,6 @@ def _run(args) -> int:
         raise _usage("--explain adds each row's trace to JSONL results: use a .jsonl --out")
     if args.jobs is not None and args.jobs < 1:
         raise _usage("--jobs must be at least 1")
-    if os.path.isdir(args.out):
-        raise _usage(f"--out `{args.out}` is a folder; name the results file")
     if os.path.abspath(args.out) == os.path.abspath(args.input):
         raise _usage("--out would overwrite the input")
     for name, need in (("xlsx", "openpyxl"), ("parquet", "pyarrow")):
@@ -464,6 +473,8 @@ class _Run:
     def go(self) -> int:
         args = self.args
         resumed, offset, errors, stats_state = 0, 0, 0, None
+        part: Any
+        journal: Any
         if args.resume:
             resumed, offset, errors, stats_state = self._resume_point()
             if not resumed:
@@ -569,15 +580,23 @@ class _Run:
             while True:
                 while not exhausted and self.signal is None and len(pending) < 2 * self.jobs + 1:
                     raws = []
-                    for raw in rows:
-                        raws.append(raw)
-                        if len(raws) == CHUNK_ROWS:
-                            break
+                    size = _chunk_rows()
+                    try:
+                        for raw in rows:
+                            raws.append(raw)
+                            if len(raws) == size:
+                                break
+                    except OSError as exc:  # reading the input failed half-way
+                        raise _usage(f"cannot read INPUT `{self.args.input}`: {exc.strerror or exc}") from None
                     if not raws:
                         exhausted = True
                         break
                     if pool is None:
-                        pending.append((len(raws), _Done(job.chunk(start, raws))))
+                        try:
+                            done_chunk = job.chunk(start, raws)
+                        except OSError as exc:  # a statement could not be written
+                            raise _fail_write(self.args.statements or self.partial, exc) from None
+                        pending.append((len(raws), _Done(done_chunk)))
                     else:
                         pending.append((len(raws), pool.apply_async(_worker_chunk, (start, raws))))
                     start += len(raws)
@@ -593,7 +612,10 @@ class _Run:
                 if self.signal is not None:
                     break
                 pending.popleft()
-                data, errs, counts = future.get()
+                try:
+                    data, errs, counts = future.get()
+                except OSError as exc:  # a statement could not be written
+                    raise _fail_write(self.args.statements or self.partial, exc) from None
                 try:
                     part.write(data)
                     part.flush()
@@ -612,8 +634,6 @@ class _Run:
                 except OSError as exc:
                     raise _fail_write(self.journal_path, exc) from None
                 self._progress(done, errors, resumed)
-        except OSError as exc:  # reading the input failed half-way
-            raise _usage(f"cannot read INPUT `{self.args.input}`: {exc.strerror or exc}") from None
         finally:
             for s, handler in old.items():
                 signal.signal(s, handler)

@@ -42,6 +42,9 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Characters XML 1.0 (and so XLSX) cannot hold.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FIXED_TIME = (2000, 1, 1, 0, 0, 0)
+# CSV rows end in CRLF (RFC 4180): Python's writer then quotes any cell holding a CR or LF.
+CSV_EOL = "\r\n"
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
 class InputProblem(Exception):
@@ -69,14 +72,14 @@ def float_decimal(f: float) -> Decimal:
 
 
 def exact_in_float(text: str) -> bool:
-    """True when the decimal `text` is exactly a binary float of at most 15 significant digits."""
+    """True when the decimal `text` survives a spreadsheet's float: at most 15 significant digits
+    (so the shortest decimal of the float, as tabular input reads it back, is the same value)."""
     d = Decimal(text)
-    if not d.is_finite():
+    if not d.is_finite() or not d:
+        return d.is_finite()
+    if len(d.normalize().as_tuple().digits) > 15 or not -300 < d.adjusted() < 300:
         return False
-    if len(d.normalize().as_tuple().digits) > 15:
-        return False
-    f = float(d)
-    return Decimal(f) == d
+    return Decimal(repr(float(d))) == d
 
 
 def find_surrogate(v: Any) -> str | None:
@@ -315,9 +318,9 @@ class RowDecoder:
             return _jsonl_facts(raw)
         if len(raw) == 2 and raw[0] == "\x00csv-error":
             raise FactError([FactViolation(path="$", code="F001", message=f"this row is not CSV: {raw[1]}")])
-        facts: dict = fact_stage.Pairs()
+        facts = fact_stage.Pairs()
         facts.duplicates = {}
-        errors = []
+        errors: list[FactViolation] = []
         for i, name, key, t in self.plan:
             cell = raw[i] if i < len(raw) else None
             if cell is None or (isinstance(cell, str) and cell == ""):
@@ -422,7 +425,7 @@ def _as_text(d: Decimal) -> str:
 
 def csv_line(cells: list) -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(cells)
+    csv.writer(buf, lineterminator=CSV_EOL).writerow(cells)
     return buf.getvalue()
 
 
@@ -443,14 +446,20 @@ def csv_cells(row: dict, columns: list[str], kinds: dict[str, str]) -> list:
     return cells
 
 
-def _xlsx_cell(v, kind: str):
+def _xlsx_cell(ws, v, kind: str):
     if v is None or isinstance(v, (bool, int)):
         return v
     if isinstance(v, str):
         if kind == "number" and _PLAIN_NUMBER.fullmatch(v):
             if exact_in_float(v):
+                from openpyxl.cell import WriteOnlyCell
                 d = Decimal(v)
-                return int(d) if d == d.to_integral_value() and abs(d) < 2**53 else float(d)
+                exponent = d.as_tuple().exponent
+                places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+                cell = WriteOnlyCell(ws, value=int(d) if places == 0 else float(d))
+                if places:  # the digits as computed stay on screen: 7488.00, not 7488
+                    cell.number_format = "0." + "0" * places
+                return cell
             return v
         return _ILLEGAL_XML.sub(lambda mo: f"\\x{ord(mo.group()):02x}", safe_text(v))
     return _ILLEGAL_XML.sub(lambda mo: f"\\x{ord(mo.group()):02x}", safe_text(json.dumps(v, ensure_ascii=False)))
@@ -471,7 +480,7 @@ def write_xlsx(spool: str, target: str, columns: list[str], kinds: dict[str, str
     with open(spool, encoding="utf-8") as fh:
         for line in fh:
             row = json.loads(line)
-            ws.append([_xlsx_cell(row.get(c), kinds.get(c, "text")) for c in columns])
+            ws.append([_xlsx_cell(ws, row.get(c), kinds.get(c, "text")) for c in columns])
     loose = target + ".zip"
     wb.save(loose)
     _fix_zip_times(loose, target)
@@ -485,6 +494,9 @@ def _fix_zip_times(source: str, target: str) -> None:
             fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the time of saving
+                dst.writestr(fixed, _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", src.read(info)))
+                continue
             with src.open(info) as r, dst.open(fixed, "w") as w:
                 while True:
                     chunk = r.read(1 << 20)
