@@ -150,7 +150,8 @@ class Job:
         self.evaluation = program.evaluation.name
         self.types = {d.name: d.type for d in program.model.facts}
         self.declared = set(self.types)
-        self.decoder = tabular.RowDecoder(columns, self.types)
+        self.decoder = tabular.RowDecoder(columns, self.types, keep_undeclared=False)
+        self.decoder.all_text = options.get("in_kind") == "csv"
         self.layout = Layout(program, self.id_field, columns, options["explain"])
         self.out_kind = options["out_kind"]
         self.statements = options.get("statements")
@@ -166,10 +167,13 @@ class Job:
         ident = None
         facts = None
         try:
+            if self.decoder.columns is not None and layout.id_column is not None:
+                ident = self.decoder.raw_cell(raw, self.id_field)
             facts = self.decoder.decode(raw)
-            ident = facts.get(self.id_field)
+            if self.decoder.columns is None:
+                ident = facts.get(self.id_field)
             given = facts
-            if self.id_field in facts and self.id_field not in self.declared:
+            if self.decoder.columns is None and self.id_field in facts and self.id_field not in self.declared:
                 given = _without(facts, self.id_field)
             explain = self.options["explain"] or bool(self.statements)
             result = self.policy.evaluate(given, evaluation=self.evaluation, explain=explain, as_of=self.as_of)
@@ -416,7 +420,7 @@ class _Run:
         self.out_kind = out_kind
         self.options = {
             "policy": args.policy, "evaluation": program.evaluation.name, "as_of": args.as_of,
-            "id_field": args.id_field, "explain": bool(args.explain), "out_kind": out_kind,
+            "id_field": args.id_field, "explain": bool(args.explain), "out_kind": out_kind, "in_kind": reader.kind,
             "statements": args.statements, "format": args.format, "lang": args.lang, "stats": bool(args.stats),
         }
         self.layout = Layout(program, args.id_field, reader.columns, bool(args.explain))

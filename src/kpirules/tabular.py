@@ -282,31 +282,43 @@ def open_reader(path: str) -> Reader:
 
 # ---- a row of cells -> facts ----------------------------------------------------------------
 
+_TEXT_KINDS = frozenset(("number", "text", "enum", "date", "period"))
+_BOOLEANS = {"true": True, "false": False}
+
+
 class RowDecoder:
     """Turns a raw row into a fact set, by the declared types of the evaluation's facts."""
 
-    def __init__(self, columns: tuple[str, ...] | None, types: dict[str, m.Type]):
+    def __init__(self, columns: tuple[str, ...] | None, types: dict[str, m.Type], keep_undeclared: bool = True):
         self.columns = columns
         self.types = types
-        self.plan: list[tuple[int, str, str | None, m.Type | None]] = []
+        # (column index, fact, record key or None, declared type, a text cell is the value as is)
+        self.plan: list[tuple[int, str, str | None, m.Type | None, bool]] = []
+        self.all_text = False  # every cell is a str (CSV): the surrogate check is one search
+        self._index = {name: i for i, name in enumerate(columns or ())}
         if columns is not None:
             for i, name in enumerate(columns):
                 if not name:
                     continue
                 head, dot, rest = name.partition(".")
+                if not keep_undeclared and name not in types and head not in types:
+                    continue  # an undeclared column (the id, a note): ignored, so not even read
                 if name in types or not dot:
-                    self.plan.append((i, name, None, types.get(name)))
+                    t = types.get(name)
+                    self.plan.append((i, name, None, t, t is not None and t.kind in _TEXT_KINDS))
                 else:
                     t = types.get(head)
                     element = t.element if t is not None and t.kind == "record" else None
-                    self.plan.append((i, head, rest, element))
+                    self.plan.append((i, head, rest, element, element is not None and element.kind in _TEXT_KINDS))
 
     def raw_cell(self, raw, name: str):
         """The cell of column `name` of a table row as read (None when absent): the id of a row
         whose facts cannot be read."""
-        if self.columns is None or name not in self.columns or not isinstance(raw, tuple):
+        if self.columns is None or not isinstance(raw, tuple) or (raw and raw[0] == "\x00csv-error"):
             return None
-        i = self.columns.index(name)
+        i = self._index.get(name)
+        if i is None:
+            return None
         cell = raw[i] if i < len(raw) else None
         if isinstance(cell, float):
             return float_decimal(cell)
@@ -318,32 +330,43 @@ class RowDecoder:
             return _jsonl_facts(raw)
         if len(raw) == 2 and raw[0] == "\x00csv-error":
             raise FactError([FactViolation(path="$", code="F001", message=f"this row is not CSV: {raw[1]}")])
-        facts = fact_stage.Pairs()
-        facts.duplicates = {}
-        errors: list[FactViolation] = []
-        for i, name, key, t in self.plan:
-            cell = raw[i] if i < len(raw) else None
-            if cell is None or (isinstance(cell, str) and cell == ""):
+        # Plain dicts: a header names each column once, so no key can come twice (a JSON cell
+        # remembers its own duplicate keys).
+        facts: dict = {}
+        errors: list[FactViolation] | None = None
+        n = len(raw)
+        for i, name, key, t, simple in self.plan:
+            cell = raw[i] if i < n else None
+            if cell is None or cell == "":
                 continue
-            try:
-                value = _cell(cell, t)
-            except FactError as exc:
-                errors.extend(FactViolation(path=name if key is None else f"{name}.{key}", code=v.code,
-                                            message=v.message) for v in exc.violations)
-                continue
+            if simple and type(cell) is str:
+                value = cell  # a number fact reads the text as a decimal string, exactly
+            elif t is not None and t.kind == "boolean" and type(cell) is str and cell.lower() in _BOOLEANS:
+                value = _BOOLEANS[cell.lower()]
+            else:
+                try:
+                    value = _cell(cell, t)
+                except FactError as exc:
+                    errors = errors or []
+                    errors.extend(FactViolation(path=name if key is None else f"{name}.{key}", code=v.code,
+                                                message=v.message) for v in exc.violations)
+                    continue
             if key is None:
                 facts[name] = value
             else:
                 record = facts.get(name)
                 if not isinstance(record, dict):
-                    record = fact_stage.Pairs()
-                    record.duplicates = {}
+                    record = {}
                     facts[name] = record
                 record[key] = value
         if errors:
             raise FactError(errors)
-        bad = find_surrogate(facts)
-        if bad is not None:
+        # Bytes that are not UTF-8 (read as lone surrogates) or a `\ud800` escape of a JSON cell.
+        if self.all_text:
+            found = _SURROGATE.search("".join(raw))
+        else:
+            found = find_surrogate(facts)
+        if found:
             raise FactError([FactViolation(path="$", code="F002",
                                            message="this row is not UTF-8 text (or holds a lone surrogate)")])
         return facts
@@ -370,7 +393,11 @@ def _cell(cell, t: m.Type | None):
     if isinstance(cell, str):
         if kind in ("list", "record") or (kind is None and cell[:1] in ("[", "{")):
             try:
-                return json_value(cell)
+                value = json_value(cell)
+                if "\\u" in cell and find_surrogate(value) is not None:
+                    raise FactError([FactViolation(path="$", code="F002",
+                                                   message="holds a lone surrogate, which is not a character")])
+                return value
             except json.JSONDecodeError as exc:
                 if kind is None:
                     return cell
