@@ -339,6 +339,7 @@ class RowDecoder:
             cell = raw[i] if i < n else None
             if cell is None or cell == "":
                 continue
+            value: Any
             if simple and type(cell) is str:
                 value = cell  # a number fact reads the text as a decimal string, exactly
             elif t is not None and t.kind == "boolean" and type(cell) is str and cell.lower() in _BOOLEANS:
@@ -362,10 +363,7 @@ class RowDecoder:
         if errors:
             raise FactError(errors)
         # Bytes that are not UTF-8 (read as lone surrogates) or a `\ud800` escape of a JSON cell.
-        if self.all_text:
-            found = _SURROGATE.search("".join(raw))
-        else:
-            found = find_surrogate(facts)
+        found = _SURROGATE.search("".join(raw)) is not None if self.all_text else find_surrogate(facts) is not None
         if found:
             raise FactError([FactViolation(path="$", code="F002",
                                            message="this row is not UTF-8 text (or holds a lone surrogate)")])
