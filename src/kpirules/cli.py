@@ -70,8 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--min-coverage", metavar="PERCENT",
                    help="exit 1 when the examples of a policy take fewer than PERCENT of its branches "
                         "(implies --coverage)")
-    from . import batch
+    from . import batch, diff
     batch.add_parser(sub)
+    diff.add_parser(sub)
     f = sub.add_parser("fmt", help="rewrite policies in the canonical layout (comments kept)")
     f.add_argument("paths", nargs="+", metavar="PATH", help="policy files or folders of .rules files")
     f.add_argument("--check", action="store_true",
@@ -571,6 +572,9 @@ def main(argv=None) -> int:
         if args.command == "run":
             from .batch import cmd_run
             return cmd_run(args)
+        if args.command == "diff":
+            from .diff import cmd_diff
+            return cmd_diff(args)
         return cmd_eval(args)
     except KpiRulesError as exc:  # any other error the library raises for bad input
         print(f"kpirules: error: {exc}", file=sys.stderr)
