@@ -117,3 +117,18 @@ def test_usage(capsys, tmp_path, versions):
     assert code == 2 and ".html, .json or .csv" in err
     code, err = run_diff(capsys, versions, people(tmp_path), tmp_path / "r.json", "--measure", "nope")
     assert code == 2 and "no output `nope`" in err
+
+
+def test_stats_of_both_versions_are_a_section_of_the_report(capsys, tmp_path, versions):
+    out = tmp_path / "report.json"
+    code, _ = run_diff(capsys, versions, people(tmp_path), out, "--stats")
+    assert code == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    old, new = report["stats"]["old"], report["stats"]["new"]
+    assert old["rows"] == new["rows"] == 60
+    ladder_old = next(c for c in old["constructs"] if c["kind"] == "ladder" and "projects_won" in c["what"])
+    ladder_new = next(c for c in new["constructs"] if c["kind"] == "ladder" and "projects_won" in c["what"])
+    assert ladder_new["rows"]["above"] > ladder_old["rows"]["above"]  # a lower standard: more above it
+    html_out = tmp_path / "report.html"
+    run_diff(capsys, versions, people(tmp_path), html_out, "--stats")
+    assert "Firing statistics" in html_out.read_text(encoding="utf-8")

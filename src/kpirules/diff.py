@@ -46,6 +46,9 @@ def add_parser(sub) -> None:
     d.add_argument("--measure", metavar="OUTPUT",
                    help="the output whose deltas decide better/worse off, the largest changes and the "
                         "histogram (default: the evaluation's last number output)")
+    d.add_argument("--stats", action="store_true",
+                   help="add the firing statistics of both versions (how many people took each ladder side, "
+                        "band, table row, gate, cap and floor) to the report")
 
 
 def _fail(message: str) -> int:
@@ -367,6 +370,8 @@ def write_html(report: dict, outputs: list[str], deltas: list[Decimal], path: st
         out.append(f"<tr><td class=n>{p['row']}</td><td>{e(str(p['id'] or ''))}</td>"
                    f"<td class='n {cls}'>{e(p['delta'])}</td><td>{e(p['why'])}</td></tr>")
     out.append("</table>")
+    if "stats" in report:
+        out.append(_stats_html(report["stats"]))
     changed = [p for p in report["people"] if p.get("why") or p["status"] != "ok"]
     out.append(f"<h2>Every change ({len(changed):,} people"
                + (f"; the first {HTML_PEOPLE} shown, the JSON or CSV report has all" if len(changed) > HTML_PEOPLE
@@ -385,6 +390,27 @@ def write_html(report: dict, outputs: list[str], deltas: list[Decimal], path: st
                    f"<td>{e(why)}</td></tr>")
     out.append("</table></body></html>\n")
     _atomic(path, "\n".join(out))
+
+
+def _stats_html(stats: dict) -> str:
+    """Firing statistics of both versions, construct by construct (matched by what they are)."""
+    e = html.escape
+    old = {(c["kind"], c["what"]): c for c in stats["old"]["constructs"]}
+    rows = ["<h2>Firing statistics</h2><p>How many people took each branch, in each version.</p>",
+            "<table><tr><th>construct</th><th>where (new)</th><th>outcome</th><th>old</th><th>new</th></tr>"]
+    for c in stats["new"]["constructs"]:
+        before = old.get((c["kind"], c["what"]), {"rows": {}})["rows"]
+        for outcome, n in c["rows"].items():
+            b = before.get(outcome, 0)
+            mark = " class=up" if n != b else ""
+            rows.append(f"<tr{mark}><td>{e(c['what'])}</td><td>{e(c['where'])}</td><td>{e(outcome)}</td>"
+                        f"<td class=n>{b:,}</td><td class=n>{n:,}</td></tr>")
+    rows.append("</table>")
+    never = stats["new"]["never_taken"]
+    if never:
+        rows.append("<p>Never taken under the new version:</p><ul>" + "".join(f"<li>{e(n)}</li>" for n in never)
+                    + "</ul>")
+    return "\n".join(rows)
 
 
 def _atomic(path: str, text: str) -> None:
@@ -431,6 +457,10 @@ def cmd_diff(args) -> int:
     decoders = [tabular.RowDecoder(reader.columns, {d.name: d.type for d in p.model.facts}, keep_undeclared=False)
                 for p in (old_program, new_program)]
     comparison = Comparison(old, new, old_program, new_program, args.measure)
+    counters = None
+    if args.stats:
+        from .population import Counter
+        counters = (Counter(old_program), Counter(new_program))
     name = new_program.evaluation.name
     try:
         for number, raw in enumerate(reader.rows(), 1):
@@ -445,6 +475,8 @@ def cmd_diff(args) -> int:
                             from .batch import _without
                             facts = _without(facts, args.id_field)
                     results.append(policy.evaluate(facts, evaluation=name, as_of=args.as_of))
+                    if counters is not None:
+                        counters[0 if program is old_program else 1].add(facts, args.as_of)
                 except (FactError, EvaluationError) as exc:
                     results.append(exc)
             if reader.columns is not None:
@@ -454,6 +486,8 @@ def cmd_diff(args) -> int:
     finally:
         reader.close()
     report = comparison.report(old, new, name)
+    if counters is not None:
+        report["stats"] = {"old": counters[0].report(), "new": counters[1].report()}
     try:
         if kind == ".json":
             write_json(report, args.out)
