@@ -623,3 +623,30 @@ def test_stats_of_a_resumed_run_equal_an_uninterrupted_runs(tmp_path, big_input)
     p.communicate(timeout=300)
     assert stats.read_bytes() == resumed
     assert json.loads(resumed)["rows"] == 3000 - len(range(0, 3000, 97))
+
+
+def test_a_terminal_gets_a_progress_bar(tmp_path):
+    import pty
+    src = write_jsonl(tmp_path / "in.jsonl", population(400))
+    out = tmp_path / "out.csv"
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "KPIRULES_CHUNK_ROWS": "8", "KPIRULES_PROGRESS_EVERY": "0"}
+    p = subprocess.Popen([sys.executable, "-m", "kpirules", "run", U8, str(src), "--evaluation", "quarterly",
+                          "--out", str(out), "--jobs", "1"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                         stderr=follower)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    p.wait(timeout=120)
+    os.close(leader)
+    text = seen.decode("utf-8", "replace")
+    assert p.returncode == 0
+    assert "\r" in text and "rows/s" in text and "errors" in text and "%" in text
+    assert text.rstrip().endswith(f"results in {out}")

@@ -44,6 +44,12 @@ EXIT_SIGINT, EXIT_SIGTERM = 130, 143
 CHUNK_ROWS = 256  # rows per task sent to a worker (and per journal entry)
 
 
+try:  # seconds between two redraws of the progress bar (tests set 0)
+    _PROGRESS_EVERY = float(os.environ.get("KPIRULES_PROGRESS_EVERY", "0.2"))
+except ValueError:
+    _PROGRESS_EVERY = 0.2
+
+
 def _chunk_rows() -> int:
     """Rows per chunk: 256, or KPIRULES_CHUNK_ROWS (smaller chunks make a finer journal)."""
     try:
@@ -548,8 +554,9 @@ class _Run:
         elapsed = time.monotonic() - self.started
         self._progress_clear()
         rate = (done - resumed) / elapsed if elapsed > 0 else 0.0
-        print(f"{done:,} rows: {done - errors:,} ok, {errors:,} error{'s' if errors != 1 else ''} "
-              f"in {elapsed:.1f} s ({rate:,.0f} rows/s); results in {self.out}"
+        print(f"{done:,} row{'s' if done != 1 else ''}: {done - errors:,} ok, "
+              f"{errors:,} error{'s' if errors != 1 else ''} in {elapsed:.1f} s ({rate:,.0f} rows/s); "
+              f"results in {self.out}"
               + (f" (resumed after row {resumed:,})" if resumed else ""), file=sys.stderr)
         return EXIT_ROWS if errors else EXIT_OK
 
@@ -676,7 +683,7 @@ class _Run:
         if not sys.stderr.isatty():
             return
         now = time.monotonic()
-        if now - self._last_draw < 0.2:
+        if now - self._last_draw < _PROGRESS_EVERY:
             return
         self._last_draw = now
         elapsed = now - self.started
