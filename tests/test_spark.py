@@ -33,6 +33,7 @@ def spark():
     session.stop()
 
 
+@pytest.mark.slow
 def test_spark_results_equal_evaluate_many(spark):
     import pandas as pd
     rows = []

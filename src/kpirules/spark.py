@@ -75,4 +75,7 @@ def evaluate(df, policy_path: str | os.PathLike[str], evaluation: str | None = N
             yield pd.DataFrame({c: pd.Series([_text(r.get(c)) for r in records], dtype=object) for c in names},
                                columns=names)
 
-    return df.mapInPandas(partition, schema=schema)
+    # Spark reads a dot in a column name as a struct field: rename by position (the Job knows the
+    # names as written), so that `rollout.sales_tools` columns reach the workers.
+    plain = df.toDF(*[f"_kpirules_{i}" for i in range(len(columns))])
+    return plain.mapInPandas(partition, schema=schema)
