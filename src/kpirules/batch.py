@@ -107,6 +107,8 @@ def id_text(v) -> str | None:
 def value_json(v) -> Any:
     """An output value as a JSON value: numbers as exact decimal strings; a mapping (per-member
     outputs) or a list as JSON with decimal strings inside."""
+    if type(v) is Decimal:  # the common case: what x.to_string does for a Decimal
+        return format(v if v else v.copy_abs(), "f")
     if v is None or isinstance(v, (bool, str)):
         return v
     if isinstance(v, Decimal) or type(v).__name__ == "Fraction":

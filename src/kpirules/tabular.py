@@ -390,6 +390,8 @@ def _cell(cell, t: m.Type | None):
     kind = t.kind if t is not None else None
     if isinstance(cell, str):
         if kind in ("list", "record") or (kind is None and cell[:1] in ("[", "{")):
+            if cell == "[]":
+                return []
             try:
                 value = json_value(cell)
                 if "\\u" in cell and find_surrogate(value) is not None:
