@@ -132,3 +132,19 @@ def test_stats_of_both_versions_are_a_section_of_the_report(capsys, tmp_path, ve
     html_out = tmp_path / "report.html"
     run_diff(capsys, versions, people(tmp_path), html_out, "--stats")
     assert "Firing statistics" in html_out.read_text(encoding="utf-8")
+
+
+def test_a_changed_table_is_named_for_values_whose_own_definition_is_the_same(capsys, tmp_path, versions):
+    old, new = versions
+    text = old.read_text(encoding="utf-8")
+    assert "    senior -> 200万 " in text
+    new.write_text(text.replace("    senior -> 200万 ", "    senior -> 210万 "), encoding="utf-8")
+    out = tmp_path / "report.json"
+    code, _ = run_diff(capsys, versions, people(tmp_path), out)
+    assert code == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    changed = [p for p in report["people"] if p.get("why")]
+    assert changed and all(p["why"][0]["value"] == "own_target" for p in changed)
+    cause = changed[0]["why"][0]
+    assert cause["change"] == "table annual_target: `senior -> 200万` -> `senior -> 210万`"
+    assert cause["new_clause"]["where"].endswith("new.rules:16")

@@ -20,6 +20,7 @@ import html
 import io
 import json
 import os
+import re
 import sys
 from decimal import Decimal
 from typing import Any
@@ -94,7 +95,12 @@ def _changed_words(old: str, new: str) -> tuple[str, str]:
     while j < min(len(a), len(b)) - i and a[len(a) - 1 - j] == b[len(b) - 1 - j]:
         j += 1
     start = max(0, i - 1)
-    return " ".join(a[start:len(a) - j]), " ".join(b[start:len(b) - j])
+    while start > 0 and not any(ch.isalnum() for ch in a[start]):  # context is a word, not `->`
+        start -= 1
+    old_part, new_part = " ".join(a[start:len(a) - j]), " ".join(b[start:len(b) - j])
+    if "->" in old_part or "->" in new_part:  # a table row: quote it, so that the arrows read right
+        return f"`{old_part}`", f"`{new_part}`"
+    return old_part, new_part
 
 
 class Clauses:
@@ -132,6 +138,31 @@ class Clauses:
                 entry["words"] = _changed_words(ol[1], nl[1])
             self.info[name] = entry
 
+        # Tables, bands and functions whose definition changed: what an unchanged value may read.
+        self.shared: dict[str, dict[str, Any]] = {}
+        for kind, attr in (("table", "tables"), ("bands", "bands"), ("function", "functions")):
+            before = {t.name: t for t in getattr(old_program.policy, attr)}
+            for t in getattr(new_program.policy, attr):
+                o = before.get(t.name)
+                if o is None:
+                    continue
+                a, b = _lines(o.span), _lines(t.span)
+                if [x for _n, x in a] == [x for _n, x in b]:
+                    continue
+                k = next((k for k in range(min(len(a), len(b))) if a[k][1] != b[k][1]), min(len(a), len(b)) - 1)
+                ol, nl = a[max(k, 0)], b[max(k, 0)]
+                words = _changed_words(ol[1], nl[1])
+                self.shared[t.name] = {
+                    "old": {"where": f"{o.span.source.path}:{ol[0]}", "text": ol[1]},
+                    "new": {"where": f"{t.span.source.path}:{nl[0]}", "text": nl[1]},
+                    "change": f"{kind} {t.name}: {words[0]} -> {words[1]}"}
+
+    def _shared_change(self, name: str) -> dict[str, Any] | None:
+        v = self.new.get(name) or self.old.get(name)
+        text = v.span.text if v is not None and v.span is not None else ""
+        words = set(re.findall(r"\w+", text))
+        return next((c for n, c in self.shared.items() if n in words), None)
+
     def why(self, old_values: dict, new_values: dict) -> list[dict[str, Any]]:
         differs = {name for name in self.order if old_values.get(name) != new_values.get(name)}
         causes = []
@@ -146,7 +177,13 @@ class Clauses:
                     a, b = entry["words"]
                     cause["change"] = f"{a} -> {b}"
                 elif not entry["changed"]:
-                    cause["change"] = "its definition is the same; a table, band, ladder or function it uses changed"
+                    shared = self._shared_change(name)
+                    if shared is not None:
+                        cause["change"] = shared["change"]
+                        cause["old_clause"], cause["new_clause"] = shared["old"], shared["new"]
+                    else:
+                        cause["change"] = ("its definition is the same; a table, band, shared ladder or function "
+                                           "it uses changed")
                 causes.append(cause)
         return causes
 
