@@ -146,10 +146,10 @@ def evaluation_violation(exc: EvaluationError) -> tuple[str, str, str]:
 class Job:
     """What a worker needs to turn raw rows into formatted result rows."""
 
-    def __init__(self, options: dict, columns: tuple[str, ...] | None):
+    def __init__(self, options: dict, columns: tuple[str, ...] | None, policy=None):
         from . import load_policy
         self.options = options
-        self.policy = load_policy(options["policy"])
+        self.policy = policy if policy is not None else load_policy(options["policy"])
         self.evaluation = options["evaluation"]
         self.as_of = options["as_of"]
         self.id_field = options["id_field"]
@@ -594,7 +594,7 @@ class _Run:
         for _ in range(resumed):  # rows already in the partial file
             if next(rows, None) is None:
                 break
-        job = Job(self.options, self.reader.columns)
+        job = Job(self.options, self.reader.columns, self.policy)
         pool = None
         if self.jobs > 1:
             import multiprocessing
