@@ -650,3 +650,17 @@ def test_a_terminal_gets_a_progress_bar(tmp_path):
     assert p.returncode == 0
     assert "\r" in text and "rows/s" in text and "errors" in text and "%" in text
     assert text.rstrip().endswith(f"results in {out}")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "xlsx", "parquet"])
+def test_a_csv_cell_that_is_not_utf8_is_that_rows_error_in_every_format(capsys, tmp_path, fmt):
+    policy = tmp_path / "p.rules"
+    policy.write_text("policy p\nevaluation e:\n    fact x: number\n    output y = x * 2\n", encoding="utf-8")
+    src = tmp_path / "in.csv"
+    src.write_bytes(b"id,x\na\xff,1\nb,2\n")
+    out = tmp_path / f"out.{fmt}"
+    code, _, err = run(capsys, "run", policy, src, "--out", out, "--jobs", 1)
+    assert code == 1 and "Traceback" not in err and "internal error" not in err
+    got = read_results(out)
+    assert [g["status"] for g in got] == ["error", "ok"]
+    assert got[0]["id"] == "a\\xff" and got[0]["error_code"] == "F002" and got[1]["y"] == "4"

@@ -209,7 +209,8 @@ class Job:
         if ident is None and facts is None and self.decoder.columns is not None:
             ident = self.decoder.raw_cell(raw, self.id_field)
         if layout.id_column is not None:
-            rec[layout.id_column] = id_text(ident)
+            text = id_text(ident)
+            rec[layout.id_column] = tabular.visible(text) if text is not None else None
         if error is None:
             rec["status"] = "ok"
             for name, column in layout.outputs:
@@ -226,7 +227,9 @@ class Job:
             rec["status"] = "error"
             for _name, column in layout.outputs:
                 rec[column] = None
-            rec["error_code"], rec["error_path"], rec["error_message"] = error
+            code, path, message = error
+            rec["error_code"], rec["error_path"], rec["error_message"] = code, tabular.visible(path), \
+                tabular.visible(message)
             if layout.explain:
                 rec["trace"] = None
         return rec

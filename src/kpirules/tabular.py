@@ -82,6 +82,15 @@ def exact_in_float(text: str) -> bool:
     return Decimal(repr(float(d))) == d
 
 
+def visible(s: str) -> str:
+    """A text with no lone surrogate: a byte that was not UTF-8 as `\\xff`, a `\\ud800` escape as
+    that text; so that every results format can hold it (an error row's id, say)."""
+    if not _SURROGATE.search(s):
+        return s
+    return _SURROGATE.sub(lambda mo: (f"\\x{ord(mo.group()) - 0xDC00:02x}" if 0xDC80 <= ord(mo.group()) <= 0xDCFF
+                                      else f"\\u{ord(mo.group()):04x}"), s)
+
+
 def find_surrogate(v: Any) -> str | None:
     """The first lone surrogate in a decoded value (strings and keys), or None."""
     stack = [v]
