@@ -287,6 +287,10 @@ def _is_number(v) -> bool:
 def _error_text(r) -> str | None:
     if not isinstance(r, Exception):
         return None
+    return tabular.visible(_error_words(r))
+
+
+def _error_words(r) -> str:
     if isinstance(r, FactError):
         from .batch import first_violations
         code, path, message = first_violations(r)
@@ -519,7 +523,8 @@ def cmd_diff(args) -> int:
             if reader.columns is not None:
                 ident = decoders[1].raw_cell(raw, args.id_field)
             from .batch import id_text
-            comparison.add(number, id_text(ident), results[0], results[1])
+            shown = id_text(ident)
+            comparison.add(number, tabular.visible(shown) if shown is not None else None, results[0], results[1])
     finally:
         reader.close()
     report = comparison.report(old, new, name)
