@@ -497,6 +497,8 @@ def cmd_diff(args) -> int:
         return _fail(f"cannot read INPUT `{args.input}`: {exc.strerror or exc}")
     decoders = [tabular.RowDecoder(reader.columns, {d.name: d.type for d in p.model.facts}, keep_undeclared=False)
                 for p in (old_program, new_program)]
+    for decoder in decoders:
+        decoder.all_text = reader.kind == "csv"  # as `kpirules run`: a byte that is not UTF-8 is the row's error
     comparison = Comparison(old, new, old_program, new_program, args.measure)
     counters = None
     if args.stats:
