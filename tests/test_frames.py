@@ -84,3 +84,22 @@ def test_float_and_missing_cells():
     facts = {k: v for k, v in exact.items() if "." not in k}
     facts["rollout"] = BASE["rollout"]
     assert out.loc[0, "quarterly_bonus"] == POLICY.evaluate(facts, "quarterly").values["quarterly_bonus"]
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 30), st.integers(0, 30)), max_size=12))
+def test_evaluate_many_equals_evaluate_one_by_one(params):
+    rows = [{**BASE, "quarter": q, "projects_supported": s, "projects_won": w} for q, s, w in params]
+    got = list(POLICY.evaluate_many(rows, evaluation="quarterly"))
+    assert len(got) == len(rows)
+    for row, g in zip(rows, got, strict=True):
+        try:
+            want = POLICY.evaluate(row, "quarterly")
+        except (FactError, EvaluationError) as exc:
+            assert type(g) is type(exc) and str(g) == str(exc)
+        else:
+            assert isinstance(g, Result) and g.values == want.values
