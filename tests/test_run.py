@@ -664,3 +664,27 @@ def test_a_csv_cell_that_is_not_utf8_is_that_rows_error_in_every_format(capsys, 
     got = read_results(out)
     assert [g["status"] for g in got] == ["error", "ok"]
     assert got[0]["id"] == "a\\xff" and got[0]["error_code"] == "F002" and got[1]["y"] == "4"
+
+
+def test_a_killed_run_over_a_spreadsheet_resumes_byte_identical(tmp_path, big_input):
+    rows = [json.loads(line) for line in big_input.read_text(encoding="utf-8").splitlines()[:1500]]
+    src = write_xlsx(tmp_path / "people.xlsx", rows, numbers_as_cells=False)
+    statements = tmp_path / "statements"
+    ref = tmp_path / "ref.csv"
+    p = _cli("run", U8, src, "--evaluation", "quarterly", "--out", ref, "--jobs", 2)
+    p.communicate(timeout=300)
+    out = tmp_path / "out.csv"
+    argv = ("run", U8, src, "--evaluation", "quarterly", "--out", out, "--jobs", 2, "--statements", statements,
+            "--format", "markdown")
+    p = _cli(*argv, env={"KPIRULES_CHUNK_ROWS": "8"})
+    while p.poll() is None and _journal_rows(Path(f"{out}.journal")) < 100:
+        time.sleep(0.002)
+    p.send_signal(signal.SIGKILL)
+    p.communicate(timeout=60)
+    assert not out.exists()
+    p = _cli(*argv, "--resume")
+    _, err = p.communicate(timeout=600)
+    assert p.returncode == 1, err
+    assert out.read_bytes() == ref.read_bytes()
+    ok = sum(1 for r in read_results(out) if r["status"] == "ok")
+    assert len(list(statements.glob("*.md"))) == ok
