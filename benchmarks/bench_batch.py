@@ -199,6 +199,9 @@ def main(argv=None) -> int:
         for f in folder.glob(f"*-{n}.csv"):
             if not args.keep:
                 f.unlink()
+    if not args.keep:
+        import shutil
+        shutil.rmtree(folder, ignore_errors=True)
     return 1 if failed else 0
 
 
