@@ -68,7 +68,8 @@ def test_every_line_gets_a_result_and_a_statement(capsys, tmp_path):
     for row in rows[1:]:
         written = json.loads((out / f"{row[0]}.json").read_text(encoding="utf-8"))["values"]
         assert row[3:-1] == [written[name] for name in outputs]
-    assert (out / "summary.csv").read_bytes().startswith(b"\xef\xbb\xbfid,line,status,")  # a BOM, for Excel
+    assert (out / "summary.csv").read_bytes().startswith(b"id,line,status,")  # no BOM
+    assert not (out / "E001.html").exists()  # no statement beyond the text one unless asked
 
 
 def test_each_result_is_what_eval_writes_for_the_same_facts(capsys, tmp_path):
@@ -129,8 +130,8 @@ def test_a_bad_line_gets_an_error_entry_and_never_stops_the_others(capsys, tmp_p
     assert set(rows[2][3:-1]) == {""}  # no value for a failed line
     names = sorted(p.name for p in out.iterdir())
     assert [n for n in names if n.endswith(".error.txt")] == [
-        "E002.error.txt", "line-3.error.txt", "line-4.error.txt", "line-5.error.txt", "line-6.error.txt",
-        "line-9.error.txt"]
+        "@line-3.error.txt", "@line-4.error.txt", "@line-5.error.txt", "@line-6.error.txt", "@line-9.error.txt",
+        "E002.error.txt"]
     assert not (tmp_path / "escape.json").exists() and not (out.parent / "escape.json").exists()
     assert (out / "E002.error.txt").read_text(encoding="utf-8") == (
         f"{facts}:2: error[F110]: `quarter`: must be <= 4, got `5` (rule: `integer in 1..4`)\n")
@@ -146,7 +147,7 @@ def test_unsafe_ids_are_refused(capsys, tmp_path, ident):
     code, out, _, _ = batch(capsys, tmp_path, facts)
     assert code == 1
     assert summary(out)[1][2] == "error"
-    assert sorted(p.name for p in out.iterdir()) == ["line-1.error.txt", "summary.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["@line-1.error.txt", "summary.csv"]
 
 
 @pytest.mark.parametrize("ident", ["E-001", "张三", "a.b_c", "_x", "0042", 42, "名" * 64])
@@ -178,10 +179,9 @@ def test_explain_and_language(capsys, tmp_path):
     assert "输入事实" in statement and "季度奖金 (quarterly_bonus) = ¥7,488.00" in statement
 
 
-def test_an_html_statement_is_written_when_kpirules_has_the_renderer(capsys, tmp_path):
-    pytest.importorskip("kpirules.render.html", reason="no HTML renderer in this kpirules")
+def test_an_html_statement_is_written_when_asked(capsys, tmp_path):
     facts = jsonl(tmp_path, {**BASE, "id": "E001"})
-    code, out, _, _ = batch(capsys, tmp_path, facts)
+    code, out, _, _ = batch(capsys, tmp_path, facts, "--format", "html")
     assert code == 0
     html = (out / "E001.html").read_text(encoding="utf-8")
     assert html.lstrip().lower().startswith("<!doctype html>") and "7,488.00" in html
@@ -253,3 +253,50 @@ def test_a_missing_jsonl_file_exits_1_and_a_bad_policy_2(capsys, tmp_path):
     bad.write_text("policy p\nevaluation e:\n    output x = 1 +\n", encoding="utf-8")
     code, _, err = run(capsys, "eval", str(bad), jsonl(tmp_path, {"id": "a"}), "--out", str(tmp_path / "o"))
     assert code == 2 and "error[E100]" in err
+
+
+# ---- the fixes of issue 11 -------------------------------------------------------------------
+
+def test_an_id_named_like_an_error_file_never_touches_another_lines_files(capsys, tmp_path):
+    facts = jsonl(tmp_path, {**BASE, "id": "E001"}, {**BASE, "id": "E002"}, "{broken", {**BASE, "id": "line-3"})
+    code, out, _, _ = batch(capsys, tmp_path, facts)
+    assert code == 1
+    assert (out / "line-3.json").is_file() and (out / "@line-3.error.txt").is_file()
+
+
+def test_a_lone_surrogate_or_duplicate_keys_are_that_lines_error(capsys, tmp_path):
+    dup = json.dumps({**BASE, "id": "D"})[:-1] + ', "quarter": 3}'
+    facts = jsonl(tmp_path, {**BASE, "id": "E001"}, json.dumps({**BASE, "id": "S", "unused": "\ud800"}), dup,
+                  b"\xff\xfe not utf-8".decode("latin-1"), {**BASE, "id": "E002"})
+    code, out, stdout, err = batch(capsys, tmp_path, facts)
+    assert code == 1 and "Traceback" not in err
+    rows = summary(out)
+    assert [r[2] for r in rows[1:]] == ["ok", "error", "error", "error", "ok"]
+    assert "lone surrogate" in rows[2][-1] and "appears twice" in rows[3][-1]
+    assert (out / "E002.json").is_file()
+
+
+def test_the_summary_is_spreadsheet_safe(capsys, tmp_path):
+    policy = tmp_path / "p.rules"
+    policy.write_text("policy p\nevaluation e:\n    fact name: text\n    output who = name\n", encoding="utf-8")
+    facts = jsonl(tmp_path, {"id": "a", "name": "=1+1"}, {"id": "b", "name": "@SUM(A1)"}, {"id": "c", "name": "-5"})
+    out = tmp_path / "out"
+    code, _, _ = run(capsys, "eval", str(policy), facts, "--out", str(out))
+    assert code == 0
+    assert [r[3] for r in summary(out)[1:]] == ["'=1+1", "'@SUM(A1)", "-5"]
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_no_trace_is_built_unless_asked(capsys, tmp_path, monkeypatch):
+    import kpirules
+    calls = []
+    real = kpirules.Policy.evaluate
+
+    def spy(self, facts, evaluation=None, explain=False, as_of=None):
+        calls.append(explain)
+        return real(self, facts, evaluation=evaluation, explain=explain, as_of=as_of)
+    monkeypatch.setattr(kpirules.Policy, "evaluate", spy)
+    facts = jsonl(tmp_path, {**BASE, "id": "E001"}, {**BASE, "id": "E002"})
+    batch(capsys, tmp_path, facts)
+    assert calls == [False, False]
+    assert "trace" not in json.loads((tmp_path / "out" / "E001.json").read_text(encoding="utf-8"))

@@ -6,7 +6,7 @@ The public API: `load_policy`, `Policy.evaluate`, `Result`, `read_facts`, and th
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -182,6 +182,21 @@ class Policy:
             valid = {k: v for k, v in valid.items() if k != _AS_OF}
         return Result(policy=self._info, evaluation=program.evaluation.name, values=values, outputs=outputs,
                       trace=trace, facts=valid, warnings=warnings, as_of=day, version=program.effective)
+
+    def evaluate_many(self, rows: Iterable[Mapping[str, Any] | str], evaluation: str | None = None,
+                      explain: bool = False, as_of: date | str | None = None) -> Iterator[Result | KpiRulesError]:
+        """Evaluate many fact sets: yields, in their order, a `Result` for each, or the `FactError`
+        or `EvaluationError` that refused it (one bad fact set never stops the others). A fact
+        set is a mapping or a JSON text. UsageError is raised at once (e.g. no such evaluation)."""
+        from . import frames
+        return frames.evaluate_many(self, rows, evaluation=evaluation, explain=explain, as_of=as_of)
+
+    def evaluate_frame(self, df: Any, evaluation: str | None = None, as_of: date | str | None = None) -> Any:
+        """Evaluate every row of a pandas DataFrame (a column per fact; records by dotted columns).
+        Returns a DataFrame with the same index: a column per output with exact values
+        (`Decimal`, `str`, `bool`), `status` (`ok`/`error`) and `error` (None or why)."""
+        from . import frames
+        return frames.evaluate_frame(self, df, evaluation=evaluation, as_of=as_of)
 
 
 def _as_of_date(as_of: date | str | None) -> date | None:

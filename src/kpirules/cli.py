@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import os
 import re
 import sys
+import typing
 import unicodedata
 from decimal import Decimal
 from pathlib import Path
@@ -71,6 +73,20 @@ EPILOGS = {
         "example:\n"
         "  kpirules eval POLICY facts.json --format json > result.json\n"
         "  kpirules verify result.json facts.json POLICY"),
+    "run": (
+        "exit status:\n"
+        "  0   every row evaluated\n"
+        "  1   some rows are errors (each recorded in its row)\n"
+        "  2   bad policy, unreadable input, an unwritable result, or bad usage\n"
+        "  130, 143  stopped by SIGINT or SIGTERM (continue with --resume)\n" + _INTERNAL + "\n"
+        "example:\n"
+        "  kpirules run policies/team_pool.rules people.csv --evaluation team --out results.xlsx"),
+    "diff": (
+        "exit status:\n"
+        "  0   the report was written\n"
+        "  2   a bad policy, unreadable input, or bad usage\n" + _INTERNAL + "\n"
+        "example:\n"
+        "  kpirules diff old.rules new.rules people.jsonl --evaluation quarterly --out report.html"),
     "serve": (
         "exit status:\n"
         "  0   stopped cleanly (Ctrl-C)\n"
@@ -165,8 +181,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--lang", choices=("en", "zh"), default="en",
                    help="language of the explanation's sentences (labels stay as the policy wrote them)")
     e.add_argument("--out", metavar="DIR",
-                   help="with a .jsonl fact file (one fact set per line): write each line's result and "
-                        "statement, and summary.csv, into DIR")
+                   help="with a .jsonl fact file (one fact set per line): write each line's result (.json) "
+                        "and text statement (.txt), with --format html or markdown that statement too, and "
+                        "summary.csv, into DIR (one results file for a whole population: `kpirules run`)")
     e.add_argument("--id-field", metavar="NAME", default="id",
                    help="with --out: the field of each line that names its files (default: id)")
     e.add_argument("--sign", metavar="KEYFILE",
@@ -193,6 +210,9 @@ def _parser() -> argparse.ArgumentParser:
                         "(implies --coverage)")
     t.add_argument("--format", choices=("text", "json"), default="text",
                    help="text, or json (one document on stdout: every example, and coverage when measured)")
+    from . import batch, diff
+    batch.add_parser(command)
+    diff.add_parser(command)
     f = command("fmt", "rewrite policies in the canonical layout (comments kept)")
     f.add_argument("paths", nargs="+", metavar="PATH",
                    help="policy files or folders of .rules files; `-` formats standard input to standard output")
@@ -702,15 +722,6 @@ def _plain_json(v):
     return jsonable(v)
 
 
-def _html_renderer():
-    """The HTML statement renderer, when this kpirules has one."""
-    try:
-        from .render import html
-    except ImportError:
-        return None
-    return getattr(html, "render", None)
-
-
 def cmd_batch(args) -> int:
     """`eval POLICY facts.jsonl --out DIR`: a result and a statement per line, and summary.csv."""
     if not args.facts.endswith(".jsonl") and args.facts != STDIN:
@@ -732,18 +743,14 @@ def cmd_batch(args) -> int:
     except UsageError as exc:
         print(f"kpirules: error: {exc}", file=sys.stderr)
         return EXIT_POLICY
+    source: typing.BinaryIO
     try:
         if args.facts == STDIN:
-            text = _stdin_bytes().decode("utf-8")
+            source = io.BytesIO(_stdin_bytes())
         else:
-            with open(args.facts, encoding="utf-8", newline="") as fh:
-                text = fh.read()
+            source = open(args.facts, "rb")  # noqa: SIM115 - read line by line, closed below
     except FileNotFoundError:
         print(f"{args.facts}: error[F002]: `$`: fact file `{args.facts}` does not exist", file=sys.stderr)
-        return EXIT_FACTS
-    except UnicodeDecodeError:
-        print(f"{_shown(args.facts)}: error[F002]: `$`: fact file `{_shown(args.facts)}` is not UTF-8 text",
-              file=sys.stderr)
         return EXIT_FACTS
     except OSError as exc:
         print(f"{args.facts}: error[F002]: `$`: cannot read `{args.facts}`: {exc.strerror or exc}", file=sys.stderr)
@@ -754,35 +761,56 @@ def cmd_batch(args) -> int:
     except OSError as exc:
         print(f"kpirules: error: cannot create the folder `{args.out}`: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_POLICY
-    html = _html_renderer()
+    statement = _statement_renderer(args.format)
     seen: dict[str, int] = {}  # an id, normalised (see _batch_line) -> the line that first used it
     rows, outputs = [], None
     # Lines are split on \n only: a JSON text may hold U+2028, which str.splitlines() would split on.
-    for number, raw in enumerate(text.lstrip("\ufeff").split("\n"), 1):
-        if not raw.strip():
-            continue
-        try:
-            row = _batch_line(args, policy, declared, raw.rstrip("\r"), number, seen, out, html)
-        except OSError as exc:  # a file of this line cannot be written: the others still are
-            message = f"cannot write the files of this line: {exc.strerror or exc}"
-            print(f"{_shown(args.facts)}:{number}: error: {message}", file=sys.stderr)
-            row = {"id": "", "line": number, "status": "error", "error": message}
-        if row["status"] == "ok" and outputs is None:
-            outputs = row["outputs"]
-        rows.append(row)
+    with source:
+        for number, raw_bytes in enumerate(source, 1):
+            if number == 1:
+                raw_bytes = raw_bytes.removeprefix(b"\xef\xbb\xbf")
+            if not raw_bytes.strip():
+                continue
+            try:
+                row = _batch_line(args, policy, declared, raw_bytes.rstrip(b"\r\n"), number, seen, out, statement)
+            except OSError as exc:  # a file of this line cannot be written: the others still are
+                message = f"cannot write the files of this line: {exc.strerror or exc}"
+                print(f"{_shown(args.facts)}:{number}: error: {message}", file=sys.stderr)
+                row = {"id": "", "line": number, "status": "error", "error": message}
+            if row["status"] == "ok" and outputs is None:
+                outputs = row["outputs"]
+            rows.append(row)
     outputs = outputs or ()
-    with open(out / "summary.csv", "w", encoding="utf-8-sig", newline="") as fh:  # the BOM: for Excel
-        writer = csv.writer(fh)
+    from .tabular import safe_text
+    # No byte-order mark, and no cell a spreadsheet would run as a formula; written whole, then
+    # renamed, so that a killed run never leaves half a summary.
+    summary = out / "summary.csv"
+    tmp = out / f".summary.csv.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
         writer.writerow(["id", "line", "status", *outputs, "error"])
         for row in rows:
             values = row.get("values") or {}
-            writer.writerow([row["id"], row["line"], row["status"],
-                             *(_csv_value(values.get(name)) for name in outputs), row.get("error", "")])
+            writer.writerow([safe_text(row["id"]), row["line"], row["status"],
+                             *(safe_text(_csv_value(values.get(name))) for name in outputs),
+                             safe_text(row.get("error", ""))])
+    os.replace(tmp, summary)
     failed = sum(1 for row in rows if row["status"] != "ok")
     if not getattr(args, "quiet", False):
         print(f"{len(rows)} fact set{'s' if len(rows) != 1 else ''}: {len(rows) - failed} ok, {failed} failed; "
               f"summary in {out / 'summary.csv'}")
     return EXIT_FACTS if failed else EXIT_OK
+
+
+def _statement_renderer(fmt: str):
+    """(extension, render) of the statement asked for with --format html or markdown, else None."""
+    if fmt == "html":
+        from .render import html
+        return ".html", html.render
+    if fmt == "markdown":
+        from .render import markdown
+        return ".md", markdown.render
+    return None
 
 
 def _csv_value(v) -> str:
@@ -793,23 +821,28 @@ def _csv_value(v) -> str:
     return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
 
 
-def _batch_line(args, policy, declared, raw, number, seen, out, html) -> dict:
+def _batch_line(args, policy, declared, raw: bytes, number, seen, out, statement) -> dict:
     """Evaluate one line; write its files; the summary row. Never raises for bad input."""
     where = f"{_shown(args.facts)}:{number}"
     ident = None
 
     def failed(message, detail=None, name=None):
-        stem = name if name is not None else f"line-{number}"
-        for ext in (".json", ".txt", ".html"):  # a result of an earlier run would contradict the error
+        # A line without a usable id names its error file `@line-N`: no id can start with `@`,
+        # so it never touches the files of a line whose id is `line-N`.
+        stem = name if name is not None else f"@line-{number}"
+        for ext in (".json", ".txt", ".html", ".md"):  # a result of an earlier run would contradict the error
             (out / f"{stem}{ext}").unlink(missing_ok=True)
         _write(out / f"{stem}.error.txt", f"{where}: {detail or message}\n")
         print(f"{where}: error: {message}", file=sys.stderr)
         return {"id": ident or "", "line": number, "status": "error", "error": message}
 
+    from .tabular import _jsonl_facts, find_surrogate
     try:
-        facts = read_facts(raw, is_text=True)
+        facts = _jsonl_facts(raw)  # not UTF-8, not JSON, a lone surrogate: this line's error
     except FactError as exc:
         return failed("; ".join(f"{v.message}" for v in exc.violations))
+    if find_surrogate(facts) is not None:
+        return failed("holds a lone surrogate (`\\ud800`-`\\udfff`), which is not a character")
     ident, problem = _line_id(facts, args.id_field)
     if ident is None:
         raw_id = facts.get(args.id_field)
@@ -822,10 +855,13 @@ def _batch_line(args, policy, declared, raw, number, seen, out, html) -> dict:
     if key in seen:
         return failed(f"duplicate id `{ident}` (first on line {seen[key]}); this line is not written")
     seen[key] = number
-    given = {k: v for k, v in facts.items() if k != args.id_field or k in declared}
+    given = facts
+    if args.id_field in facts and args.id_field not in declared:  # duplicate keys stay known to validation
+        from .batch import _without
+        given = _without(facts, args.id_field)
     try:
-        # The HTML statement needs the trace's labels and items even when not explaining.
-        result = policy.evaluate(given, evaluation=args.evaluation, explain=args.explain or html is not None,
+        # A trace only when asked: --explain, or a statement (which shows the trace's labels and items).
+        result = policy.evaluate(given, evaluation=args.evaluation, explain=args.explain or statement is not None,
                                  as_of=args.as_of)
     except FactError as exc:
         lines = [f"`{v.path}`: {v.message}" for v in exc.violations]
@@ -846,14 +882,18 @@ def _batch_line(args, policy, declared, raw, number, seen, out, html) -> dict:
     (out / f"{ident}.error.txt").unlink(missing_ok=True)
     _write(out / f"{ident}.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     _write(out / f"{ident}.txt", text_renderer.render(data, explain=args.explain, lang=args.lang))
-    if html is not None:
-        _write(out / f"{ident}.html", html(explained, explain=args.explain, lang=args.lang))
+    if statement is not None:
+        ext, render = statement
+        _write(out / f"{ident}{ext}", render(explained, explain=args.explain, lang=args.lang))
     return {"id": ident, "line": number, "status": "ok", "values": data["values"], "outputs": result.outputs}
 
 
 def _write(path: Path, text: str) -> None:
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+    """Written whole to a temporary file, then renamed: never half a file under its name."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
+    os.replace(tmp, path)
 
 
 def cmd_fmt(args) -> int:
@@ -963,6 +1003,12 @@ def main(argv=None) -> int:
         if args.command == "serve":
             from .serve.command import run as serve
             return serve(args)
+        if args.command == "run":
+            from .batch import cmd_run
+            return cmd_run(args)
+        if args.command == "diff":
+            from .diff import cmd_diff
+            return cmd_diff(args)
         return cmd_eval(args)
     except KpiRulesError as exc:  # any other error the library raises for bad input
         print(f"kpirules: error: {exc}", file=sys.stderr)

@@ -21,7 +21,7 @@ _kpirules() {
         esac
     done
     if [[ -z "$cmd" ]]; then
-        COMPREPLY=($(compgen -W "check eval verify keygen test fmt lsp completion serve -h --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "check eval verify keygen test run diff fmt lsp completion serve -h --help --version" -- "$cur"))
         return
     fi
     case "$cmd" in
@@ -112,6 +112,55 @@ _kpirules() {
             done
             case "$n" in
                 *) _kpirules_files rules ;;
+            esac
+            ;;
+        run)
+            case "$prev" in
+                --evaluation) COMPREPLY=(); return ;;
+                --out) COMPREPLY=(); return ;;
+                --as-of) COMPREPLY=(); return ;;
+                --id-field) COMPREPLY=(); return ;;
+                --jobs) COMPREPLY=(); return ;;
+                --statements) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+                --format) COMPREPLY=($(compgen -W "html markdown" -- "$cur")); return ;;
+                --lang) COMPREPLY=($(compgen -W "en zh" -- "$cur")); return ;;
+                --stats) COMPREPLY=(); return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "-h --help -q --quiet --evaluation --out --as-of --id-field --jobs --explain --statements --format --lang --resume --stats" -- "$cur"))
+                return
+            fi
+            for ((i = i + 1; i < COMP_CWORD; i++)); do
+                word="${COMP_WORDS[i]}"
+                case "$word" in --evaluation|--out|--as-of|--id-field|--jobs|--statements|--format|--lang|--stats) ((i++)); continue ;; esac
+                [[ "$word" == -* ]] || ((n++))
+            done
+            case "$n" in
+                0) _kpirules_files rules ;;
+                1) COMPREPLY=() ;;
+            esac
+            ;;
+        diff)
+            case "$prev" in
+                --evaluation) COMPREPLY=(); return ;;
+                --out) COMPREPLY=(); return ;;
+                --as-of) COMPREPLY=(); return ;;
+                --id-field) COMPREPLY=(); return ;;
+                --measure) COMPREPLY=(); return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "-h --help -q --quiet --evaluation --out --as-of --id-field --measure --stats" -- "$cur"))
+                return
+            fi
+            for ((i = i + 1; i < COMP_CWORD; i++)); do
+                word="${COMP_WORDS[i]}"
+                case "$word" in --evaluation|--out|--as-of|--id-field|--measure) ((i++)); continue ;; esac
+                [[ "$word" == -* ]] || ((n++))
+            done
+            case "$n" in
+                0) COMPREPLY=() ;;
+                1) COMPREPLY=() ;;
+                2) COMPREPLY=() ;;
             esac
             ;;
         fmt)

@@ -19,6 +19,8 @@ _kpirules() {
                 'verify:re-evaluate a JSON result and confirm its stamp and every value'
                 'keygen:make an Ed25519 key pair for signing results'
                 'test:run the examples written in policies'
+                'run:evaluate a policy over a population\: one results file, one row per input row'
+                'diff:compare two versions of a policy over the same people\: who gains, who loses, and why'
                 'fmt:rewrite policies in the canonical layout'
                 'lsp:run the language server on standard input and output'
                 'completion:print a shell completion script'
@@ -46,7 +48,7 @@ _kpirules() {
                         '--format[text, markdown or html, json]:format:(text markdown html json)' \
                         '--explain[include the explanation of every value]' \
                         '--lang[language of the explanation'\''s sentences]:lang:(en zh)' \
-                        '--out[with a .jsonl fact file\: write each line'\''s result and statement, and summary.csv, into DIR]:out:_files -/' \
+                        '--out[with a .jsonl fact file\: write each line'\''s result and text statement, with --format html or markdown that statement too, and summary.csv, into DIR]:out:_files -/' \
                         '--id-field[with --out\: the field of each line that names its files]:id-field: ' \
                         '--sign[sign the stamp of each JSON result with this Ed25519 private key]:sign: ' \
                         '1:POLICY:_files -g '\''*.rules'\''' \
@@ -76,6 +78,38 @@ _kpirules() {
                         '--min-coverage[exit 1 when the examples of a policy take fewer than PERCENT of its branches]:min-coverage: ' \
                         '--format[text, or json]:format:(text json)' \
                         '*:PATH:_files -g '\''*.rules'\'''
+                    ;;
+                run)
+                    _arguments \
+                        '(-h --help)'{-h,--help}'[show this help message and exit]' \
+                        '(-q --quiet)'{-q,--quiet}'[print only problems and the output asked for]' \
+                        '--evaluation[which evaluation]:evaluation: ' \
+                        '--out[the results file\: .jsonl, .csv, .xlsx or .parquet]:out: ' \
+                        '--as-of[the date the evaluation is made as of, YYYY-MM-DD]:as-of: ' \
+                        '--id-field[the field naming each row, copied to the results]:id-field: ' \
+                        '--jobs[worker processes]:jobs: ' \
+                        '--explain[add each row'\''s trace to the results]' \
+                        '--statements[also write a statement per ok row into DIR]:statements:_files -/' \
+                        '--format[with --statements\: html or markdown]:format:(html markdown)' \
+                        '--lang[language of the statements'\'' sentences]:lang:(en zh)' \
+                        '--resume[continue an interrupted run of the same command from its journal]' \
+                        '--stats[also write how many rows took each branch of the policy and the branches no row took]:stats: ' \
+                        '1:POLICY:_files -g '\''*.rules'\''' \
+                        '2:INPUT: '
+                    ;;
+                diff)
+                    _arguments \
+                        '(-h --help)'{-h,--help}'[show this help message and exit]' \
+                        '(-q --quiet)'{-q,--quiet}'[print only problems and the output asked for]' \
+                        '--evaluation[which evaluation]:evaluation: ' \
+                        '--out[the report\: .html, .json or .csv]:out: ' \
+                        '--as-of[the date the evaluations are made as of]:as-of: ' \
+                        '--id-field[the field naming each person]:id-field: ' \
+                        '--measure[the output whose deltas decide better/worse off, the largest changes and the histogram]:measure: ' \
+                        '--stats[add the firing statistics of both versions to the report]' \
+                        '1:OLD.rules: ' \
+                        '2:NEW.rules: ' \
+                        '3:INPUT: '
                     ;;
                 fmt)
                     _arguments \
