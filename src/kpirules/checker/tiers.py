@@ -14,10 +14,14 @@ from decimal import Decimal
 
 from .. import model as m
 from .. import nodes as n
-from . import expressions
+from . import expressions, partition
 from .expressions import same_unit, type_of
 from .state import Ctx, State, describe, literal, src
 from .state import fmt_any as _fmt_any
+
+_WORDS = partition.Words(code="E340", many="tiers", one="tier", whole="domain",
+                         overlap_help="each value must fall in exactly one tier: end one with `to X` "
+                                      "and start the next with `above X`")
 
 
 def run(st: State) -> None:
@@ -63,53 +67,16 @@ def _schedule(st: State, t: n.Tiers) -> m.TiersModel:
             st.err("E340", f"the rate of tier `{tier.name}` must be a plain number or a percentage, "
                    f"not `{src(tier.rate)}`", tier.rate.span, "write e.g. `-> 3%`")
             continue
-        lo = literal(tier.low) if tier.low is not None else None
-        hi = literal(tier.high) if tier.high is not None else None
-        if (tier.low is not None and lo is None) or (tier.high is not None and hi is None):
-            st.err("E340", f"tier `{tier.name}` needs plain numbers as its edges", tier.span)
-            continue
-        lo, lo_in = (low, True) if lo is None else (lo, tier.low_inclusive)
-        hi, hi_in = (high, True) if hi is None else (hi, tier.high_inclusive)
-        if lo > hi or (lo == hi and not (lo_in and hi_in)):
-            st.err("E340", f"tier `{tier.name}` is empty", tier.span, "its lower edge must be below its upper edge")
-            continue
-        intervals.append((lo, lo_in, hi, hi_in, rate, tier))
-    names = [i[5].name for i in intervals]
-    for dup in sorted({x for x in names if names.count(x) > 1}):
-        st.err("E202", f"tiers `{t.name}` name `{dup}` twice", t.span)
-    ordered = sorted(intervals, key=lambda i: (i[0], not i[1]))
-    # Covered so far: [low, at] when at_in, else [low, at).
-    at, at_in = low, False
-    prev: n.Tier | None = None
-    for lo, lo_in, hi, hi_in, _rate, tier in ordered:
-        if not (lo == at and lo_in != at_in):
-            if lo > at or (lo == at and not lo_in and not at_in):
-                witness = at if not at_in else (at + lo) / 2
-                st.err("E340", f"tiers `{t.name}` leave a gap: {fmt_any(witness)} falls in no tier", tier.span,
-                       f"make `{prev.name}` end exactly where `{tier.name}` begins"
-                       if prev else f"start `{tier.name}` at the low end of the domain, {fmt_any(low)}")
-            elif prev is None:
-                st.err("E340", f"tier `{tier.name}` of `{t.name}` starts below the domain's low end "
-                       f"{fmt_any(low)}", tier.span,
-                       f"start `{tier.name}` at the low end of the domain, {fmt_any(low)}")
-            else:
-                witness = at if lo == at else (lo + at) / 2
-                st.err("E340", f"tiers `{t.name}` overlap: {fmt_any(witness)} falls in both "
-                       f"`{prev.name}` and `{tier.name}`", tier.span,
-                       "each value must fall in exactly one tier: end one with `to X` "
-                       "and start the next with `above X`")
-        if hi > at or (hi == at and hi_in and not at_in):
-            at, at_in, prev = hi, hi_in, tier
-    if ordered and (at < high or not at_in):
-        witness = at if not at_in else (at + high) / 2
-        st.err("E340", f"tiers `{t.name}` leave a gap: {fmt_any(witness)} falls in no tier", t.span,
-               f"the tiers must reach the top of the domain, {fmt_any(high)}, included")
+        edges = partition.interval(st, _WORDS, tier, low, high)
+        if edges is not None:
+            intervals.append((*edges, tier, rate))
+    ordered = partition.prove(st, _WORDS, t, intervals, low, high, fmt_any)
     if ordered and ordered[-1][2] > high:
-        st.err("E340", f"tier `{ordered[-1][5].name}` of `{t.name}` ends above the domain's high end "
-               f"{fmt_any(high)}", ordered[-1][5].span, f"end it at {fmt_any(high)}")
+        st.err("E340", f"tier `{ordered[-1][4].name}` of `{t.name}` ends above the domain's high end "
+               f"{fmt_any(high)}", ordered[-1][4].span, f"end it at {fmt_any(high)}")
     return m.TiersModel(name=t.name, label=t.label, low=low, high=high,
                         tiers=tuple((tier.name, tier.label, lo, lo_in, hi, hi_in, rate)
-                                    for lo, lo_in, hi, hi_in, rate, tier in ordered),
+                                    for lo, lo_in, hi, hi_in, tier, rate in ordered),
                         unit=unit, span=t.span)
 
 
