@@ -14,7 +14,7 @@ from .. import dates
 from .. import model as m
 from .. import nodes as n
 from ..diagnostics import did_you_mean
-from .state import Ctx, State, describe, fmt, listing, scalar_type, src
+from .state import Ctx, State, describe, fmt, line_type, listing, scalar_type, src
 
 FUNCTIONS = {"max", "min", "abs"}
 
@@ -265,7 +265,7 @@ def visit_Index(st, e: n.Index, ctx):
             return None
         _line_key(st, e, tt, ctx)
         name = e.target.name if isinstance(e.target, n.Name) else src(e.target)
-        return m.Type(kind="line", money=0, display="record", fields=tt.fields, key=tt.key, values=(name,))
+        return line_type(tt, name)
     if tt.kind == "record":
         if isinstance(e.key, n.ItemRef):
             type_of(st, e.key, ctx)

@@ -181,6 +181,12 @@ def scalar_type(kind: str) -> m.Type:
     }[kind]
 
 
+def line_type(list_type: m.Type, list_name: str) -> m.Type:
+    """One line of a list of records (`member` in `for each`, `members["E01"]`): its fields by name."""
+    return m.Type(kind="line", money=0, display="record", fields=list_type.fields, key=list_type.key,
+                  values=(list_name,))
+
+
 def fact_type(t) -> m.Type:
     if isinstance(t, n.ScalarType):
         return scalar_type(t.kind)

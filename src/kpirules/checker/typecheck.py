@@ -14,7 +14,7 @@ from ..diagnostics import did_you_mean
 from ..limits import MAX_PATTERN_REPEAT
 from .expressions import boolean, clauses, points, same_unit, type_of
 from .ladders import steps as ladder_steps
-from .state import Ctx, EvaluationState, State, describe, fact_type
+from .state import Ctx, EvaluationState, State, describe, fact_type, line_type
 
 # Runs after dependencies (values are typed in their order, so the type of a name is known when
 # it is read) and after ladders (items are typed with `using` resolved). Evaluations are typed one
@@ -167,8 +167,7 @@ def _each(st: State, each: n.Each, ctx: Ctx) -> str | None:
     sym = ctx.scope.get(each.list_name)
     if sym is None or sym.kind != "fact" or sym.type is None or sym.type.kind != "list" or not sym.type.fields:
         if sym is None:
-            st.err("E201", f"unknown list `{each.list_name}`", each.span,
-                   st.did_you_mean(each.list_name, [k for k, s in ctx.scope.items() if s.kind == "fact"]))
+            _unknown_list(st, each.list_name, each.span, ctx)
         else:
             st.err("E331", f"`for each` goes over a list of records; `{each.list_name}` is not one", each.span,
                    "declare it as e.g. `fact members: list of (id: text, score: number) keyed by id`")
@@ -184,19 +183,22 @@ def _each(st: State, each: n.Each, ctx: Ctx) -> str | None:
         return None
     ctx.deps.append(each.list_name)
     ctx.used.add(each.list_name)
-    ctx.fields[each.var] = m.Type(kind="line", money=0, display="record", fields=sym.type.fields,
-                                  key=sym.type.key, values=(each.list_name,))
+    ctx.fields[each.var] = line_type(sym.type, each.list_name)
     ctx.per = each.list_name
     ctx.each = each
     return each.list_name
+
+
+def _unknown_list(st: State, name: str, span, ctx: Ctx) -> None:
+    st.err("E201", f"unknown list `{name}`", span,
+           st.did_you_mean(name, [k for k, s in ctx.scope.items() if s.kind == "fact"]))
 
 
 def _aggregate(st: State, agg: n.Aggregate, written, ctx: Ctx):
     sym = ctx.scope.get(agg.list_name)
     if sym is None or sym.kind != "fact" or sym.type is None or sym.type.kind != "list":
         if sym is None:
-            st.err("E201", f"unknown list `{agg.list_name}`", agg.list_span,
-                   st.did_you_mean(agg.list_name, [k for k, s in ctx.scope.items() if s.kind == "fact"]))
+            _unknown_list(st, agg.list_name, agg.list_span, ctx)
         else:
             st.err("E301", f"`{agg.list_name}` is not a list fact", agg.list_span,
                    "`sum over` and `count over` read a fact declared `list of ...`")
